@@ -1,0 +1,143 @@
+"""The command line's parser and commands; every command takes --data-dir."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from analytics import queries
+from analytics.config import DATA_DIR_ENV, resolve_data_dir
+from analytics.domain import QUADRANTS, Filters
+from analytics.errors import AuditDataError
+from analytics.store import Store
+
+REPORT_COLUMNS = [
+    "theme_id", "round_id", "question_id", "quadrant", "n", "met", "partially_met", "not_met",
+    "pct_met",
+]  # fmt: skip
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str) -> Callable[[Callable[[argparse.Namespace], int]], Callable]:
+    """Register a function as the handler of one sub-command."""
+
+    def register(handler: Callable[[argparse.Namespace], int]) -> Callable:
+        COMMANDS[name] = handler
+        return handler
+
+    return register
+
+
+def add_filter_options(parser: argparse.ArgumentParser) -> None:
+    """Add the shared filters (--round, --quadrant, --team) to a sub-command."""
+    parser.add_argument("--round", dest="round_id", help="round id (default: the latest)")
+    parser.add_argument(
+        "--quadrant", action="append", default=[], choices=QUADRANTS, help="repeat for several"
+    )
+    parser.add_argument("--team", action="append", default=[], help="repeat for several")
+
+
+def filters_from(args: argparse.Namespace) -> Filters:
+    """Return the shared filters given on the command line."""
+    return Filters(quadrants=tuple(args.quadrant), round_id=args.round_id, teams=tuple(args.team))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser for every sub-command."""
+    parser = argparse.ArgumentParser(prog="python -m analytics", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument(
+            "--data-dir", help=f"the store (default: ${DATA_DIR_ENV}, else data/)", default=None
+        )
+        return p
+
+    gen = add("generate", "write the synthetic sample store")
+    gen.add_argument("--scale", type=int, default=1, help="multiply every cohort by K")
+    gen.add_argument("--seed", type=int, default=None, help="random seed (default: fixed)")
+
+    report = add("report", "the question x quadrant table of one theme and round")
+    report.add_argument("--theme", required=True)
+    add_filter_options(report)
+    report.add_argument("--format", choices=("csv", "json", "table"), default="table")
+
+    for extra in EXTRA_PARSERS:
+        extra(add)
+    return parser
+
+
+# Later modules (ingest, export, report-doc, bench) add their sub-commands here.
+EXTRA_PARSERS: list[Callable[[Callable[[str, str], argparse.ArgumentParser]], None]] = []
+
+
+@command("generate")
+def run_generate(args: argparse.Namespace) -> int:
+    """Write the synthetic sample store."""
+    from analytics.generate import DEFAULT_SEED, generate_store
+
+    data_dir = resolve_data_dir(args.data_dir)
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    generate_store(data_dir, scale=args.scale, seed=seed)
+    contents = queries.store_contents(Store(data_dir))
+    print(
+        f"Wrote a synthetic store to {data_dir}: {int(contents['cases'].sum())} cases, "
+        f"{int(contents['responses'].sum())} responses (scale {args.scale}, seed {seed})."
+    )
+    return 0
+
+
+@command("report")
+def run_report(args: argparse.Namespace) -> int:
+    """Print the question x quadrant table."""
+    store = Store(resolve_data_dir(args.data_dir))
+    filters = filters_from(args)
+    frame = queries.quadrant_comparison(store, args.theme, filters)
+    if filters.quadrants:
+        frame = frame[frame["quadrant"].isin(filters.quadrants)]
+    frame = frame[REPORT_COLUMNS]
+    if args.format == "csv":
+        frame.to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        json.dump(json.loads(frame.to_json(orient="records")), sys.stdout, indent=1)
+        print()
+    else:
+        print(frame.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the exit code (2 and a message on bad input)."""
+    _load_extensions()
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except AuditDataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as error:
+        print(f"error: file not found: {Path(error.filename or '')}", file=sys.stderr)
+        return 2
+
+
+def _load_extensions() -> None:
+    # Modules that add commands register themselves on import; each is optional so the core CLI
+    # keeps working while a feature's module is absent.
+    import importlib
+
+    for module in (
+        "analytics.ingest",
+        "analytics.export",
+        "analytics.report_doc",
+        "analytics.bench",
+    ):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            if error.name != module:
+                raise

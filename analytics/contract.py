@@ -1,0 +1,106 @@
+"""The data contract: the seven tables of the store, their columns and types, and their layout."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+# Responses and cases are hive-partitioned by theme and round, so a query on one theme and round
+# reads only that theme and round's files; quadrant and team ride on each response row so the
+# common question x quadrant tables need no join.
+PARTITION_COLUMNS: tuple[str, ...] = ("theme_id", "round_id")
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "themes": pa.schema(
+        [
+            ("theme_id", pa.string()),
+            ("title", pa.string()),
+            ("status", pa.string()),
+            ("lead", pa.string()),
+            ("scope", pa.string()),
+            ("sort_order", pa.int32()),
+        ]
+    ),
+    "rounds": pa.schema(
+        [
+            ("theme_id", pa.string()),
+            ("round_id", pa.string()),
+            ("label", pa.string()),
+            ("start_date", pa.date32()),
+            ("end_date", pa.date32()),
+            ("status", pa.string()),
+        ]
+    ),
+    "questions": pa.schema(
+        [
+            ("theme_id", pa.string()),
+            ("question_id", pa.string()),
+            ("text", pa.string()),
+            ("category", pa.string()),
+            ("seed_finding", pa.string()),
+        ]
+    ),
+    "cases": pa.schema(
+        [
+            ("audit_id", pa.string()),
+            ("theme_id", pa.string()),
+            ("round_id", pa.string()),
+            ("quadrant", pa.string()),
+            ("team", pa.string()),
+            ("child_ref", pa.string()),
+            ("audit_date", pa.date32()),
+            ("gender", pa.string()),
+            ("age_band", pa.string()),
+            ("overall_grade", pa.string()),
+        ]
+    ),
+    "responses": pa.schema(
+        [
+            ("audit_id", pa.string()),
+            ("theme_id", pa.string()),
+            ("round_id", pa.string()),
+            ("question_id", pa.string()),
+            ("response", pa.string()),
+            ("comment", pa.string()),
+            ("quadrant", pa.string()),
+            ("team", pa.string()),
+        ]
+    ),
+    "actions": pa.schema(
+        [
+            ("action_id", pa.string()),
+            ("theme_id", pa.string()),
+            ("kind", pa.string()),
+            ("text", pa.string()),
+            ("outcome", pa.string()),
+            ("owner", pa.string()),
+            ("due_date", pa.date32()),
+            ("status", pa.string()),
+            ("question_ids", pa.list_(pa.string())),
+        ]
+    ),
+    "quotes": pa.schema(
+        [
+            ("quote_id", pa.string()),
+            ("theme_id", pa.string()),
+            ("round_id", pa.string()),
+            ("quadrant", pa.string()),
+            ("role", pa.string()),
+            ("text", pa.string()),
+        ]
+    ),
+}
+
+PARTITIONED_TABLES: frozenset[str] = frozenset({"cases", "responses"})
+TABLES: tuple[str, ...] = tuple(SCHEMAS)
+
+
+def duckdb_type(arrow_type: pa.DataType) -> str:
+    """Return the DuckDB type name for an Arrow type used in the contract."""
+    if pa.types.is_list(arrow_type):
+        return duckdb_type(arrow_type.value_type) + "[]"
+    return {
+        pa.string(): "VARCHAR",
+        pa.int32(): "INTEGER",
+        pa.int64(): "BIGINT",
+        pa.date32(): "DATE",
+    }[arrow_type]

@@ -1,0 +1,89 @@
+"""Domain words declared once: quadrants, responses, grades, RAG, with labels, order and colours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Government Analysis Function categorical palette (colour-blind safe), one colour per quadrant.
+QUADRANTS: tuple[str, ...] = ("NW", "NE", "SW", "SE")
+QUADRANT_LABELS: dict[str, str] = {
+    "NW": "North West",
+    "NE": "North East",
+    "SW": "South West",
+    "SE": "South East",
+}
+QUADRANT_COLOURS: dict[str, str] = {
+    "NW": "#12436D",
+    "NE": "#28A197",
+    "SW": "#801650",
+    "SE": "#F46A25",
+}
+COUNTY = "County"
+COUNTY_COLOUR = "#3D3D3D"
+
+MET, PARTIALLY_MET, NOT_MET, NOT_APPLICABLE = "Met", "Partially met", "Not met", "Not applicable"
+RESPONSES: tuple[str, ...] = (MET, PARTIALLY_MET, NOT_MET, NOT_APPLICABLE)
+APPLICABLE_RESPONSES: tuple[str, ...] = (MET, PARTIALLY_MET, NOT_MET)
+# A sequential blue-to-orange scale that stays distinct under common colour-vision deficiencies.
+RESPONSE_COLOURS: dict[str, str] = {
+    MET: "#12436D",
+    PARTIALLY_MET: "#A0B7CF",
+    NOT_MET: "#F46A25",
+    NOT_APPLICABLE: "#BFBFBF",
+}
+
+GRADES: tuple[str, ...] = ("Outstanding", "Good", "Requires improvement", "Inadequate")
+GENDERS: tuple[str, ...] = ("Female", "Male", "Not recorded")
+
+# Action status as recorded, and RAG as computed against an as-of date.
+ACTION_STATUSES: tuple[str, ...] = ("not started", "in progress", "delayed", "complete")
+RAG_COMPLETE, RAG_ON_TRACK, RAG_DUE_SOON, RAG_OVERDUE, RAG_NO_DATE = (
+    "Complete",
+    "On track",
+    "Due soon",
+    "Overdue",
+    "No due date",
+)
+RAG_ORDER: tuple[str, ...] = (RAG_OVERDUE, RAG_DUE_SOON, RAG_NO_DATE, RAG_ON_TRACK, RAG_COMPLETE)
+RAG_COLOURS: dict[str, str] = {
+    RAG_OVERDUE: "#D4351C",
+    RAG_DUE_SOON: "#F46A25",
+    RAG_NO_DATE: "#BFBFBF",
+    RAG_ON_TRACK: "#28A197",
+    RAG_COMPLETE: "#12436D",
+}
+DUE_SOON_DAYS = 28
+
+THEME_STATUSES_AUDITED: tuple[str, ...] = ("complete", "concluding")
+ROUND_STATUSES_WITH_DATA: tuple[str, ...] = ("complete", "concluding")
+
+# Wording bands for findings: share met among applicable cases -> the word used in prose.
+WORDING_BANDS: tuple[tuple[float, str], ...] = (
+    (0.80, "consistently"),
+    (0.60, "mostly"),
+    (0.40, "variable"),
+    (0.00, "not routinely"),
+)
+
+
+def wording_band(pct_met: float) -> str:
+    """Return the wording band ("consistently", "mostly", ...) for a share met."""
+    for lower, word in WORDING_BANDS:
+        if pct_met >= lower:
+            return word
+    return WORDING_BANDS[-1][1]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The shared filter bar: an empty selection means all."""
+
+    quadrants: tuple[str, ...] = field(default_factory=tuple)
+    round_id: str | None = None
+    teams: tuple[str, ...] = field(default_factory=tuple)
+
+    def describe(self) -> str:
+        """Return the filters in words, for subtitles and export headers."""
+        where = ", ".join(self.quadrants) if self.quadrants else "all quadrants (county)"
+        team = ", ".join(self.teams) if self.teams else "all teams"
+        return f"{where}; {team}"

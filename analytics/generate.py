@@ -1,0 +1,238 @@
+"""The synthetic sample store: deterministic cases and responses that reproduce the seed's numbers.
+
+Cohort sizes come from catalogue/cohorts.csv and the share met per question from
+catalogue/targets.csv (chosen to match the seed's wording). Quadrants differ through a per-theme
+quadrant effect plus per-question noise, allocated so the county total hits the target exactly.
+Nothing here is real children's data: every reference is random and the store says it is synthetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analytics.catalogue import CATALOGUE_TABLES, catalogue_table, read_catalogue_file
+from analytics.domain import GRADES, NOT_APPLICABLE, QUADRANTS, RESPONSES
+from analytics.errors import AuditDataError
+from analytics.store import write_new_store
+
+DEFAULT_SEED = 20200413
+SYNTHETIC_NOTICE = (
+    "Synthetic sample data, generated to reproduce the April 2020 thematic overview report's "
+    "cohorts and findings. No real child is described."
+)
+QUADRANT_EFFECT_SD = 0.10
+QUESTION_NOISE_SD = 0.08
+
+COMMENTS: dict[str, tuple[str, ...]] = {
+    "Met": (
+        "Clearly evidenced on the case record.",
+        "Evidenced in the case notes and the plan.",
+        "Seen in supervision records and case notes.",
+    ),
+    "Partially met": (
+        "Evidenced for part of the period only.",
+        "Recorded, but without analysis of the impact on the child.",
+        "Started, but not reviewed or updated.",
+    ),
+    "Not met": (
+        "No evidence found on the case record.",
+        "Not completed within the expected timescale.",
+        "Not recorded; the worker could not say where it is held.",
+    ),
+    "Not applicable": ("",),
+}
+
+
+def allocate(total: int, weights: np.ndarray, caps: np.ndarray) -> np.ndarray:
+    """Return integer counts summing to `total`, each within its cap, proportional to `weights`."""
+    if total > caps.sum():
+        raise ValueError(f"cannot place {total} in cells holding {caps.sum()}")
+    counts = np.zeros(len(caps), dtype=np.int64)
+    remaining = total
+    while remaining > 0:
+        room = caps - counts
+        w = np.where(room > 0, np.maximum(weights, 1e-9), 0.0)
+        share = remaining * w / w.sum()
+        add = np.minimum(np.floor(share).astype(np.int64), room)
+        counts += add
+        remaining -= int(add.sum())
+        # Largest remainders take the units that flooring left over.
+        fraction = np.where(counts < caps, share - np.floor(share), -1.0)
+        for index in np.argsort(-fraction, kind="stable"):
+            if remaining == 0 or fraction[index] < 0:
+                break
+            counts[index] += 1
+            remaining -= 1
+    return counts
+
+
+def _theme_prefix(questions: pd.DataFrame, theme_id: str) -> str:
+    first = questions.loc[questions["theme_id"] == theme_id, "question_id"].iloc[0]
+    return first.split("-")[0]
+
+
+def _team_effects(spec: str | None) -> dict[str, float]:
+    if not spec:
+        return {}
+    pairs = (item.split(":") for item in spec.split(";"))
+    return {team: float(effect) for team, effect in pairs}
+
+
+def _grade(share_met: np.ndarray) -> np.ndarray:
+    # Grade follows the share of applicable standards met in the case.
+    bins = np.digitize(share_met, [0.4, 0.7, 0.9])  # 0: <40%, 1: 40-69%, 2: 70-89%, 3: >=90%
+    return np.array(GRADES[::-1], dtype=object)[bins]
+
+
+def _one_round(
+    theme_id: str,
+    round_id: str,
+    rng: np.random.Generator,
+    scale: int,
+    tables: dict[str, pd.DataFrame],
+    quadrant_effect: dict[str, float],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (cases, responses) for one theme and round."""
+    cohorts, targets = tables["cohorts"], tables["targets"]
+    cells = cohorts[(cohorts["theme_id"] == theme_id) & (cohorts["round_id"] == round_id)]
+    sizes = cells["cases"].astype(int).to_numpy() * scale
+    total = int(sizes.sum())
+    quadrant = np.repeat(cells["quadrant"].to_numpy(), sizes)
+    team = np.repeat(cells["team"].to_numpy(), sizes)
+    cell_index = np.repeat(np.arange(len(cells)), sizes)
+
+    rounds = tables["rounds"]
+    this_round = rounds[(rounds["theme_id"] == theme_id) & (rounds["round_id"] == round_id)].iloc[0]
+    start = pd.Timestamp(this_round["start_date"])
+    span_days = (pd.Timestamp(this_round["end_date"]) - start).days
+    audit_date = (start + pd.to_timedelta(rng.integers(0, span_days + 1, total), unit="D")).date
+
+    genders = tables["cohort_genders"]
+    fixed = genders[(genders["theme_id"] == theme_id) & (genders["round_id"] == round_id)]
+    if len(fixed):
+        gender = np.repeat(fixed["gender"].to_numpy(), fixed["cases"].astype(int) * scale)
+        if len(gender) != total:
+            raise AuditDataError(f"cohort_genders.csv does not add up to {theme_id} {round_id}")
+        gender = rng.permutation(gender)
+    else:
+        gender = rng.choice(np.array(["Female", "Male"], dtype=object), total)
+    bands = tables["age_bands"][tables["age_bands"]["theme_id"] == theme_id]
+    weights = bands["weight"].astype(float).to_numpy()
+    age_band = rng.choice(bands["age_band"].to_numpy(), total, p=weights / weights.sum())
+
+    prefix = _theme_prefix(tables["questions"], theme_id)
+    audit_id = np.array([f"{prefix}-{round_id}-{i:06d}" for i in range(1, total + 1)], dtype=object)
+    child_ref = np.array([f"SYN-{n:08X}" for n in rng.integers(0, 2**32, total)], dtype=object)
+
+    round_targets = targets[(targets["theme_id"] == theme_id) & (targets["round_id"] == round_id)]
+    codes = []  # one array of response codes (index into RESPONSES) per question
+    for target in round_targets.itertuples(index=False):
+        codes.append(_question_codes(target, rng, total, cells, cell_index, quadrant_effect, scale))
+    code_matrix = np.stack(codes, axis=1)  # cases x questions
+    applicable = code_matrix < 3
+    met_share = (code_matrix == 0).sum(axis=1) / np.maximum(applicable.sum(axis=1), 1)
+
+    cases = pd.DataFrame(
+        {
+            "audit_id": audit_id,
+            "theme_id": theme_id,
+            "round_id": round_id,
+            "quadrant": quadrant,
+            "team": team,
+            "child_ref": child_ref,
+            "audit_date": audit_date,
+            "gender": gender,
+            "age_band": age_band,
+            "overall_grade": _grade(met_share),
+        }
+    )
+    n_questions = len(round_targets)
+    flat_codes = code_matrix.reshape(-1)
+    comment_pick = rng.integers(0, 3, flat_codes.size)
+    comment_table = np.array(
+        [[COMMENTS[r][i % len(COMMENTS[r])] for i in range(3)] for r in RESPONSES], dtype=object
+    )
+    responses = pd.DataFrame(
+        {
+            "audit_id": np.repeat(audit_id, n_questions),
+            "theme_id": theme_id,
+            "round_id": round_id,
+            "question_id": np.tile(round_targets["question_id"].to_numpy(), total),
+            "response": np.array(RESPONSES, dtype=object)[flat_codes],
+            "comment": comment_table[flat_codes, comment_pick],
+            "quadrant": np.repeat(quadrant, n_questions),
+            "team": np.repeat(team, n_questions),
+        }
+    )
+    responses.loc[responses["response"] == NOT_APPLICABLE, "comment"] = None
+    return cases, responses
+
+
+def _question_codes(target, rng, total, cells, cell_index, quadrant_effect, scale) -> np.ndarray:
+    """Return each case's response code for one question, hitting the county target exactly."""
+    codes = np.full(total, 3, dtype=np.int64)  # start as Not applicable
+    n_not_applicable = round(total * float(target.not_applicable))
+    applicable_cases = np.sort(rng.permutation(total)[n_not_applicable:])
+    cell_of = cell_index[applicable_cases]
+    caps = np.bincount(cell_of, minlength=len(cells))
+    applicable_total = int(caps.sum())
+    met_rate = float(target.met)
+    teams = _team_effects(target.team_effects)
+    noise = {q: rng.normal(0, QUESTION_NOISE_SD) for q in QUADRANTS}
+    rates = np.array(
+        [
+            np.clip(met_rate + quadrant_effect[q] + noise[q] + teams.get(t, 0.0), 0.02, 0.98)
+            for q, t in zip(cells["quadrant"], cells["team"], strict=True)
+        ]
+    )
+    met_total = round(applicable_total * met_rate)
+    met = allocate(met_total, caps * rates, caps)
+    rest = caps - met
+    partial_total = round((applicable_total - met_total) * float(target.partially_met))
+    partial = allocate(partial_total, rest.astype(float), rest)
+    for cell in range(len(cells)):
+        members = rng.permutation(applicable_cases[cell_of == cell])
+        codes[members[: met[cell]]] = 0
+        codes[members[met[cell] : met[cell] + partial[cell]]] = 1
+        codes[members[met[cell] + partial[cell] :]] = 2
+    return codes
+
+
+def sample_chunks(scale: int = 1, seed: int = DEFAULT_SEED) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Yield (table, rows) for the whole synthetic store, one theme and round at a time."""
+    if scale < 1:
+        raise AuditDataError(f"--scale must be a whole number of at least 1, not {scale}.")
+    rng = np.random.default_rng(seed)
+    tables = {name: catalogue_table(name) for name in CATALOGUE_TABLES}
+    for name in ("cohorts", "targets", "cohort_genders", "age_bands"):
+        tables[name] = read_catalogue_file(name)
+    for name in CATALOGUE_TABLES:
+        yield name, tables[name]
+    theme_rounds = tables["cohorts"][["theme_id", "round_id"]].drop_duplicates()
+    effects: dict[str, dict[str, float]] = {}
+    for theme_id, round_id in theme_rounds.itertuples(index=False):
+        if theme_id not in effects:
+            raw = rng.normal(0, QUADRANT_EFFECT_SD, len(QUADRANTS))
+            effects[theme_id] = dict(zip(QUADRANTS, raw - raw.mean(), strict=True))
+        cases, responses = _one_round(theme_id, round_id, rng, scale, tables, effects[theme_id])
+        yield "cases", cases
+        yield "responses", responses
+
+
+def generate_store(data_dir: Path, scale: int = 1, seed: int = DEFAULT_SEED) -> dict[str, object]:
+    """Write the synthetic sample store to `data_dir` (replacing it); return its manifest."""
+    manifest = {
+        "synthetic": True,
+        "notice": SYNTHETIC_NOTICE,
+        "generator": "python -m analytics generate",
+        "seed": seed,
+        "scale": scale,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    write_new_store(Path(data_dir), sample_chunks(scale, seed), manifest)
+    return manifest

@@ -1,0 +1,36 @@
+"""Audit Insight: routes only — page config, the shared filter bar, st.navigation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import filters as filter_bar
+from ui.data import load_themes
+
+
+def main() -> None:
+    """Build the navigation, show the filter bar for the chosen page, run the page."""
+    st.set_page_config(page_title="Audit Insight", layout="wide")
+    themes = load_themes()
+    theme_pages = [
+        st.Page("pages/theme.py", title=row.title, url_path=row.theme_id)
+        for row in themes.itertuples(index=False)
+    ]
+    navigation = st.navigation(
+        {
+            "Overview": [st.Page("pages/overview.py", title="Overview", default=True)],
+            "Themes": theme_pages,
+            "Across themes": [
+                st.Page("pages/across_themes.py", title="Across themes", url_path="across_themes")
+            ],
+            "Actions": [st.Page("pages/actions.py", title="Actions tracker", url_path="actions")],
+            "Data": [st.Page("pages/data.py", title="Data", url_path="data")],
+        }
+    )
+    theme_ids = set(themes["theme_id"])
+    theme_id = navigation.url_path if navigation.url_path in theme_ids else None
+    filter_bar.render(theme_id)
+    navigation.run()
+
+
+main()

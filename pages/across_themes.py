@@ -1,0 +1,5 @@
+"""Placeholder until the pages land."""
+
+import streamlit as st
+
+st.title("across_themes")

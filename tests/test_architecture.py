@@ -1,0 +1,39 @@
+"""The layering rule: pages -> analytics -> store, and analytics never imports Streamlit."""
+
+from __future__ import annotations
+
+import pkgutil
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import analytics
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_analytics_imports_without_streamlit():
+    modules = [f"analytics.{m.name}" for m in pkgutil.iter_modules(analytics.__path__)]
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}:\n"
+        "    if m != 'analytics.__main__': importlib.import_module(m)\n"
+        "assert 'streamlit' not in sys.modules, 'analytics imported streamlit'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+
+
+def test_no_sql_or_duckdb_in_the_ui_layer():
+    ui_files = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+    for path in ui_files:
+        text = path.read_text()
+        assert "duckdb" not in text, path
+        assert not re.search(r"\bSELECT\b.*\bFROM\b", text), path
+
+
+def test_every_query_states_grain_and_params():
+    for sql in sorted((ROOT / "analytics" / "queries").glob("*.sql")):
+        first = sql.read_text().splitlines()[0]
+        assert first.startswith("-- grain:") and "params:" in first, sql.name

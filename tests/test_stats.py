@@ -1,0 +1,300 @@
+"""Tests for analytics.stats against published reference values and hand-worked tables."""
+
+import math
+import statistics
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from analytics.stats import (
+    ChangeResult,
+    change_test,
+    fisher_exact_two_sided,
+    suppress_counts,
+    suppress_percentages,
+    suppress_table,
+    wilson_bounds,
+    wilson_interval,
+)
+
+C = "c"
+
+# Newcombe RG (1998) "Two-sided confidence intervals for the single proportion: comparison
+# of seven methods", Statistics in Medicine 17:857-872, Table I, method 3 (Wilson score
+# interval without continuity correction), 95% level, published to 4 dp.
+NEWCOMBE_TABLE_I = [
+    (81, 263, 0.2553, 0.3662),
+    (15, 148, 0.0624, 0.1605),
+    (0, 20, 0.0000, 0.1611),
+    (1, 29, 0.0061, 0.1718),
+]
+
+
+@pytest.mark.parametrize(("x", "n", "low", "high"), NEWCOMBE_TABLE_I)
+def test_wilson_interval_matches_newcombe_1998(x, n, low, high):
+    assert wilson_interval(x, n) == pytest.approx((low, high), abs=1e-4)
+
+
+def test_wilson_interval_empty_sample_is_nan():
+    low, high = wilson_interval(0, 0)
+    assert math.isnan(low) and math.isnan(high)
+
+
+def test_wilson_interval_all_successes_mirrors_none():
+    # The score interval is symmetric under x -> n - x: 20/20 mirrors Newcombe's 0/20.
+    assert wilson_interval(20, 20) == pytest.approx((1 - 0.1611, 1.0), abs=1e-4)
+
+
+def test_wilson_interval_rejects_impossible_counts():
+    with pytest.raises(ValueError):
+        wilson_interval(5, 4)
+
+
+def test_wilson_bounds_matches_newcombe_and_is_nan_for_empty():
+    x = pd.Series([81, 15, 0, 1, 0])
+    n = pd.Series([263, 148, 20, 29, 0])
+    low, high = wilson_bounds(x, n)
+    assert isinstance(low, np.ndarray) and isinstance(high, np.ndarray)
+    assert low[:4] == pytest.approx([row[2] for row in NEWCOMBE_TABLE_I], abs=1e-4)
+    assert high[:4] == pytest.approx([row[3] for row in NEWCOMBE_TABLE_I], abs=1e-4)
+    assert np.isnan(low[4]) and np.isnan(high[4])
+
+
+def test_wilson_bounds_agrees_with_scalar_and_accepts_scalar_n():
+    x = np.array([0, 3, 7, 10])
+    low, high = wilson_bounds(x, 10)
+    for i, xi in enumerate(x):
+        assert (low[i], high[i]) == pytest.approx(wilson_interval(int(xi), 10), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        # scipy.stats.fisher_exact docs example (whales and sharks): pvalue 0.0349650...
+        ((8, 2, 1, 5), 0.03496503),
+        # Fisher's lady tasting tea, R datasets example TeaTasting, two-sided fisher.test:
+        # tables with margins 4/4 have probabilities (1, 16, 36, 16, 1)/70, so p = 34/70.
+        ((3, 1, 1, 3), 0.4857143),
+        # Wikipedia "Fisher's exact test" worked example (dieting by sex); R fisher.test
+        # gives p-value = 0.002759 (0.002759456 to 7 significant figures).
+        ((1, 9, 11, 3), 0.002759456),
+        # A degenerate margin has a single possible table.
+        ((0, 0, 5, 5), 1.0),
+    ],
+)
+def test_fisher_exact_matches_r_and_scipy(table, expected):
+    assert fisher_exact_two_sided(*table) == pytest.approx(expected, rel=1e-6)
+
+
+def test_fisher_exact_is_symmetric_and_handles_empty_table():
+    assert fisher_exact_two_sided(1, 9, 11, 3) == pytest.approx(fisher_exact_two_sided(11, 3, 1, 9))
+    assert fisher_exact_two_sided(0, 0, 0, 0) == 1.0
+
+
+def test_fisher_exact_rejects_negative_counts():
+    with pytest.raises(ValueError):
+        fisher_exact_two_sided(-1, 2, 3, 4)
+
+
+def test_change_test_small_samples_use_fisher():
+    # 1/10 met then 11/14: the Wikipedia table above read as before/after.
+    result = change_test(1, 10, 11, 14)
+    assert isinstance(result, ChangeResult)
+    assert result.method == "fisher"
+    assert result.change == pytest.approx(11 / 14 - 1 / 10)
+    assert result.p_value == pytest.approx(0.002759456, rel=1e-6)
+    assert result.beyond_chance is True
+
+
+def test_change_test_not_beyond_chance():
+    result = change_test(3, 4, 1, 4)  # the tea-tasting table, p = 34/70
+    assert result.p_value == pytest.approx(0.4857143, rel=1e-6)
+    assert result.change == pytest.approx(-0.5)
+    assert result.beyond_chance is False
+
+
+def test_change_test_switches_to_z_above_2000():
+    assert change_test(500, 1000, 520, 1000).method == "fisher"
+    assert change_test(500, 1000, 520, 1001).method == "two-proportion z"
+
+
+def test_change_test_z_against_hand_computation():
+    # 440/1100 = 0.40 met in a, 506/1100 = 0.46 met in b; n_a + n_b = 2200 > 2000.
+    # pooled p = 946 / 2200 = 0.43; p(1 - p) = 0.43 * 0.57 = 0.2451
+    # se = sqrt(0.2451 * (1/1100 + 1/1100)) = sqrt(0.000445636) = 0.0211101
+    # z = (0.46 - 0.40) / 0.0211101 = 2.84224
+    # p = 2 * (1 - Phi(2.84224)) = 0.004480 (normal tables: Phi(2.84) = 0.99774)
+    result = change_test(440, 1100, 506, 1100)
+    assert result.method == "two-proportion z"
+    assert result.change == pytest.approx(0.06)
+    assert result.p_value == pytest.approx(0.004480, abs=1e-6)
+    # Independent check with the standard library's normal CDF rather than math.erfc.
+    z = 0.06 / math.sqrt(0.43 * 0.57 * (2 / 1100))
+    assert result.p_value == pytest.approx(2 * (1 - statistics.NormalDist().cdf(z)), rel=1e-9)
+    assert result.beyond_chance is True
+    assert change_test(440, 1100, 506, 1100, alpha=0.001).beyond_chance is False
+
+
+def test_change_test_z_with_no_variation_is_not_significant():
+    result = change_test(1500, 1500, 600, 600)
+    assert result.method == "two-proportion z"
+    assert result.p_value == 1.0
+    assert result.beyond_chance is False
+
+
+@pytest.mark.parametrize(("n_a", "n_b"), [(0, 10), (10, 0), (0, 0)])
+def test_change_test_empty_period_is_nan_and_not_beyond_chance(n_a, n_b):
+    result = change_test(0, n_a, 0, n_b)
+    assert math.isnan(result.p_value)
+    assert result.beyond_chance is False
+
+
+def test_change_test_rejects_impossible_counts():
+    with pytest.raises(ValueError):
+        change_test(11, 10, 1, 10)
+
+
+def _obj(values):
+    return pd.Series(values, dtype=object)
+
+
+def test_suppress_counts_primary_and_secondary_with_total():
+    table = pd.DataFrame(
+        {
+            "question": ["q1", "q2", "q3", "q4", "q5", "q6"],
+            "yes": [20, 3, 30, 1, 2, 0],
+            "no": [12, 25, 0, 1, 1, 0],
+            "na": [0, 7, 2, 20, 0, 0],
+            "n": [32, 35, 32, 22, 3, 0],
+        }
+    )
+    expected = pd.DataFrame(
+        {
+            "question": ["q1", "q2", "q3", "q4", "q5", "q6"],
+            # q1: nothing below 5, and the zero stays visible.
+            # q2: yes=3 is primary; alone it is n - 25 - 7, so the next-smallest non-zero
+            #     count (na=7) is also hidden.
+            # q3: na=2 is primary; no=0 is not a usable partner (zeros are shown), so the
+            #     next-smallest non-zero count is yes=30.
+            # q4: yes=1 and no=1 are both primary, but their sum 22 - 20 = 2 < 5 would
+            #     reveal both (hidden cells are non-zero), so na=20 is hidden as well.
+            # q5: the total 3 is itself below 5, so it is hidden; na=0 stays visible.
+            # q6: an all-zero row is shown as it is.
+            "yes": _obj([20, C, C, C, C, 0]),
+            "no": _obj([12, 25, 0, C, C, 0]),
+            "na": _obj([0, C, C, C, 0, 0]),
+            "n": _obj([32, 35, 32, 22, C, 0]),
+        }
+    )
+    result = suppress_counts(table, ["yes", "no", "na"], total_column="n")
+    assert_frame_equal(result, expected)
+    # The input is not modified.
+    assert table["yes"].tolist() == [20, 3, 30, 1, 2, 0]
+
+
+def test_suppress_counts_without_total_only_applies_primary():
+    # With no published total a hidden cell cannot be recovered by subtraction.
+    table = pd.DataFrame({"yes": [3, 20], "no": [25, 0]})
+    expected = pd.DataFrame({"yes": _obj([C, 20]), "no": _obj([25, 0])})
+    assert_frame_equal(suppress_counts(table, ["yes", "no"]), expected)
+
+
+def test_suppress_counts_threshold_is_configurable():
+    table = pd.DataFrame(
+        {
+            "yes": [7, 9, 10],
+            "no": [5, 40, 30],
+            "na": [30, 12, 0],
+            "n": [42, 61, 40],
+        }
+    )
+    # threshold 5: nothing in these rows is 1..4.
+    assert_frame_equal(
+        suppress_counts(table, ["yes", "no", "na"], threshold=5, total_column="n"),
+        table.astype(object),
+    )
+    expected = pd.DataFrame(
+        {
+            # row 0: 7 and 5 are primary at threshold 10 and together make 12 >= 10.
+            # row 1: 9 is primary; secondary is the smallest other non-zero count, na=12.
+            # row 2: 10 is not below the threshold; nothing to hide.
+            "yes": _obj([C, C, 10]),
+            "no": _obj([C, 40, 30]),
+            "na": _obj([30, C, 0]),
+            "n": _obj([42, 61, 40]),
+        }
+    )
+    assert_frame_equal(
+        suppress_counts(table, ["yes", "no", "na"], threshold=10, total_column="n"), expected
+    )
+
+
+def test_suppress_counts_keeps_non_default_index():
+    table = pd.DataFrame({"yes": [4, 8], "no": [9, 8], "n": [13, 16]}, index=["x", "x"])
+    expected = pd.DataFrame(
+        {"yes": [C, 8], "no": [C, 8], "n": [13, 16]}, index=["x", "x"], dtype=object
+    )
+    assert_frame_equal(suppress_counts(table, ["yes", "no"], total_column="n"), expected)
+
+
+def test_suppress_percentages_by_base():
+    table = pd.DataFrame({"n": [3, 0, 12, 5], "pct": [66.7, np.nan, 50.0, 20.0]})
+    expected = pd.DataFrame({"n": [3, 0, 12, 5], "pct": _obj([C, np.nan, 50.0, 20.0])})
+    assert_frame_equal(suppress_percentages(table, ["pct"], "n"), expected)
+    expected_10 = pd.DataFrame({"n": [3, 0, 12, 5], "pct": _obj([C, np.nan, 50.0, C])})
+    assert_frame_equal(suppress_percentages(table, ["pct"], "n", threshold=10), expected_10)
+
+
+def test_suppress_table_hides_figures_derived_from_hidden_counts():
+    df = pd.DataFrame(
+        {
+            "question": ["q1", "q2", "q3"],
+            "yes": [3, 20, 2],
+            "no": [25, 10, 1],
+            "na": [7, 0, 0],
+            "n": [35, 30, 3],
+            "yes_pct": [8.6, 66.7, 66.7],
+            "yes_low": [3.0, 48.8, 20.8],
+            "yes_high": [22.4, 80.8, 93.9],
+            "no_pct": [71.4, 33.3, 33.3],
+            "answered_pct": [100.0, 85.7, 60.0],
+        }
+    )
+    expected = pd.DataFrame(
+        {
+            "question": ["q1", "q2", "q3"],
+            # q1: yes primary, na secondary; no=25 and its percentage stay visible.
+            # q2: nothing small; everything visible.
+            # q3: the base n=3 is small, so every figure in the row is hidden.
+            "yes": _obj([C, 20, C]),
+            "no": _obj([25, 10, C]),
+            "na": _obj([C, 0, 0]),
+            "n": _obj([35, 30, C]),
+            "yes_pct": _obj([C, 66.7, C]),
+            "yes_low": _obj([C, 48.8, C]),
+            "yes_high": _obj([C, 80.8, C]),
+            "no_pct": _obj([71.4, 33.3, C]),
+            "answered_pct": _obj([100.0, 85.7, C]),
+        }
+    )
+    result = suppress_table(
+        df,
+        count_columns=["yes", "no", "na"],
+        total_column="n",
+        pct_columns={
+            "yes_pct": "yes",
+            "yes_low": "yes",
+            "yes_high": "yes",
+            "no_pct": "no",
+            "answered_pct": None,
+        },
+    )
+    assert_frame_equal(result, expected)
+
+
+def test_suppress_table_rejects_unknown_numerator():
+    df = pd.DataFrame({"yes": [1], "n": [1], "pct": [100.0]})
+    with pytest.raises(ValueError):
+        suppress_table(df, ["yes"], "n", {"pct": "no"})

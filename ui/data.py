@@ -1,0 +1,53 @@
+"""Cached calls into the analytics engine, keyed on the arguments and the store's fingerprint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics import queries
+from analytics.config import resolve_data_dir
+from analytics.store import Store, read_manifest
+
+# One declared lifetime for every cached result; new data shows at once via the fingerprint.
+CACHE_TTL_SECONDS = 15 * 60
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(data_dir: str) -> Store:
+    return Store(data_dir)
+
+
+def data_dir() -> str:
+    """Return the data directory the dashboard reads ($AUDIT_DATA_DIR, else data/)."""
+    return str(resolve_data_dir())
+
+
+def store() -> Store:
+    """Return the one shared store (a DuckDB connection; a cursor per query)."""
+    return _open_store(data_dir())
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=512)
+def _cached(name: str, directory: str, fingerprint: str, args: tuple, kwargs: tuple) -> Any:
+    del fingerprint  # part of the cache key only: a changed store means a new entry
+    return getattr(queries, name)(_open_store(directory), *args, **dict(kwargs))
+
+
+def query(name: str, *args: Any, **kwargs: Any) -> Any:
+    """Return analytics.queries.<name>(store, *args, **kwargs), cached per store version."""
+    directory = data_dir()
+    fingerprint = _open_store(directory).fingerprint()
+    return _cached(name, directory, fingerprint, args, tuple(sorted(kwargs.items())))
+
+
+def load_themes() -> pd.DataFrame:
+    """Return the themes table (for the navigation)."""
+    return query("themes")
+
+
+def manifest() -> dict[str, Any]:
+    """Return the store's manifest (is it synthetic, when generated)."""
+    return read_manifest(resolve_data_dir())
