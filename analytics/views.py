@@ -1,0 +1,119 @@
+"""A chart as the dashboard shows it: the figure, exactly the plotted numbers, title, subtitle, alt.
+
+The pages, the export buttons, the slide pack and `python -m analytics export` all build charts
+here, so a number on screen and the same number in an export come from one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from analytics import charts, narrative, queries
+from analytics.catalogue import category_order
+from analytics.domain import COUNTY, Filters
+from analytics.errors import UnknownValueError
+from analytics.store import Store
+
+CHART_NAMES = charts.CHART_NAMES
+TOP_FINDINGS = 12
+
+
+@dataclass(frozen=True)
+class ChartView:
+    """One chart with its data and the words around it."""
+
+    name: str
+    figure: go.Figure
+    data: pd.DataFrame
+    title: str
+    subtitle: str
+    alt_text: str
+    theme_id: str | None
+    round_label: str
+    filters: Filters
+
+
+def round_label(store: Store, theme: str, round_id: str | None) -> str:
+    """Return a round's label ("Final (April 2020)"), or a note that there is none."""
+    if round_id is None:
+        return "no audited round"
+    rounds = queries.rounds(store, theme)
+    match = rounds.loc[rounds["round_id"] == round_id, "label"]
+    return str(match.iloc[0]) if len(match) else round_id
+
+
+def theme_titles(store: Store) -> dict[str, str]:
+    """Return theme id -> title for the themes that hold audit results."""
+    frame = queries.themes(store)
+    return {
+        t: title
+        for t, title in zip(frame["theme_id"], frame["title"], strict=True)
+        if queries.audited_rounds(store, t)
+    }
+
+
+def subtitle_for(n_cases: int | None, round_text: str, filters: Filters) -> str:
+    """Return the statistical subtitle: n, round and filters."""
+    cases = f"n={n_cases} cases · " if n_cases is not None else ""
+    return f"{cases}{round_text} · {filters.describe()}"
+
+
+def _cases(store: Store, theme: str, filters: Filters) -> int:
+    profile = queries.cohort_profile(store, theme, filters)
+    return int(profile.loc[profile["dimension"] == "quadrant", "cases"].sum())
+
+
+def chart_view(
+    store: Store, name: str, theme: str | None, filters: Filters = queries.ALL
+) -> ChartView:
+    """Return the named chart for a theme (category_matrix spans every theme) and filters."""
+    if name not in CHART_NAMES:
+        raise UnknownValueError("chart", name, CHART_NAMES)
+    if name == "category_matrix":
+        matrix = queries.category_matrix(store, filters)
+        titles = theme_titles(store)
+        subtitle = subtitle_for(None, "each theme's latest round", filters)
+        figure = charts.category_matrix_figure(matrix, "theme", subtitle, titles, category_order())
+        data = matrix[matrix["quadrant"] == COUNTY].reset_index(drop=True)
+        alt = narrative.category_matrix_alt(matrix)
+        return ChartView(name, figure, data, figure.layout.title.text, subtitle, alt, None,
+                         "each theme's latest round", filters)  # fmt: skip
+    if theme is None:
+        raise UnknownValueError(
+            "theme (needed for this chart)", None, queries.themes(store)["theme_id"]
+        )
+    round_id = queries.resolve_round(store, theme, filters.round_id)
+    label = round_label(store, theme, round_id)
+    if name == "round_trend":
+        data = queries.round_trend(store, theme, filters)
+        if len(data):
+            label = f"{round_label(store, theme, data['round_from'].iloc[0])} to {label}"
+        subtitle = subtitle_for(_cases(store, theme, filters), label, filters)
+        figure = charts.round_trend_figure(data, subtitle)
+        alt = narrative.round_trend_alt(data)
+    elif name == "quadrant_comparison":
+        data = queries.quadrant_comparison(store, theme, filters)
+        subtitle = subtitle_for(_cases(store, theme, filters), label, filters)
+        figure = charts.quadrant_comparison_figure(data, filters.quadrants, subtitle)
+        alt = narrative.quadrant_comparison_alt(data)
+    elif name == "finding_frequency":
+        ranked = queries.finding_frequency(store, theme, filters)
+        top = ranked[ranked["scope"] == "Selection"].head(TOP_FINDINGS)
+        keys = set(zip(top["theme_id"], top["question_id"], strict=True))
+        on_chart = [
+            (t, q) in keys for t, q in zip(ranked["theme_id"], ranked["question_id"], strict=True)
+        ]
+        data = ranked[on_chart].reset_index(drop=True)
+        subtitle = subtitle_for(_cases(store, theme, filters), label, filters)
+        figure = charts.finding_frequency_figure(data, subtitle, TOP_FINDINGS)
+        alt = narrative.finding_frequency_alt(data)
+    else:  # cohort_profile
+        data = queries.cohort_profile(store, theme, filters)
+        subtitle = subtitle_for(None, label, filters)
+        figure = charts.cohort_profile_figure(data, subtitle)
+        alt = narrative.cohort_alt(data)
+    return ChartView(name, figure, data, figure.layout.title.text, subtitle, alt, theme, label,
+                     filters)  # fmt: skip
