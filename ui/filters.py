@@ -51,6 +51,7 @@ def render(theme_id: str | None) -> Filters:
             t for t in st.session_state["filter_teams"] if t in all_teams
         ]
     teams = sidebar.multiselect("Team", all_teams, key="filter_teams", placeholder="All teams")
+    _circulation_controls(sidebar)
     _write_url(quadrants, round_id, teams)
     filters = Filters(quadrants=tuple(quadrants), round_id=round_id, teams=tuple(teams))
     st.session_state[STATE_KEY] = filters
@@ -65,6 +66,34 @@ def _write_url(quadrants: list[str], round_id: str | None, teams: list[str]) -> 
                 st.query_params[name] = values
             elif name in st.query_params:
                 del st.query_params[name]
+
+
+SUPPRESS_KEY = "suppress_below"
+DEFAULT_SUPPRESSION_THRESHOLD = 5
+
+
+def _circulation_controls(sidebar) -> None:
+    sidebar.divider()
+    on = sidebar.toggle(
+        "For circulation",
+        key="filter_circulation",
+        help="Show counts below the threshold as 'c' in tables and exports (with secondary "
+        "suppression so totals cannot reveal them).",
+    )
+    threshold = DEFAULT_SUPPRESSION_THRESHOLD
+    if on:
+        threshold = int(
+            sidebar.number_input(
+                "Suppress counts below", min_value=2, max_value=50,
+                value=DEFAULT_SUPPRESSION_THRESHOLD, step=1, key="filter_threshold",
+            )
+        )  # fmt: skip
+    st.session_state[SUPPRESS_KEY] = threshold if on else None
+
+
+def suppress_below() -> int | None:
+    """Return the suppression threshold when 'For circulation' is on, else None."""
+    return st.session_state.get(SUPPRESS_KEY)
 
 
 def current() -> Filters:
