@@ -25,10 +25,12 @@ def main() -> None:
             ],
             "Actions": [st.Page("pages/actions.py", title="Actions tracker", url_path="actions")],
             "Data": [st.Page("pages/data.py", title="Data", url_path="data")],
-        }
+        },
+        expanded=True,
     )
     theme_ids = set(themes["theme_id"])
     theme_id = navigation.url_path if navigation.url_path in theme_ids else None
+    filter_bar.set_theme(theme_id)
     filter_bar.render(theme_id)
     navigation.run()
 

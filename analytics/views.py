@@ -61,26 +61,75 @@ def subtitle_for(n_cases: int | None, round_text: str, filters: Filters) -> str:
     return f"{cases}{round_text} · {filters.describe()}"
 
 
+def _top_findings(ranked: pd.DataFrame) -> pd.DataFrame:
+    # Keep the selection's top standards and the county rows for the same standards.
+    top = ranked[ranked["scope"] == "Selection"].head(TOP_FINDINGS)
+    keys = set(zip(top["theme_id"], top["question_id"], strict=True))
+    pairs = zip(ranked["theme_id"], ranked["question_id"], strict=True)
+    return ranked[[pair in keys for pair in pairs]].reset_index(drop=True)
+
+
 def _cases(store: Store, theme: str, filters: Filters) -> int:
     profile = queries.cohort_profile(store, theme, filters)
     return int(profile.loc[profile["dimension"] == "quadrant", "cases"].sum())
 
 
+LATEST = "each theme's latest round"
+# Views that span every theme (each at its latest audited round); they take no theme.
+CROSS_THEME_VIEWS = ("category_matrix", "category_by_quadrant", "theme_quadrant")
+VIEW_NAMES = (*CHART_NAMES, "category_by_quadrant", "theme_quadrant")
+
+
+def _view(name: str, figure: go.Figure, data: pd.DataFrame, subtitle: str, alt: str,
+          theme: str | None, label: str, filters: Filters) -> ChartView:  # fmt: skip
+    return ChartView(
+        name, figure, data, figure.layout.title.text, subtitle, alt, theme, label, filters
+    )
+
+
+def _cross_theme_view(store: Store, name: str, filters: Filters) -> ChartView:
+    subtitle = subtitle_for(None, LATEST, filters)
+    if name == "theme_quadrant":
+        summary = queries.theme_summary(store, filters)
+        figure = charts.theme_quadrant_figure(summary, subtitle)
+        return _view(name, figure, summary, subtitle, narrative.theme_heatmap_alt(summary), None,
+                     LATEST, filters)  # fmt: skip
+    by = "theme" if name == "category_matrix" else "quadrant"
+    # The quadrant view always shows all four quadrants and the county, so it ignores the
+    # quadrant selection; the theme view describes the selection.
+    scope = filters if by == "theme" else Filters(round_id=filters.round_id, teams=filters.teams)
+    matrix = queries.category_matrix(store, scope)
+    figure = charts.category_matrix_figure(
+        matrix, by, subtitle, theme_titles(store), category_order()
+    )
+    keep = matrix["quadrant"] == COUNTY if by == "theme" else matrix["theme_id"] == "All themes"
+    data = matrix[keep].reset_index(drop=True)
+    return _view(name, figure, data, subtitle, narrative.category_matrix_alt(matrix), None, LATEST,
+                 filters)  # fmt: skip
+
+
 def chart_view(
-    store: Store, name: str, theme: str | None, filters: Filters = queries.ALL
+    store: Store,
+    name: str,
+    theme: str | None,
+    filters: Filters = queries.ALL,
+    compare_round: str | None = None,
 ) -> ChartView:
-    """Return the named chart for a theme (category_matrix spans every theme) and filters."""
-    if name not in CHART_NAMES:
-        raise UnknownValueError("chart", name, CHART_NAMES)
-    if name == "category_matrix":
-        matrix = queries.category_matrix(store, filters)
-        titles = theme_titles(store)
-        subtitle = subtitle_for(None, "each theme's latest round", filters)
-        figure = charts.category_matrix_figure(matrix, "theme", subtitle, titles, category_order())
-        data = matrix[matrix["quadrant"] == COUNTY].reset_index(drop=True)
-        alt = narrative.category_matrix_alt(matrix)
-        return ChartView(name, figure, data, figure.layout.title.text, subtitle, alt, None,
-                         "each theme's latest round", filters)  # fmt: skip
+    """Return the named chart for a theme and filters (cross-theme views ignore the theme).
+
+    `compare_round` chooses the earlier round of round_trend (default: the one before).
+    finding_frequency with no theme ranks every theme's standards.
+    """
+    if name not in VIEW_NAMES:
+        raise UnknownValueError("chart", name, VIEW_NAMES)
+    if name in CROSS_THEME_VIEWS:
+        return _cross_theme_view(store, name, filters)
+    if name == "finding_frequency" and theme is None:
+        data = _top_findings(queries.finding_frequency(store, None, filters))
+        subtitle = subtitle_for(None, LATEST, filters)
+        figure = charts.finding_frequency_figure(data, subtitle, TOP_FINDINGS)
+        return _view(name, figure, data, subtitle, narrative.finding_frequency_alt(data), None,
+                     LATEST, filters)  # fmt: skip
     if theme is None:
         raise UnknownValueError(
             "theme (needed for this chart)", None, queries.themes(store)["theme_id"]
@@ -88,7 +137,7 @@ def chart_view(
     round_id = queries.resolve_round(store, theme, filters.round_id)
     label = round_label(store, theme, round_id)
     if name == "round_trend":
-        data = queries.round_trend(store, theme, filters)
+        data = queries.round_trend(store, theme, filters, round_from=compare_round)
         if len(data):
             label = f"{round_label(store, theme, data['round_from'].iloc[0])} to {label}"
         subtitle = subtitle_for(_cases(store, theme, filters), label, filters)
@@ -100,13 +149,7 @@ def chart_view(
         figure = charts.quadrant_comparison_figure(data, filters.quadrants, subtitle)
         alt = narrative.quadrant_comparison_alt(data)
     elif name == "finding_frequency":
-        ranked = queries.finding_frequency(store, theme, filters)
-        top = ranked[ranked["scope"] == "Selection"].head(TOP_FINDINGS)
-        keys = set(zip(top["theme_id"], top["question_id"], strict=True))
-        on_chart = [
-            (t, q) in keys for t, q in zip(ranked["theme_id"], ranked["question_id"], strict=True)
-        ]
-        data = ranked[on_chart].reset_index(drop=True)
+        data = _top_findings(queries.finding_frequency(store, theme, filters))
         subtitle = subtitle_for(_cases(store, theme, filters), label, filters)
         figure = charts.finding_frequency_figure(data, subtitle, TOP_FINDINGS)
         alt = narrative.finding_frequency_alt(data)
@@ -115,5 +158,4 @@ def chart_view(
         subtitle = subtitle_for(None, label, filters)
         figure = charts.cohort_profile_figure(data, subtitle)
         alt = narrative.cohort_alt(data)
-    return ChartView(name, figure, data, figure.layout.title.text, subtitle, alt, theme, label,
-                     filters)  # fmt: skip
+    return _view(name, figure, data, subtitle, alt, theme, label, filters)

@@ -1,5 +1,38 @@
-"""Placeholder until the pages land."""
+"""Across themes: the cross-cutting practice areas, and the weaknesses that recur."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-st.title("across_themes")
+from ui import data, filters, render
+
+
+def page() -> None:
+    """Render the category x theme and category x quadrant views and the recurring weaknesses."""
+    chosen = filters.current()
+    st.title("Across themes")
+    st.caption(
+        "Each audit question belongs to a practice area, so a weakness that recurs across "
+        "themes shows. Every theme contributes its latest audited round."
+    )
+    render.synthetic_notice()
+    st.subheader("Recurring weaknesses")
+    weak = data.query("recurring_weaknesses", chosen)
+    if weak.empty:
+        st.success("No practice area is met in under half of cases in three or more themes.")
+    else:
+        st.dataframe(
+            weak,
+            hide_index=True,
+            column_config={
+                "weak_themes": st.column_config.NumberColumn("themes under 50% met"),
+                "pct_met": st.column_config.NumberColumn("met, all themes", format="percent"),
+            },
+        )
+    st.subheader("Practice area by theme")
+    render.show_chart(data.chart("category_matrix", None, chosen), "category_theme")
+    st.subheader("Practice area by quadrant")
+    render.show_chart(data.chart("category_by_quadrant", None, chosen), "category_quadrant")
+
+
+render.guarded(page)

@@ -1,5 +1,61 @@
-"""Placeholder until the pages land."""
+"""Overview: every theme at a glance for leadership."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-st.title("overview")
+from ui import data, filters, render
+
+
+def page() -> None:
+    """Render the overview."""
+    chosen = filters.current()
+    st.title("Audit Insight")
+    st.caption("Thematic case-file audits: every theme at a glance")
+    render.synthetic_notice()
+    changed = data.store().last_changed()
+    st.caption(
+        f"Data last loaded: {changed:%d %B %Y %H:%M}" if changed is not None else "No data loaded"
+    )
+
+    st.subheader("Themes")
+    st.dataframe(
+        data.query("overview_table", chosen),
+        hide_index=True,
+        column_config={
+            "pct_met": render.PERCENT,
+            "pct_met_previous": render.PERCENT,
+            "change_pts": st.column_config.NumberColumn("change (pts)", format="%+.0f"),
+        },
+    )
+    st.subheader("Practice standards by theme and quadrant")
+    render.show_chart(data.chart("theme_quadrant", None, chosen), "theme_quadrant")
+    st.subheader("Standards most often not met, across all themes")
+    render.show_chart(data.chart("finding_frequency", None, chosen), "top_not_met")
+
+    st.subheader("Actions overdue and due soon")
+    urgent = data.query("urgent_actions")
+    if urgent.empty:
+        st.success("No action is overdue or due within 28 days.")
+    else:
+        st.dataframe(
+            urgent, hide_index=True, column_config={"due_date": st.column_config.DateColumn()}
+        )
+    _meeting_outputs()
+
+
+def _meeting_outputs() -> None:
+    st.subheader("For the executive meeting")
+    try:
+        from ui.exports import pack_button
+        from ui.report import report_button
+    except ImportError:
+        return
+    left, right = st.columns(2)
+    with left:
+        pack_button(None, "overview_pack")
+    with right:
+        report_button(None, "overview_report")
+
+
+render.guarded(page)

@@ -51,3 +51,19 @@ def load_themes() -> pd.DataFrame:
 def manifest() -> dict[str, Any]:
     """Return the store's manifest (is it synthetic, when generated)."""
     return read_manifest(resolve_data_dir())
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=256)
+def _cached_view(directory: str, fingerprint: str, name: str, theme: str | None, filters: Any,
+                 compare_round: str | None) -> Any:  # fmt: skip
+    del fingerprint
+    from analytics.views import chart_view
+
+    return chart_view(_open_store(directory), name, theme, filters, compare_round)
+
+
+def chart(name: str, theme: str | None, filters: Any, compare_round: str | None = None) -> Any:
+    """Return analytics.views.chart_view(...) for the current store, cached per store version."""
+    directory = data_dir()
+    fingerprint = _open_store(directory).fingerprint()
+    return _cached_view(directory, fingerprint, name, theme, filters, compare_round)

@@ -99,3 +99,21 @@ def suppress_below() -> int | None:
 def current() -> Filters:
     """Return the filters the filter bar set on this run (all, if none were drawn)."""
     return st.session_state.get(STATE_KEY, Filters())
+
+
+THEME_KEY = "current_theme"
+
+
+def set_theme(theme_id: str | None) -> None:
+    """Record which theme page is open (app.py knows it from the navigation)."""
+    st.session_state[THEME_KEY] = theme_id
+
+
+def current_theme() -> str:
+    """Return the theme of the open theme page."""
+    return st.session_state[THEME_KEY]
+
+
+def with_quadrants(filters: Filters, quadrants: tuple[str, ...]) -> Filters:
+    """Return the same filters for other quadrants (drill-down picks its own cell)."""
+    return Filters(quadrants=quadrants, round_id=filters.round_id, teams=filters.teams)

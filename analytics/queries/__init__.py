@@ -288,8 +288,13 @@ def action_status(
     # "Before" is the theme's first audited round, "after" its latest; with one round, only after.
     for side, pick, min_rounds in (("before", 0, 2), ("after", -1, 1)):
         chosen = {t: done[pick] for t, done in first_last.items() if len(done) >= min_rounds}
-        merged = frame[["action_id"]].assign(round_id=frame["theme_id"].map(chosen))
-        merged = merged.merge(measures, on=["action_id", "round_id"], how="left")
+        # One string dtype on both sides: a theme with one round maps to all-missing keys.
+        merged = frame[["action_id"]].assign(
+            round_id=frame["theme_id"].map(chosen).astype("string")
+        )
+        merged = merged.merge(
+            measures.astype({"round_id": "string"}), on=["action_id", "round_id"], how="left"
+        )
         measured = merged["n"].notna().to_numpy()
         frame[f"round_{side}"] = merged["round_id"].where(measured).to_numpy()
         frame[f"n_{side}"] = merged["n"].to_numpy()
@@ -375,3 +380,96 @@ def theme_summary(store: Store, filters: Filters = ALL) -> pd.DataFrame:
 def store_contents(store: Store) -> pd.DataFrame:
     """Return per theme x round the label, status, dates, and cases and responses loaded."""
     return run(store, "store_contents")
+
+
+def headline(store: Store, theme: str, filters: Filters = ALL) -> dict[str, Any]:
+    """Return one theme's headline figures for the selection: cases, pct_met with n and interval,
+    grades, and the change since the previous audited round with its test."""
+    round_id = resolve_round(store, theme, filters.round_id)
+    profile = cohort_profile(store, theme, filters)
+    grades = profile[profile["dimension"] == "overall_grade"].set_index("value")["cases"]
+    headline: dict[str, Any] = {
+        "round_id": round_id,
+        "cases": int(profile.loc[profile["dimension"] == "quadrant", "cases"].sum()),
+        "grades": {str(k): int(v) for k, v in grades.items()},
+    }
+    met, n = _pooled(store, theme, filters)
+    low, high = stats.wilson_interval(met, n)
+    headline.update(met=met, n=n, pct_met=met / n if n else np.nan, ci_low=low, ci_high=high)
+    done = audited_rounds(store, theme)
+    earlier = done[: done.index(round_id)] if round_id in done else []
+    headline["previous_round_id"] = earlier[-1] if earlier else None
+    headline["change"] = None
+    if earlier:
+        before = Filters(filters.quadrants, earlier[-1], filters.teams)
+        met_b, n_b = _pooled(store, theme, before)
+        headline["change"] = stats.change_test(met_b, n_b, met, n)
+        headline["pct_met_previous"] = met_b / n_b if n_b else np.nan
+    return headline
+
+
+def _pooled(store: Store, theme: str, filters: Filters) -> tuple[int, int]:
+    table = quadrant_comparison(store, theme, filters)
+    areas = list(filters.quadrants) or [COUNTY]
+    chosen = table[table["quadrant"].isin(areas)]
+    return int(chosen["met"].sum()), int(chosen["n"].sum())
+
+
+def action_owners(store: Store) -> list[str]:
+    """Return the distinct action owners, alphabetically."""
+    return store.query("SELECT DISTINCT owner FROM actions ORDER BY owner")["owner"].tolist()
+
+
+def planned_rounds(store: Store, theme: str) -> pd.DataFrame:
+    """Return a theme's rounds that have no results yet (planned or underway), in date order."""
+    frame = rounds(store, theme)
+    return frame[~frame["status"].isin(ROUND_STATUSES_WITH_DATA)].reset_index(drop=True)
+
+
+def overview_table(store: Store, filters: Filters = ALL) -> pd.DataFrame:
+    """Return one row per theme: latest round, cases by quadrant, pct_met with n, and the change
+    since the previous round (in percentage points) with whether it is beyond chance."""
+    summary = theme_summary(store, filters)
+    cases = summary.pivot_table(index="theme_id", columns="quadrant", values="cases", aggfunc="sum")
+    county = summary[summary["quadrant"] == COUNTY].set_index("theme_id")
+    labels = rounds(store).set_index(["theme_id", "round_id"])["label"]
+    rows = []
+    for theme in themes(store).itertuples(index=False):
+        row: dict[str, Any] = {"theme": theme.title, "status": theme.status}
+        if theme.theme_id in county.index:
+            c = county.loc[theme.theme_id]
+            row["round"] = labels.get((theme.theme_id, c["round_id"]), c["round_id"])
+            row["cases"] = int(c["cases"])
+            for quadrant in QUADRANTS:
+                value = cases.loc[theme.theme_id].get(quadrant)
+                row[quadrant] = None if pd.isna(value) else int(value)
+            row.update(pct_met=c["pct_met"], n=int(c["n"]))
+            if pd.notna(c["round_id_previous"]):
+                row["change_pts"] = c["change"] * 100
+                row["change"] = "beyond chance" if c["beyond_chance"] else "within noise"
+        else:
+            planned = planned_rounds(store, theme.theme_id)
+            if len(planned):
+                first = planned.iloc[0]
+                row["round"] = (
+                    f"{first['label']}: {first['start_date']:%b %Y}–{first['end_date']:%b %Y}"
+                )
+        rows.append(row)
+    columns = ["theme", "status", "round", "cases", *QUADRANTS, "pct_met", "n", "change_pts",
+               "change"]  # fmt: skip
+    table = pd.DataFrame(rows).reindex(columns=columns)
+    return table.astype({c: "Int64" for c in ("cases", *QUADRANTS, "n")})
+
+
+def urgent_actions(store: Store, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Return the actions overdue or due within DUE_SOON_DAYS, most overdue first."""
+    frame = action_status(store, as_of)
+    urgent = frame[frame["rag"].isin(("Overdue", "Due soon"))]
+    return urgent[["theme_id", "action_id", "text", "owner", "due_date", "status", "rag",
+                   "days_overdue"]].reset_index(drop=True)  # fmt: skip
+
+
+def rag_counts(actions: pd.DataFrame) -> dict[str, int]:
+    """Return the number of actions in each RAG state, in RAG order (from action_status)."""
+    counts = actions["rag"].value_counts()
+    return {rag: int(counts.get(rag, 0)) for rag in RAG_ORDER}

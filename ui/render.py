@@ -1,0 +1,54 @@
+"""Rendering helpers shared by the pages: charts with alt text and exports, notices, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from analytics.errors import AuditDataError
+from analytics.views import ChartView
+from ui import data
+
+PERCENT = st.column_config.NumberColumn(format="percent")
+
+
+def synthetic_notice() -> None:
+    """Say plainly when the store holds the synthetic sample."""
+    manifest = data.manifest()
+    if manifest.get("synthetic"):
+        st.info(manifest.get("notice", "Synthetic sample data."), icon="ℹ️")
+
+
+def show_chart(view: ChartView, key: str) -> None:
+    """Render a chart, its one-sentence alt text, its data and its export buttons."""
+    st.plotly_chart(
+        view.figure,
+        key=f"chart_{key}",
+        config={"toImageButtonOptions": {"filename": _file_name(view), "format": "png"}},
+    )
+    st.text(view.alt_text)  # a description from the numbers, for every reader
+    try:
+        from ui.exports import chart_downloads, suppressed_table
+    except ImportError:  # exports not installed in this build
+        chart_downloads, suppressed_table = None, None
+    with st.expander("Data behind this chart"):
+        table = suppressed_table(view) if suppressed_table else view.data
+        st.dataframe(table, hide_index=True, key=f"data_{key}")
+    if chart_downloads:
+        chart_downloads(view, key)
+
+
+def _file_name(view: ChartView) -> str:
+    parts = [view.name, view.theme_id or "all-themes", *view.filters.quadrants]
+    return "-".join(parts)
+
+
+def guarded(render: Callable[[], Any]) -> Any:
+    """Run a page body; show a user-facing error (no traceback) for bad input or a bad store."""
+    try:
+        return render()
+    except AuditDataError as error:
+        st.error(str(error))
+        st.stop()
