@@ -41,7 +41,8 @@ def _layout(fig: go.Figure, title: str, subtitle: str, height: int) -> go.Figure
         margin={"l": 10, "r": 20, "t": 90, "b": 40},
         plot_bgcolor="white",
         paper_bgcolor="white",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        # Right-aligned so a long left-aligned subtitle never runs under the legend.
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
     )
     return fig
 
@@ -141,9 +142,12 @@ def finding_frequency_figure(frame: pd.DataFrame, subtitle: str = "", top: int =
     return _layout(fig, title, subtitle, height=140 + 34 * max(len(labels), 1))
 
 
-def round_trend_figure(trend: pd.DataFrame, subtitle: str = "") -> go.Figure:
+def round_trend_figure(
+    trend: pd.DataFrame, subtitle: str = "", round_labels: dict[str, str] | None = None
+) -> go.Figure:
     """Return a dumbbell chart per question between two rounds; beyond-chance changes stand out."""
     fig = go.Figure()
+    names = round_labels or {}
     labels = [question_label(q, t) for q, t in trend[["question_id", "text"]].values]
     for label, row in zip(labels, trend.itertuples(index=False), strict=True):
         colour = QUADRANT_COLOURS["NW"] if row.beyond_chance else "#BFBFBF"
@@ -163,7 +167,9 @@ def round_trend_figure(trend: pd.DataFrame, subtitle: str = "") -> go.Figure:
             x=trend["pct_met_from"],
             y=labels,
             mode="markers",
-            name=f"{trend['round_from'].iloc[0]}" if len(trend) else "from",
+            name=names.get(trend["round_from"].iloc[0], trend["round_from"].iloc[0])
+            if len(trend)
+            else "from",
             marker={"color": "white", "size": 11, "line": {"width": 2, "color": "#505A5F"}},
             customdata=trend[["n_from"]].to_numpy(),
             hovertemplate="%{x:.0%} met (n=%{customdata[0]})<extra></extra>",
@@ -174,7 +180,9 @@ def round_trend_figure(trend: pd.DataFrame, subtitle: str = "") -> go.Figure:
             x=trend["pct_met_to"],
             y=labels,
             mode="markers+text",
-            name=f"{trend['round_to'].iloc[0]}" if len(trend) else "to",
+            name=names.get(trend["round_to"].iloc[0], trend["round_to"].iloc[0])
+            if len(trend)
+            else "to",
             marker={"color": QUADRANT_COLOURS["NW"], "size": 12},
             text=verdict,
             textposition="middle right",

@@ -141,7 +141,8 @@ def chart_view(
         if len(data):
             label = f"{round_label(store, theme, data['round_from'].iloc[0])} to {label}"
         subtitle = subtitle_for(_cases(store, theme, filters), label, filters)
-        figure = charts.round_trend_figure(data, subtitle)
+        labels = queries.rounds(store, theme).set_index("round_id")["label"].to_dict()
+        figure = charts.round_trend_figure(data, subtitle, labels)
         alt = narrative.round_trend_alt(data)
     elif name == "quadrant_comparison":
         data = queries.quadrant_comparison(store, theme, filters)
