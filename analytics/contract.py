@@ -1,4 +1,4 @@
-"""The data contract: the seven tables of the store, their columns and types, and their layout."""
+"""The data contract: the eight tables of the store, their columns and types, and their layout."""
 
 from __future__ import annotations
 
@@ -88,9 +88,54 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("text", pa.string()),
         ]
     ),
+    # The import history: one row per import; the store's other tables are what imports changed.
+    # files_added / files_removed (paths inside the store) let undo-import revert exactly.
+    "imports": pa.schema(
+        [
+            ("import_id", pa.string()),
+            ("file_name", pa.string()),
+            ("sha256", pa.string()),
+            ("cases", pa.int64()),
+            ("responses", pa.int64()),
+            ("rounds", pa.int64()),
+            ("questions", pa.int64()),
+            ("theme_rounds", pa.list_(pa.string())),
+            ("imported_at", pa.timestamp("us")),
+            ("user", pa.string()),
+            ("replaced", pa.string()),
+            ("status", pa.string()),
+            ("undone_at", pa.timestamp("us")),
+            ("files_added", pa.list_(pa.string())),
+            ("files_removed", pa.list_(pa.string())),
+        ]
+    ),
 }
 
-PARTITIONED_TABLES: frozenset[str] = frozenset({"cases", "responses"})
+# Roll-ups: counts written beside every cases/responses file (same partition, same file name), so
+# the dashboard's aggregates read a few thousand rows instead of millions, and every writer that
+# adds, replaces or removes a base file does the same to its roll-up (see store.write_table_files).
+ROLLUPS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    # base table: (roll-up table, grouping columns, count column)
+    "responses": ("response_counts", ("question_id", "quadrant", "team", "response"), "answers"),
+    "cases": (
+        "case_counts",
+        ("quadrant", "team", "gender", "age_band", "overall_grade"),
+        "cases",
+    ),
+}
+for _base, (_rollup, _groups, _count) in ROLLUPS.items():
+    SCHEMAS[_rollup] = pa.schema(
+        [
+            ("theme_id", pa.string()),
+            ("round_id", pa.string()),
+            *((name, SCHEMAS[_base].field(name).type) for name in _groups),
+            (_count, pa.int64()),
+        ]
+    )
+
+PARTITIONED_TABLES: frozenset[str] = frozenset(
+    {"cases", "responses", *(r[0] for r in ROLLUPS.values())}
+)
 TABLES: tuple[str, ...] = tuple(SCHEMAS)
 
 
@@ -103,4 +148,5 @@ def duckdb_type(arrow_type: pa.DataType) -> str:
         pa.int32(): "INTEGER",
         pa.int64(): "BIGINT",
         pa.date32(): "DATE",
+        pa.timestamp("us"): "TIMESTAMP",  # naive UTC
     }[arrow_type]

@@ -56,6 +56,7 @@ DUE_SOON_DAYS = 28
 
 THEME_STATUSES_AUDITED: tuple[str, ...] = ("complete", "concluding")
 ROUND_STATUSES_WITH_DATA: tuple[str, ...] = ("complete", "concluding")
+ROUND_STATUSES: tuple[str, ...] = ("planned", "underway", "concluding", "complete")
 
 # Wording bands for findings: share met among applicable cases -> the word used in prose.
 WORDING_BANDS: tuple[tuple[float, str], ...] = (

@@ -8,7 +8,7 @@ Nothing here is real children's data: every reference is random and the store sa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,8 +25,9 @@ SYNTHETIC_NOTICE = (
     "Synthetic sample data, generated to reproduce the April 2020 thematic overview report's "
     "cohorts and findings. No real child is described."
 )
-QUADRANT_EFFECT_SD = 0.10
-QUESTION_NOISE_SD = 0.08
+QUADRANT_EFFECT_SD = 0.06
+QUADRANT_EFFECT_LIMIT = 0.08  # keeps a quadrant plausible: no 0 of 22 where the county is 30%
+QUESTION_NOISE_SD = 0.06
 
 COMMENTS: dict[str, tuple[str, ...]] = {
     "Met": (
@@ -186,7 +187,7 @@ def _question_codes(target, rng, total, cells, cell_index, quadrant_effect, scal
     noise = {q: rng.normal(0, QUESTION_NOISE_SD) for q in QUADRANTS}
     rates = np.array(
         [
-            np.clip(met_rate + quadrant_effect[q] + noise[q] + teams.get(t, 0.0), 0.02, 0.98)
+            np.clip(met_rate + quadrant_effect[q] + noise[q] + teams.get(t, 0.0), 0.05, 0.98)
             for q, t in zip(cells["quadrant"], cells["team"], strict=True)
         ]
     )
@@ -218,14 +219,33 @@ def sample_chunks(scale: int = 1, seed: int = DEFAULT_SEED) -> Iterator[tuple[st
     for theme_id, round_id in theme_rounds.itertuples(index=False):
         if theme_id not in effects:
             raw = rng.normal(0, QUADRANT_EFFECT_SD, len(QUADRANTS))
-            effects[theme_id] = dict(zip(QUADRANTS, raw - raw.mean(), strict=True))
+            centred = np.clip(raw - raw.mean(), -QUADRANT_EFFECT_LIMIT, QUADRANT_EFFECT_LIMIT)
+            effects[theme_id] = dict(zip(QUADRANTS, centred, strict=True))
         cases, responses = _one_round(theme_id, round_id, rng, scale, tables, effects[theme_id])
         yield "cases", cases
         yield "responses", responses
 
 
-def generate_store(data_dir: Path, scale: int = 1, seed: int = DEFAULT_SEED) -> dict[str, object]:
-    """Write the synthetic sample store to `data_dir` (replacing it); return its manifest."""
+def _reporting(
+    chunks: Iterator[tuple[str, pd.DataFrame]], progress: Callable[[int, int], None]
+) -> Iterator[tuple[str, pd.DataFrame]]:
+    cohorts = read_catalogue_file("cohorts")
+    total = len(CATALOGUE_TABLES) + 2 * len(cohorts[["theme_id", "round_id"]].drop_duplicates())
+    for done, chunk in enumerate(chunks, start=1):
+        yield chunk
+        progress(done, total)
+
+
+def generate_store(
+    data_dir: Path,
+    scale: int = 1,
+    seed: int = DEFAULT_SEED,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, object]:
+    """Write the synthetic sample store to `data_dir` (replacing it); return its manifest.
+
+    `progress(done, total)` is called after each table chunk (for a progress bar at scale).
+    """
     manifest = {
         "synthetic": True,
         "notice": SYNTHETIC_NOTICE,
@@ -234,5 +254,8 @@ def generate_store(data_dir: Path, scale: int = 1, seed: int = DEFAULT_SEED) -> 
         "scale": scale,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    write_new_store(Path(data_dir), sample_chunks(scale, seed), manifest)
+    chunks = sample_chunks(scale, seed)
+    if progress is not None:
+        chunks = _reporting(chunks, progress)
+    write_new_store(Path(data_dir), chunks, manifest)
     return manifest

@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 import os
 import shutil
 import threading
-import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analytics.contract import PARTITION_COLUMNS, PARTITIONED_TABLES, SCHEMAS, TABLES, duckdb_type
+from analytics.atomic import replace_dir, replace_file, sibling, writer_lock
+from analytics.contract import (
+    PARTITION_COLUMNS,
+    PARTITIONED_TABLES,
+    ROLLUPS,
+    SCHEMAS,
+    TABLES,
+    duckdb_type,
+)
 from analytics.errors import AuditDataError
 
+T = TypeVar("T")
 MANIFEST_NAME = "store.json"
+SMALL_TABLES: tuple[str, ...] = ("themes", "rounds", "questions", "actions", "quotes")
+IN_MEMORY_TABLES: frozenset[str] = frozenset(
+    {*SMALL_TABLES, "imports", *(rollup for rollup, _, _ in ROLLUPS.values())}
+)
 
 
 def read_manifest(data_dir: Path) -> dict[str, Any]:
@@ -66,53 +78,117 @@ class Store:
             ":memory:", config={"autoinstall_known_extensions": False, "threads": 2}
         )
         self._lock = threading.Lock()
-        self._fingerprint = ""
+        self._views_key: tuple[object, ...] = ()
+        self._small: dict[str, tuple[tuple[object, ...], pd.DataFrame]] = {}
+        self._memo: dict[str, tuple[tuple[object, ...], Any]] = {}
+        self._pins: list[tuple[tuple[int, int], int]] = []  # ((device, inode), fd), newest last
         self._refresh_views()
 
-    def _view_sql(self, table: str) -> str:
+    def _pinned_root(self) -> Path:
+        """Return a path to the store's current version that an import's swap cannot move.
+
+        Writers replace the whole directory (analytics.atomic). Globbing by name, one query could
+        list `cases` in the old version and `responses` in the new; through an open descriptor of
+        the directory (/proc/self/fd/N) every view of a query reads one version.
+        """
+        if not _PROC_FD.is_dir():
+            return self.data_dir
+        stat = os.stat(self.data_dir)
+        if self._pins and self._pins[-1][0] == (stat.st_dev, stat.st_ino):
+            return _PROC_FD / str(self._pins[-1][1])
+        fd = os.open(self.data_dir, os.O_RDONLY | os.O_DIRECTORY)
+        opened = os.fstat(fd)
+        self._pins.append(((opened.st_dev, opened.st_ino), fd))
+        # Queries still running on the previous versions keep theirs; older pins are released.
+        while len(self._pins) > _KEEP_PINS:
+            os.close(self._pins.pop(0)[1])
+        return _PROC_FD / str(fd)
+
+    def _view_sql(self, table: str, root: Path) -> str:
         schema = SCHEMAS[table]
         columns = ", ".join(f"CAST({f.name} AS {duckdb_type(f.type)}) AS {f.name}" for f in schema)
-        if not parquet_files(self.data_dir, table):
-            # An empty table is normal (a new store): a typed view with no rows.
-            return f"CREATE OR REPLACE VIEW {table} AS SELECT {columns} FROM (SELECT 1) WHERE false"
-        pattern = _sql_string(str(table_dir(self.data_dir, table) / "**" / "*.parquet"))
+        if not parquet_files(root, table):
+            # An empty table is normal (a new store, or one made before the table existed): a
+            # typed view with no rows.
+            nulls = ", ".join(f"CAST(NULL AS {duckdb_type(f.type)}) AS {f.name}" for f in schema)
+            kind = "TABLE" if table in IN_MEMORY_TABLES else "VIEW"
+            return f"CREATE OR REPLACE {kind} {table} AS SELECT {nulls} WHERE false"
+        pattern = _sql_string(str(table_dir(root, table) / "**" / "*.parquet"))
         hive = ", hive_partitioning = true, hive_types_autocast = false"
         hive = hive if table in PARTITIONED_TABLES else ", hive_partitioning = false"
+        # The catalogue and the roll-ups stay small at any scale (counts by category, not rows):
+        # held in memory once per store version, they answer a query without touching a file.
+        kind = "TABLE" if table in IN_MEMORY_TABLES else "VIEW"
         return (
-            f"CREATE OR REPLACE VIEW {table} AS SELECT {columns} "
+            f"CREATE OR REPLACE {kind} {table} AS SELECT {columns} "
             f"FROM read_parquet({pattern}{hive}, union_by_name = true)"
         )
 
     def _refresh_views(self) -> None:
         with self._lock:
-            fingerprint = self.fingerprint()
-            if fingerprint == self._fingerprint:
+            root = self._pinned_root()
+            key = (root, self.fingerprint())
+            if key == self._views_key:
                 return
             for table in TABLES:
-                self._con.execute(self._view_sql(table))
-            self._fingerprint = fingerprint
+                self._con.execute(self._view_sql(table, root))
+            self._views_key = key
+
+    def memo(self, name: str, build: Callable[[], T]) -> T:
+        """Return build()'s result, computed once per store version (for derived vocabularies
+        such as each theme's audited rounds; callers must not mutate it)."""
+        self._refresh_views()
+        key = self._views_key
+        hit = self._memo.get(name)
+        if hit is None or hit[0] != key:
+            hit = (key, build())
+            self._memo[name] = hit
+        return hit[1]
+
+    def small_table(self, table: str) -> pd.DataFrame:
+        """Return a whole catalogue table (themes, rounds, questions, actions, quotes), read once
+        per store version: validating a parameter should not cost a query."""
+        if table not in SMALL_TABLES:
+            raise AuditDataError(f"{table} is not a catalogue table: {', '.join(SMALL_TABLES)}.")
+        self._refresh_views()
+        key = (self._views_key, table)
+        cached = self._small.get(table)
+        if cached is None or cached[0] != key:
+            cursor = self._con.cursor()
+            try:
+                cached = (key, cursor.execute(f"SELECT * FROM {table}").df())
+            finally:
+                cursor.close()
+            self._small[table] = cached
+        return cached[1].copy()
 
     def fingerprint(self) -> str:
-        """Return a hash of every Parquet file's path, size and change time: new data, new hash."""
-        digest = hashlib.sha256()
-        for table in TABLES:
-            for path in parquet_files(self.data_dir, table):
-                stat = path.stat()
-                digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
-        return digest.hexdigest()[:16]
+        """Return the store's version: every writer swaps in a new directory (analytics.atomic),
+        so the directory's identity and change time name the data; a stat, not a file walk."""
+        stat = os.stat(self.data_dir)
+        return f"{stat.st_dev:x}-{stat.st_ino:x}-{stat.st_mtime_ns:x}"
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """Run one SQL statement with bound parameters and return the result as a frame."""
-        self._refresh_views()
-        cursor = self._con.cursor()
-        try:
-            return cursor.execute(sql, dict(params or {})).df()
-        except duckdb.Error as error:
-            raise AuditDataError(
-                f"The audit store at {self.data_dir} could not answer: {error}"
-            ) from error
-        finally:
-            cursor.close()
+        for attempt in (1, 2):
+            self._refresh_views()
+            cursor = self._con.cursor()
+            try:
+                return cursor.execute(sql, dict(params or {})).df()
+            except duckdb.IOException as error:
+                # An import swapped the store between listing and opening its files: the next
+                # attempt reads the new version whole.
+                if attempt == 2:
+                    raise AuditDataError(
+                        f"The audit store at {self.data_dir} could not answer: {error}"
+                    ) from error
+            except duckdb.Error as error:
+                raise AuditDataError(
+                    f"The audit store at {self.data_dir} could not answer: {error}"
+                ) from error
+            finally:
+                cursor.close()
+        raise AssertionError("unreachable")
 
     def last_changed(self) -> pd.Timestamp | None:
         """Return when any file of the store last changed, or None for an empty store."""
@@ -122,8 +198,21 @@ class Store:
         return pd.Timestamp.fromtimestamp(max(times)) if times else None
 
     def close(self) -> None:
-        """Close the DuckDB connection."""
+        """Close the DuckDB connection and release the pinned store versions."""
         self._con.close()
+        self._release_pins()
+
+    def _release_pins(self) -> None:
+        while self._pins:
+            os.close(self._pins.pop()[1])
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self._release_pins()
+
+
+_PROC_FD = Path("/proc/self/fd")
+_KEEP_PINS = 3
 
 
 def to_arrow(table: str, frame: pd.DataFrame) -> pa.Table:
@@ -135,10 +224,29 @@ def to_arrow(table: str, frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
 
 
+def rollup_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the roll-up (counts) of a cases or responses frame, per partition."""
+    _, groups, count = ROLLUPS[table]
+    keys = [*PARTITION_COLUMNS, *groups]
+    counted = frame.groupby(keys, dropna=False, observed=True).size().rename(count)
+    return counted.reset_index()
+
+
 def write_table_files(
     data_dir: Path, table: str, frame: pd.DataFrame, file_stem: str
 ) -> list[Path]:
-    """Write one table's rows as Parquet (partitioned where the contract says); return the files."""
+    """Write one table's rows as Parquet (partitioned where the contract says); return the files.
+
+    Writing cases or responses also writes their roll-up beside them, under the same file name.
+    """
+    rollup_files: list[Path] = []
+    if table in ROLLUPS and len(frame):
+        rollup = ROLLUPS[table][0]
+        rollup_files = write_table_files(data_dir, rollup, rollup_frame(table, frame), file_stem)
+    return [*_write_files(data_dir, table, frame, file_stem), *rollup_files]
+
+
+def _write_files(data_dir: Path, table: str, frame: pd.DataFrame, file_stem: str) -> list[Path]:
     arrow = to_arrow(table, frame)
     root = table_dir(data_dir, table)
     written: list[Path] = []
@@ -161,6 +269,35 @@ def write_table_files(
     return written
 
 
+def write_store_files(
+    directory: Path,
+    chunks: Iterable[tuple[str, pd.DataFrame]],
+    manifest: Mapping[str, Any],
+    file_stem: str = "part-0",
+) -> None:
+    """Write a whole store's files into an empty `directory` (no swap; see write_new_store)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written: set[str] = set()
+    for table, frame in chunks:
+        write_table_files(directory, table, frame, file_stem)
+        written.add(table)
+    for table in set(TABLES) - written:
+        write_table_files(directory, table, empty_frame(table), "part-empty")
+    write_manifest(directory, manifest)
+    (directory / "README.txt").write_text(
+        "Audit Insight store: one folder per table of Parquet files.\n"
+        "Read with DuckDB: SELECT * FROM read_parquet('<this dir>/responses/**/*.parquet', "
+        "hive_partitioning = true)\n"
+    )
+
+
+def write_manifest(directory: Path, manifest: Mapping[str, Any]) -> None:
+    """Write the store's manifest (replacing the file, never writing through a hard link)."""
+    path = Path(directory) / MANIFEST_NAME
+    replace_file(path, lambda p: p.write_text(json.dumps(dict(manifest), indent=2) + "\n"))
+
+
 def write_new_store(
     data_dir: Path,
     chunks: Iterable[tuple[str, pd.DataFrame]],
@@ -170,35 +307,18 @@ def write_new_store(
     """Write a whole store to a sibling folder, then swap it in, so readers never see half of it.
 
     `chunks` yields (table, rows) pairs; each becomes its own file(s), so a large store is written
-    one theme and round at a time. Tables that get no rows are written empty.
+    one theme and round at a time. Tables that get no rows are written empty. Holds the writers'
+    lock, so an import and a regeneration never interleave.
     """
     data_dir = Path(data_dir)
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = data_dir.parent / f".{data_dir.name}.staging-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
-    try:
-        written: set[str] = set()
-        for table, frame in chunks:
-            write_table_files(staging, table, frame, file_stem)
-            written.add(table)
-        for table in set(TABLES) - written:
-            write_table_files(staging, table, empty_frame(table), "part-empty")
-        (staging / MANIFEST_NAME).write_text(json.dumps(dict(manifest), indent=2) + "\n")
-        (staging / "README.txt").write_text(
-            "Audit Insight store: one folder per table of Parquet files.\n"
-            "Read with DuckDB: SELECT * FROM read_parquet('<this dir>/responses/**/*.parquet', "
-            "hive_partitioning = true)\n"
-        )
-        if data_dir.exists():
-            retired = data_dir.parent / f".{data_dir.name}.old-{uuid.uuid4().hex[:8]}"
-            data_dir.rename(retired)
-            staging.rename(data_dir)
-            shutil.rmtree(retired)
-        else:
-            staging.rename(data_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with writer_lock(data_dir):
+        staging = sibling(data_dir, "staging")
+        try:
+            write_store_files(staging, chunks, manifest, file_stem)
+            replace_dir(staging, data_dir)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
 
 
 def empty_frame(table: str) -> pd.DataFrame:

@@ -45,22 +45,46 @@ def run(store: Store, name: str, **params: Any) -> pd.DataFrame:
 
 def themes(store: Store) -> pd.DataFrame:
     """Return every theme (one row per theme), in report order."""
-    return store.query("SELECT * FROM themes ORDER BY sort_order, theme_id")
+    return store.memo(
+        "themes",
+        lambda: store.small_table("themes").sort_values(
+            ["sort_order", "theme_id"], ignore_index=True
+        ),
+    ).copy()
+
+
+def _rounds_by_theme(store: Store) -> dict[str | None, pd.DataFrame]:
+    frame = store.small_table("rounds").sort_values(
+        ["theme_id", "start_date", "round_id"], ignore_index=True
+    )
+    by_theme: dict[str | None, pd.DataFrame] = {None: frame}
+    for theme, rows in frame.groupby("theme_id", sort=False):
+        by_theme[str(theme)] = rows.reset_index(drop=True)
+    return by_theme
 
 
 def rounds(store: Store, theme: str | None = None) -> pd.DataFrame:
     """Return the rounds (one row per theme x round), in date order."""
-    return store.query(
-        "SELECT * FROM rounds WHERE $theme IS NULL OR theme_id = $theme "
-        "ORDER BY theme_id, start_date, round_id",
-        {"theme": theme},
-    )
+    by_theme = store.memo("rounds_by_theme", lambda: _rounds_by_theme(store))
+    if theme not in by_theme:
+        return by_theme[None].iloc[0:0].copy()
+    return by_theme[theme].copy()
+
+
+def question_ids(store: Store, theme: str) -> list[str]:
+    """Return a theme's question ids, in order."""
+
+    def build() -> dict[str, list[str]]:
+        frame = store.small_table("questions")
+        return {str(t): sorted(rows["question_id"]) for t, rows in frame.groupby("theme_id")}
+
+    return list(store.memo("question_ids", build).get(theme, []))
 
 
 def teams(store: Store, theme: str | None = None) -> list[str]:
     """Return the teams that appear in the audited cases, alphabetically."""
     frame = store.query(
-        "SELECT DISTINCT team FROM cases WHERE ($theme IS NULL OR theme_id = $theme) "
+        "SELECT DISTINCT team FROM case_counts WHERE ($theme IS NULL OR theme_id = $theme) "
         "AND team IS NOT NULL ORDER BY team",
         {"theme": theme},
     )
@@ -69,7 +93,7 @@ def teams(store: Store, theme: str | None = None) -> list[str]:
 
 def check_theme(store: Store, theme: str) -> str:
     """Return the theme id if it is known, else raise an error listing the known ones."""
-    known = themes(store)["theme_id"].tolist()
+    known = store.memo("theme_ids", lambda: themes(store)["theme_id"].tolist())
     if theme not in known:
         raise UnknownValueError("theme", theme, known)
     return theme
@@ -83,11 +107,16 @@ def check_quadrants(quadrants: tuple[str, ...] | list[str]) -> list[str]:
     return list(quadrants)
 
 
+def _audited(store: Store) -> dict[str, list[str]]:
+    frame = store.small_table("rounds")
+    frame = frame[frame["status"].isin(ROUND_STATUSES_WITH_DATA)]
+    frame = frame.sort_values(["end_date", "round_id"])
+    return {str(t): rows["round_id"].tolist() for t, rows in frame.groupby("theme_id", sort=False)}
+
+
 def audited_rounds(store: Store, theme: str) -> list[str]:
     """Return the theme's rounds that hold audit results, oldest first."""
-    frame = rounds(store, theme)
-    frame = frame[frame["status"].isin(ROUND_STATUSES_WITH_DATA)]
-    return frame.sort_values(["end_date", "round_id"])["round_id"].tolist()
+    return list(store.memo("audited_rounds", lambda: _audited(store)).get(theme, []))
 
 
 def resolve_round(store: Store, theme: str, round_id: str | None) -> str | None:
@@ -96,7 +125,7 @@ def resolve_round(store: Store, theme: str, round_id: str | None) -> str | None:
     if round_id is None:
         done = audited_rounds(store, theme)
         return done[-1] if done else None
-    known = rounds(store, theme)["round_id"].tolist()
+    known = store.memo(f"round_ids|{theme}", lambda: rounds(store, theme)["round_id"].tolist())
     if round_id not in known:
         raise UnknownValueError(f"round for theme {theme!r}", round_id, known)
     return round_id
@@ -104,12 +133,16 @@ def resolve_round(store: Store, theme: str, round_id: str | None) -> str | None:
 
 def latest_theme_rounds(store: Store) -> list[str]:
     """Return 'theme|round' for each theme's latest audited round."""
-    keys = []
-    for theme in themes(store)["theme_id"]:
-        done = audited_rounds(store, theme)
-        if done:
-            keys.append(f"{theme}|{done[-1]}")
-    return keys
+
+    def build() -> list[str]:
+        keys = []
+        for theme in themes(store)["theme_id"]:
+            done = audited_rounds(store, theme)
+            if done:
+                keys.append(f"{theme}|{done[-1]}")
+        return keys
+
+    return list(store.memo("latest_theme_rounds", build))
 
 
 def _filter_params(filters: Filters) -> dict[str, list[str]]:
@@ -181,43 +214,25 @@ def round_trend(
     ]  # fmt: skip
     if round_from is None or round_to is None or round_from == round_to:
         return pd.DataFrame(columns=columns)
-    counts = run(
-        store, "round_counts", theme=theme, rounds=[round_from, round_to], **_filter_params(filters)
+    frame = run(
+        store,
+        "round_trend",
+        theme=theme,
+        round_from=round_from,
+        round_to=round_to,
+        **_filter_params(filters),
     )
-    questions = store.query(
-        "SELECT question_id, text, category FROM questions WHERE theme_id = $theme "
-        "ORDER BY question_id",
-        {"theme": theme},
-    )
-    wide = counts.pivot_table(index="question_id", columns="round_id", values=["n", "met"])
-    rows = []
-    for question in questions.itertuples(index=False):
-        if question.question_id not in wide.index:
-            continue
-        cell = wide.loc[question.question_id]
-        n_a, met_a = _count(cell, "n", round_from), _count(cell, "met", round_from)
-        n_b, met_b = _count(cell, "n", round_to), _count(cell, "met", round_to)
-        test = stats.change_test(met_a, n_a, met_b, n_b)
-        rows.append(
-            {
-                "question_id": question.question_id,
-                "text": question.text,
-                "category": question.category,
-                "round_from": round_from,
-                "round_to": round_to,
-                "n_from": n_a,
-                "met_from": met_a,
-                "pct_met_from": met_a / n_a if n_a else np.nan,
-                "n_to": n_b,
-                "met_to": met_b,
-                "pct_met_to": met_b / n_b if n_b else np.nan,
-                "change": test.change,
-                "p_value": test.p_value,
-                "test": test.method,
-                "beyond_chance": test.beyond_chance,
-            }
+    tests = [
+        stats.change_test(int(a_met), int(a_n), int(b_met), int(b_n))
+        for a_met, a_n, b_met, b_n in zip(
+            frame["met_from"], frame["n_from"], frame["met_to"], frame["n_to"], strict=True
         )
-    return pd.DataFrame(rows, columns=columns)
+    ]
+    frame["change"] = [t.change for t in tests]
+    frame["p_value"] = [t.p_value for t in tests]
+    frame["test"] = [t.method for t in tests]
+    frame["beyond_chance"] = [t.beyond_chance for t in tests]
+    return frame[columns]
 
 
 def _count(cell: pd.Series, measure: str, round_id: str) -> int:
@@ -244,23 +259,28 @@ def category_matrix(store: Store, filters: Filters = ALL) -> pd.DataFrame:
 def recurring_weaknesses(
     store: Store, filters: Filters = ALL, threshold: float = 0.5, min_themes: int = 3
 ) -> pd.DataFrame:
-    """Return categories met in under `threshold` of cases in at least `min_themes` themes."""
-    matrix = category_matrix(store, filters)
-    per_theme = matrix[(matrix["theme_id"] != "All themes") & (matrix["quadrant"] == COUNTY)]
-    weak = per_theme[per_theme["pct_met"] < threshold]
-    summary = (
-        weak.groupby("category")
-        .agg(
-            weak_themes=("theme_id", "nunique"), themes=("theme_id", lambda s: ", ".join(sorted(s)))
-        )
-        .reset_index()
+    """Return categories met in under `threshold` of cases in at least `min_themes` themes
+    (each theme at its latest audited round), weakest first."""
+    return run(
+        store,
+        "recurring_weaknesses",
+        theme_rounds=latest_theme_rounds(store),
+        threshold=threshold,
+        min_themes=min_themes,
+        **_filter_params(filters),
     )
-    overall = matrix[(matrix["theme_id"] == "All themes") & (matrix["quadrant"] == COUNTY)]
-    summary = summary.merge(overall[["category", "n", "met", "pct_met"]], on="category")
-    summary = summary[summary["weak_themes"] >= min_themes]
-    return summary.sort_values(["weak_themes", "pct_met"], ascending=[False, True]).reset_index(
-        drop=True
-    )
+
+
+def _first_and_latest(store: Store) -> tuple[list[str], list[str]]:
+    # "Before" is a theme's first audited round (only with two or more), "after" its latest.
+    before, after = [], []
+    for theme in themes(store)["theme_id"]:
+        done = audited_rounds(store, theme)
+        if len(done) >= 2:
+            before.append(f"{theme}|{done[0]}")
+        if done:
+            after.append(f"{theme}|{done[-1]}")
+    return before, after
 
 
 def action_status(
@@ -272,36 +292,20 @@ def action_status(
 ) -> pd.DataFrame:
     """Return every action with RAG against `as_of` (default today), overdue first, and for
     linked questions pct_met in the theme's first and latest audited rounds."""
-    as_of = as_of or dt.date.today()
     if theme is not None:
         check_theme(store, theme)
-    frame = run(store, "action_status", as_of=as_of, due_soon_days=DUE_SOON_DAYS)
-    if theme is not None:
-        frame = frame[frame["theme_id"] == theme]
-    if owners:
-        frame = frame[frame["owner"].isin(owners)]
-    if statuses:
-        frame = frame[frame["status"].isin(statuses)]
-    first_last = {t: audited_rounds(store, t) for t in frame["theme_id"].unique()}
-    keys = [f"{t}|{r}" for t, done in first_last.items() for r in (done[:1] + done[-1:])]
-    measures = run(store, "action_measures", theme_rounds=sorted(set(keys)))
-    # "Before" is the theme's first audited round, "after" its latest; with one round, only after.
-    for side, pick, min_rounds in (("before", 0, 2), ("after", -1, 1)):
-        chosen = {t: done[pick] for t, done in first_last.items() if len(done) >= min_rounds}
-        # One string dtype on both sides: a theme with one round maps to all-missing keys.
-        merged = frame[["action_id"]].assign(
-            round_id=frame["theme_id"].map(chosen).astype("string")
-        )
-        merged = merged.merge(
-            measures.astype({"round_id": "string"}), on=["action_id", "round_id"], how="left"
-        )
-        measured = merged["n"].notna().to_numpy()
-        frame[f"round_{side}"] = merged["round_id"].where(measured).to_numpy()
-        frame[f"n_{side}"] = merged["n"].to_numpy()
-        frame[f"pct_met_{side}"] = (merged["met"] / merged["n"]).to_numpy()
-    frame["rag_order"] = frame["rag"].map({rag: i for i, rag in enumerate(RAG_ORDER)})
-    frame = frame.sort_values(["rag_order", "due_date", "action_id"], na_position="last")
-    return frame.drop(columns="rag_order").reset_index(drop=True)
+    before, after = store.memo("first_and_latest", lambda: _first_and_latest(store))
+    return run(
+        store,
+        "action_status",
+        as_of=as_of or dt.date.today(),
+        due_soon_days=DUE_SOON_DAYS,
+        before=before,
+        after=after,
+        theme=theme,
+        owners=list(owners),
+        statuses=list(statuses),
+    )
 
 
 def quotes(store: Store, theme: str | None = None, filters: Filters = ALL) -> pd.DataFrame:
@@ -322,9 +326,7 @@ def cases_behind(
 ) -> pd.DataFrame:
     """Return the audited cases behind one question x quadrant cell (pseudonymous references)."""
     round_id = resolve_round(store, theme, filters.round_id)
-    known = store.query(
-        "SELECT question_id FROM questions WHERE theme_id = $theme", {"theme": theme}
-    )["question_id"].tolist()
+    known = question_ids(store, theme)
     if question_id not in known:
         raise UnknownValueError(f"question for theme {theme!r}", question_id, known)
     return run(
@@ -337,44 +339,31 @@ def cases_behind(
     )
 
 
-def theme_summary(store: Store, filters: Filters = ALL) -> pd.DataFrame:
-    """Return per audited theme x area (NW..SE, County): the latest round's cases, pct_met with n
-    and Wilson interval, and the change since the theme's previous round with its test."""
-    latest, previous = {}, {}
+def _latest_and_previous(store: Store) -> tuple[list[str], list[str]]:
+    latest, previous = [], []
     for theme in themes(store)["theme_id"]:
         done = audited_rounds(store, theme)
         if done:
-            latest[theme] = done[-1]
+            latest.append(f"{theme}|{done[-1]}")
         if len(done) >= 2:
-            previous[theme] = done[-2]
-    keys = [f"{t}|{r}" for t, r in (*latest.items(), *previous.items())]
-    frame = run(store, "theme_summary", theme_rounds=keys, teams=list(filters.teams))
-    is_latest = frame["round_id"] == frame["theme_id"].map(latest)
-    now, before = frame[is_latest], frame[~is_latest]
-    merged = now.merge(
-        before[["theme_id", "quadrant", "round_id", "n", "met"]],
-        on=["theme_id", "quadrant"],
-        how="left",
-        suffixes=("", "_previous"),
-    )
+            previous.append(f"{theme}|{done[-2]}")
+    return latest, previous
+
+
+def theme_summary(store: Store, filters: Filters = ALL) -> pd.DataFrame:
+    """Return per audited theme x area (NW..SE, County): the latest round's cases, pct_met with n
+    and Wilson interval, and the change since the theme's previous round with its test."""
+    latest, previous = store.memo("latest_and_previous", lambda: _latest_and_previous(store))
+    frame = run(store, "theme_summary", latest=latest, previous=previous, teams=list(filters.teams))
     tests = [
-        stats.change_test(int(a_met), int(a_n), int(b_met), int(b_n)) if pd.notna(a_n) else None
-        for a_met, a_n, b_met, b_n in zip(
-            merged["met_previous"], merged["n_previous"], merged["met"], merged["n"], strict=True
+        stats.change_test(int(b_met), int(b_n), int(a_met), int(a_n)) if pd.notna(b_n) else None
+        for b_met, b_n, a_met, a_n in zip(
+            frame["met_previous"], frame["n_previous"], frame["met"], frame["n"], strict=True
         )
     ]
-    merged["pct_met_previous"] = merged["met_previous"] / merged["n_previous"]
-    merged["change"] = [t.change if t else np.nan for t in tests]
-    merged["beyond_chance"] = [bool(t.beyond_chance) if t else False for t in tests]
-    titles = themes(store).set_index("theme_id")["title"]
-    merged.insert(1, "title", merged["theme_id"].map(titles))
-    order = {t: i for i, t in enumerate(titles.index)}
-    area = {q: i for i, q in enumerate((*QUADRANTS, COUNTY))}
-    merged = merged.sort_values(
-        ["theme_id", "quadrant"],
-        key=lambda s: s.map(order) if s.name == "theme_id" else s.map(area),
-    )
-    return _with_wilson(merged.reset_index(drop=True))
+    frame["change"] = [t.change if t else np.nan for t in tests]
+    frame["beyond_chance"] = [bool(t and t.beyond_chance) for t in tests]
+    return _with_wilson(frame)
 
 
 def store_contents(store: Store) -> pd.DataFrame:
@@ -393,31 +382,38 @@ def headline(store: Store, theme: str, filters: Filters = ALL) -> dict[str, Any]
         "cases": int(profile.loc[profile["dimension"] == "quadrant", "cases"].sum()),
         "grades": {str(k): int(v) for k, v in grades.items()},
     }
-    met, n = _pooled(store, theme, filters)
-    low, high = stats.wilson_interval(met, n)
-    headline.update(met=met, n=n, pct_met=met / n if n else np.nan, ci_low=low, ci_high=high)
     done = audited_rounds(store, theme)
     earlier = done[: done.index(round_id)] if round_id in done else []
-    headline["previous_round_id"] = earlier[-1] if earlier else None
+    previous = earlier[-1] if earlier else None
+    totals = run(
+        store,
+        "selection_totals",
+        theme=theme,
+        rounds=[r for r in (round_id, previous) if r],
+        **_filter_params(filters),
+    ).set_index("round_id")
+    met, n = _totals(totals, round_id)
+    low, high = stats.wilson_interval(met, n)
+    headline.update(met=met, n=n, pct_met=met / n if n else np.nan, ci_low=low, ci_high=high)
+    headline["previous_round_id"] = previous
     headline["change"] = None
-    if earlier:
-        before = Filters(filters.quadrants, earlier[-1], filters.teams)
-        met_b, n_b = _pooled(store, theme, before)
+    if previous:
+        met_b, n_b = _totals(totals, previous)
         headline["change"] = stats.change_test(met_b, n_b, met, n)
         headline["pct_met_previous"] = met_b / n_b if n_b else np.nan
     return headline
 
 
-def _pooled(store: Store, theme: str, filters: Filters) -> tuple[int, int]:
-    table = quadrant_comparison(store, theme, filters)
-    areas = list(filters.quadrants) or [COUNTY]
-    chosen = table[table["quadrant"].isin(areas)]
-    return int(chosen["met"].sum()), int(chosen["n"].sum())
+def _totals(totals: pd.DataFrame, round_id: str | None) -> tuple[int, int]:
+    if round_id not in totals.index:
+        return 0, 0
+    row = totals.loc[round_id]
+    return int(row["met"]), int(row["n"])
 
 
 def action_owners(store: Store) -> list[str]:
     """Return the distinct action owners, alphabetically."""
-    return store.query("SELECT DISTINCT owner FROM actions ORDER BY owner")["owner"].tolist()
+    return sorted(store.small_table("actions")["owner"].dropna().unique())
 
 
 def planned_rounds(store: Store, theme: str) -> pd.DataFrame:
@@ -429,36 +425,45 @@ def planned_rounds(store: Store, theme: str) -> pd.DataFrame:
 def overview_table(store: Store, filters: Filters = ALL) -> pd.DataFrame:
     """Return one row per theme: latest round, cases by quadrant, pct_met with n, and the change
     since the previous round (in percentage points) with whether it is beyond chance."""
-    summary = theme_summary(store, filters)
-    cases = summary.pivot_table(index="theme_id", columns="quadrant", values="cases", aggfunc="sum")
-    county = summary[summary["quadrant"] == COUNTY].set_index("theme_id")
-    labels = rounds(store).set_index(["theme_id", "round_id"])["label"]
+    summary = theme_summary(store, filters).to_dict("records")
+    by_theme: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in summary:
+        by_theme.setdefault(row["theme_id"], {})[row["quadrant"]] = row
+    labels = store.memo(
+        "round_labels",
+        lambda: {(r.theme_id, r.round_id): r.label for r in rounds(store).itertuples()},
+    )
+    planned = store.memo("next_planned", lambda: _next_planned(store))
     rows = []
     for theme in themes(store).itertuples(index=False):
         row: dict[str, Any] = {"theme": theme.title, "status": theme.status}
-        if theme.theme_id in county.index:
-            c = county.loc[theme.theme_id]
-            row["round"] = labels.get((theme.theme_id, c["round_id"]), c["round_id"])
-            row["cases"] = int(c["cases"])
-            for quadrant in QUADRANTS:
-                value = cases.loc[theme.theme_id].get(quadrant)
-                row[quadrant] = None if pd.isna(value) else int(value)
-            row.update(pct_met=c["pct_met"], n=int(c["n"]))
-            if pd.notna(c["round_id_previous"]):
-                row["change_pts"] = c["change"] * 100
-                row["change"] = "beyond chance" if c["beyond_chance"] else "within noise"
-        else:
-            planned = planned_rounds(store, theme.theme_id)
-            if len(planned):
-                first = planned.iloc[0]
-                row["round"] = (
-                    f"{first['label']}: {first['start_date']:%b %Y}–{first['end_date']:%b %Y}"
-                )
+        areas = by_theme.get(theme.theme_id)
+        if areas and COUNTY in areas:
+            county = areas[COUNTY]
+            row["round"] = labels.get((theme.theme_id, county["round_id"]), county["round_id"])
+            row["cases"] = county["cases"]
+            row.update({q: areas[q]["cases"] for q in QUADRANTS if q in areas})
+            row.update(pct_met=county["pct_met"], n=county["n"])
+            if isinstance(county["round_id_previous"], str):
+                row["change_pts"] = county["change"] * 100
+                row["change"] = "beyond chance" if county["beyond_chance"] else "within noise"
+        elif theme.theme_id in planned:
+            row["round"] = planned[theme.theme_id]
         rows.append(row)
     columns = ["theme", "status", "round", "cases", *QUADRANTS, "pct_met", "n", "change_pts",
                "change"]  # fmt: skip
     table = pd.DataFrame(rows).reindex(columns=columns)
     return table.astype({c: "Int64" for c in ("cases", *QUADRANTS, "n")})
+
+
+def _next_planned(store: Store) -> dict[str, str]:
+    # The first round without results, as "label: Mon YYYY–Mon YYYY", per theme.
+    upcoming = {}
+    for row in rounds(store).itertuples(index=False):
+        if row.status in ROUND_STATUSES_WITH_DATA or row.theme_id in upcoming:
+            continue
+        upcoming[row.theme_id] = f"{row.label}: {row.start_date:%b %Y}–{row.end_date:%b %Y}"
+    return upcoming
 
 
 def urgent_actions(store: Store, as_of: dt.date | None = None) -> pd.DataFrame:

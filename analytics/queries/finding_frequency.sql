@@ -1,7 +1,7 @@
 -- grain: question x scope ('Selection' = the chosen quadrants, 'County' = all) for the given theme rounds; params: $theme_rounds (list of 'theme|round'), $quadrants (empty = county), $teams (empty = all)
 WITH answered AS (
-    SELECT theme_id, question_id, quadrant, response
-    FROM responses
+    SELECT theme_id, question_id, quadrant, response, answers
+    FROM response_counts
     WHERE list_contains($theme_rounds::VARCHAR[], theme_id || '|' || round_id)
       AND (len($teams::VARCHAR[]) = 0 OR list_contains($teams::VARCHAR[], team))
       AND response <> 'Not applicable'
@@ -14,10 +14,10 @@ scoped AS (
 ),
 counted AS (
     SELECT scope, theme_id, question_id,
-           count(*) AS n,
-           count(*) FILTER (WHERE response = 'Met') AS met,
-           count(*) FILTER (WHERE response = 'Partially met') AS partially_met,
-           count(*) FILTER (WHERE response = 'Not met') AS not_met
+           sum(answers)::BIGINT AS n,
+           coalesce(sum(answers) FILTER (WHERE response = 'Met'), 0)::BIGINT AS met,
+           coalesce(sum(answers) FILTER (WHERE response = 'Partially met'), 0)::BIGINT AS partially_met,
+           coalesce(sum(answers) FILTER (WHERE response = 'Not met'), 0)::BIGINT AS not_met
     FROM scoped
     GROUP BY ALL
 )

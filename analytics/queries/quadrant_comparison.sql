@@ -1,18 +1,18 @@
 -- grain: question x quadrant (NW, NE, SW, SE and County) for one theme and round; params: $theme, $round, $teams (empty = all)
 WITH answered AS (
-    SELECT question_id, quadrant, response
-    FROM responses
+    SELECT question_id, quadrant, response, answers
+    FROM response_counts
     WHERE theme_id = $theme AND round_id = $round
       AND (len($teams::VARCHAR[]) = 0 OR list_contains($teams::VARCHAR[], team))
 ),
 counted AS (
     SELECT question_id,
            coalesce(quadrant, 'County') AS quadrant,
-           count(*) FILTER (WHERE response <> 'Not applicable') AS n,
-           count(*) FILTER (WHERE response = 'Met') AS met,
-           count(*) FILTER (WHERE response = 'Partially met') AS partially_met,
-           count(*) FILTER (WHERE response = 'Not met') AS not_met,
-           count(*) FILTER (WHERE response = 'Not applicable') AS not_applicable
+           coalesce(sum(answers) FILTER (WHERE response <> 'Not applicable'), 0) AS n,
+           coalesce(sum(answers) FILTER (WHERE response = 'Met'), 0) AS met,
+           coalesce(sum(answers) FILTER (WHERE response = 'Partially met'), 0) AS partially_met,
+           coalesce(sum(answers) FILTER (WHERE response = 'Not met'), 0) AS not_met,
+           coalesce(sum(answers) FILTER (WHERE response = 'Not applicable'), 0) AS not_applicable
     FROM answered
     GROUP BY GROUPING SETS ((question_id, quadrant), (question_id))
 ),
@@ -24,9 +24,10 @@ cells AS (
 )
 SELECT $theme AS theme_id, $round AS round_id, cells.question_id, cells.text, cells.category,
        cells.quadrant,
-       coalesce(c.n, 0) AS n, coalesce(c.met, 0) AS met,
-       coalesce(c.partially_met, 0) AS partially_met, coalesce(c.not_met, 0) AS not_met,
-       coalesce(c.not_applicable, 0) AS not_applicable,
+       coalesce(c.n, 0)::BIGINT AS n, coalesce(c.met, 0)::BIGINT AS met,
+       coalesce(c.partially_met, 0)::BIGINT AS partially_met,
+       coalesce(c.not_met, 0)::BIGINT AS not_met,
+       coalesce(c.not_applicable, 0)::BIGINT AS not_applicable,
        CASE WHEN coalesce(c.n, 0) > 0 THEN c.met / c.n END AS pct_met
 FROM cells
 LEFT JOIN counted AS c USING (question_id, quadrant)
