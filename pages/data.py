@@ -1,5 +1,188 @@
-"""Placeholder until the pages land."""
+"""Data: what is loaded, the data contract, the import template, loading a round, the history."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-st.title("data")
+from analytics import ingest
+from analytics.errors import AuditDataError, ImportRefused
+from ui import data, importing, render
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DATE = st.column_config.DateColumn(format="YYYY-MM-DD")
+
+
+def page() -> None:
+    """Render the Data page."""
+    st.title("Data")
+    st.caption("What the dashboard holds, how to load an audit round, and every import so far.")
+    manifest = data.manifest()
+    if manifest.get("synthetic"):
+        st.info(manifest["notice"])
+    importing.show_message()
+    loaded()
+    contract()
+    load_round()
+    history()
+
+
+def loaded() -> None:
+    """The rounds in the store and the themes."""
+    st.header("What is loaded")
+    contents = data.query("store_contents")
+    st.dataframe(
+        contents,
+        hide_index=True,
+        key="store_contents",
+        column_config={"start_date": DATE, "end_date": DATE},
+    )
+    st.dataframe(
+        data.query("themes"),
+        hide_index=True,
+        key="themes",
+        column_order=["theme_id", "title", "status", "lead"],
+    )
+    changed = data.store().last_changed()
+    st.text(
+        f"Store: {data.data_dir()}"
+        + (f" (last changed {changed:%d %B %Y %H:%M})" if changed is not None else " (empty)")
+    )
+
+
+def contract() -> None:
+    """The data contract in brief, from the code that enforces it."""
+    with st.expander("The data contract: tables, import sheets and allowed values"):
+        st.dataframe(ingest.store_tables(), hide_index=True, key="contract_tables")
+        st.dataframe(ingest.sheet_summary(), hide_index=True, key="contract_sheets")
+        st.dataframe(ingest.contract_summary(), hide_index=True, key="contract_columns")
+        st.dataframe(ingest.allowed_values(), hide_index=True, key="contract_values")
+        st.caption(
+            "Columns that carry personal data (names, dates of birth, addresses, postcodes, NHS "
+            "numbers, phone numbers, emails) are refused. child_ref is a pseudonymous reference."
+        )
+
+
+def load_round() -> None:
+    """Template, upload, check, preview or problems, confirm."""
+    st.header("Load an audit round")
+    st.write(
+        "Fill in the template (one row per case on *cases*, one per case and question on "
+        "*responses*), then upload it. The whole file is checked first: if anything is wrong, "
+        "nothing is imported and every problem is listed."
+    )
+    themes = data.query("themes")["theme_id"].tolist()
+    theme = st.selectbox(
+        "Template drop-downs for",
+        [None, *themes],
+        key="template_theme",
+        format_func=lambda t: "every theme" if t is None else t,
+    )
+    st.download_button(
+        "Download the import template (XLSX)",
+        importing.template_bytes(theme),
+        file_name=f"audit-import-template{'-' + theme if theme else ''}.xlsx",
+        mime=XLSX,
+        key="template_download",
+    )
+    uploads = st.file_uploader(
+        "Audit round: one workbook (.xlsx), or CSV files named cases.csv, "
+        "responses.csv (and rounds.csv, questions.csv)",
+        type=["xlsx", "csv"],
+        accept_multiple_files=True,
+        key=importing.uploader_key(),
+    )
+    replace = st.checkbox(
+        "Replace rounds already loaded",
+        key="import_replace",
+        help="A round that already holds cases is replaced only when ticked; "
+        "the replaced data is kept and comes back if you undo.",
+    )
+    if not uploads:
+        return
+    files = importing.sources(uploads)
+    result = importing.preview(files, replace)
+    if result.already_imported:
+        st.info("This file is already imported (an identical file): there is nothing to do.")
+        st.text(f"Import {result.already_imported}")
+        return
+    if not result.ok:
+        problems(result.problems)
+        return
+    st.subheader("What would be imported")
+    st.dataframe(result.counts, hide_index=True, key="preview_counts")
+    st.dataframe(
+        result.rounds,
+        hide_index=True,
+        key="preview_rounds",
+        column_config={"start_date": DATE, "end_date": DATE},
+    )
+    st.dataframe(result.quadrants, hide_index=True, key="preview_quadrants")
+    if len(result.questions):
+        st.dataframe(result.questions, hide_index=True, key="preview_questions")
+    if len(result.themes):
+        st.dataframe(result.themes, hide_index=True, key="preview_themes")
+    if result.ignored_columns:
+        st.caption("Columns not in the template, not imported:")
+        st.text("\n".join(result.ignored_columns))
+    cases = int(result.counts.set_index("what")["rows"].get("cases", 0))
+    if st.button(f"Import {cases} cases", type="primary", key="import_confirm"):
+        try:
+            importing.run_import(files, replace)
+        except ImportRefused as refused:  # the store changed since the check
+            problems(refused.problems)
+        else:
+            st.rerun()
+
+
+def problems(table) -> None:
+    """The problem table of a refused file, and its download."""
+    st.error(
+        f"This file cannot be imported: {len(table)} problem(s). Nothing has been changed. "
+        "Correct them in the file and upload it again."
+    )
+    st.dataframe(table, hide_index=True, key="import_problems")
+    st.download_button(
+        "Download the problems (CSV)",
+        ingest.problems_csv(table),
+        file_name="import-problems.csv",
+        mime="text/csv",
+        key="problems_download",
+    )
+
+
+def history() -> None:
+    """Every import, newest first, with undo for those that can be undone exactly."""
+    st.header("Import history")
+    imports = ingest.import_history(data.data_dir())
+    if imports.empty:
+        st.caption("No imports yet.")
+        return
+    st.dataframe(
+        imports,
+        hide_index=True,
+        key="import_history",
+        column_config={
+            "imported_at": st.column_config.DatetimeColumn("imported (UTC)"),
+            "can_undo": st.column_config.CheckboxColumn("can undo"),
+        },
+    )
+    for record in imports.itertuples(index=False):
+        if not record.can_undo:
+            continue
+        with st.popover(f"Undo {record.import_id}"):
+            st.text(
+                f"{record.import_id}: {record.file_name}, {record.cases} cases "
+                f"({record.theme_rounds})."
+            )
+            st.caption("Removes what this import loaded and restores what it replaced.")
+            if st.button("Confirm undo", key=f"undo_{record.import_id}"):
+                try:
+                    importing.run_undo(record.import_id)
+                except AuditDataError as error:
+                    st.error("This import cannot be undone.")
+                    st.text(str(error))
+                else:
+                    st.rerun()
+
+
+render.guarded(page)

@@ -1,0 +1,334 @@
+"""Import real audit rounds: check a workbook or CSV files, load them all-or-nothing, keep history.
+
+    preview(data_dir, files)        what an import would load, or every problem (writes nothing)
+    import_files(data_dir, files)   load it atomically, or raise ImportRefused with every problem
+    undo_import(data_dir, id)       revert one import exactly
+    import_history(data_dir)        the imports, newest first, with what can be undone
+    template_workbook(data_dir)     the XLSX template, drop-down lists from the store's catalogue
+
+Writers hold the store's lock and build the next version beside it (analytics.atomic), so a
+reader sees the store before an import or after it, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from analytics.atomic import clone_dir, fsync_paths, replace_dir, sibling, writer_lock
+from analytics.catalogue import CATALOGUE_TABLES, catalogue_table
+from analytics.domain import QUADRANTS, ROUND_STATUSES_WITH_DATA
+from analytics.errors import ImportRefused
+from analytics.ingest.history import UndoResult, import_history, undo_import
+from analytics.ingest.problems import empty_problems
+from analytics.ingest.reading import DEFAULT_MAX_MB, ReadResult, Source, read_sources
+from analytics.ingest.reading import sources_from_paths as _sources_from_paths
+from analytics.ingest.spec import allowed_values, contract_summary, sheet_summary, store_tables
+from analytics.ingest.state import store_state
+from analytics.ingest.template import template_workbook, write_template
+from analytics.ingest.validate import Checked, check
+from analytics.ingest.writing import (
+    Progress,
+    append_history,
+    apply_import,
+    history_row,
+    is_intact,
+    next_import_id,
+    read_history,
+    refresh_manifest,
+    step,
+    write_history,
+)
+from analytics.store import Store, write_store_files
+
+__all__ = [
+    "DEFAULT_MAX_MB",
+    "ImportRefused",
+    "ImportResult",
+    "Preview",
+    "Source",
+    "UndoResult",
+    "allowed_values",
+    "contract_summary",
+    "import_files",
+    "import_history",
+    "preview",
+    "problems_csv",
+    "sheet_summary",
+    "store_tables",
+    "template_workbook",
+    "undo_import",
+    "write_template",
+]
+
+FileLike = Source | str | os.PathLike[str]
+
+
+@dataclass
+class Preview:
+    """What an import would load (rows, rounds, quadrants), or why it cannot: its problems."""
+
+    file_name: str
+    sha256: str
+    problems: pd.DataFrame
+    counts: pd.DataFrame  # what, rows
+    rounds: pd.DataFrame  # one row per round touched: label, dates, status, cases, change
+    quadrants: pd.DataFrame  # theme_id, round_id, cases per quadrant and in total
+    questions: pd.DataFrame  # questions added or revised
+    themes: pd.DataFrame  # planned themes that become audited
+    ignored_columns: list[str] = field(default_factory=list)
+    already_imported: str | None = None  # id of an active import of the identical file
+    checked: Checked | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the file can be imported as it is."""
+        return self.problems.empty
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The outcome of an import: its id, whether anything changed, and what it loaded."""
+
+    import_id: str
+    changed: bool
+    preview: Preview
+    message: str
+
+
+def _sources(files: Sequence[FileLike], max_mb: float) -> list[Source]:
+    paths = [f for f in files if not isinstance(f, Source)]
+    from_paths = iter(_sources_from_paths(paths, max_mb))
+    return [f if isinstance(f, Source) else next(from_paths) for f in files]
+
+
+def catalogue_chunks() -> Iterator[tuple[str, pd.DataFrame]]:
+    """Yield the seed catalogue as a store with no audit results (rounds still to be loaded)."""
+    for name in CATALOGUE_TABLES:
+        frame = catalogue_table(name)
+        if name == "rounds":  # the seed's finished rounds hold no cases in a real store
+            frame = frame[~frame["status"].isin(ROUND_STATUSES_WITH_DATA)]
+        yield name, frame
+
+
+def _new_store_manifest() -> dict[str, object]:
+    return {
+        "synthetic": False,
+        "notice": "Audit store created by import: the seed catalogue and the imported rounds.",
+        "created_by": "python -m analytics ingest",
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+@contextlib.contextmanager
+def _readable_base(data_dir: Path) -> Iterator[Path]:
+    """Yield the store to check against: the store, or a catalogue-only one if there is none."""
+    if data_dir.is_dir():
+        yield data_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="audit-preview-") as folder:
+        base = Path(folder) / "store"
+        write_store_files(base, catalogue_chunks(), _new_store_manifest())
+        yield base
+
+
+def _identical(base: Path, history: pd.DataFrame, sha256: str) -> str | None:
+    same = history[(history["sha256"] == sha256) & (history["status"] == "active")]
+    for _, record in same.iterrows():
+        if is_intact(base, record):
+            return str(record["import_id"])
+    return None
+
+
+def _evaluate(base: Path, read: ReadResult, replace: bool, progress: Progress | None) -> Preview:
+    """Check a read import against the store at `base`; return its preview."""
+    already = _identical(base, read_history(base), read.sha256) if read.sha256 else None
+    if already is not None:
+        return _preview_of(read, Checked(problems=empty_problems()), already)
+    step(progress, 0.35, "Checking every value against the contract and the store")
+    store = Store(base)
+    try:
+        checked = check(read, store_state(store), replace)
+    finally:
+        store.close()
+    return _preview_of(read, checked, None)
+
+
+def _preview_of(read: ReadResult, checked: Checked, already: str | None) -> Preview:
+    rounds = checked.rounds
+    if rounds.empty:
+        rounds = pd.DataFrame(
+            columns=[
+                "theme_id",
+                "round_id",
+                "label",
+                "start_date",
+                "end_date",
+                "status",
+                "cases",
+                "replaces",
+                "is_new",
+                "revised",
+                "change",
+                *QUADRANTS,
+            ]
+        )
+    loaded = rounds[rounds["cases"] > 0]
+    quadrants = loaded[["theme_id", "round_id", *QUADRANTS]].assign(total=loaded["cases"])
+    questions, themes = checked.questions, checked.themes
+    change = questions["change"] if "change" in questions else pd.Series(dtype=object)
+    counts = pd.DataFrame(
+        [
+            ("cases", len(checked.cases)),
+            ("responses", len(checked.responses)),
+            ("rounds created", int(rounds["is_new"].sum())),
+            (
+                "rounds updated",
+                int((~rounds["is_new"].astype(bool) & rounds["revised"].astype(bool)).sum()),
+            ),
+            ("rounds replaced", int((rounds["replaces"] > 0).sum())),
+            ("questions added", int((change == "new question").sum())),
+            ("questions revised", int((change == "revised").sum())),
+            ("themes now audited", len(themes)),
+        ],
+        columns=["what", "rows"],
+    )
+    shown = ["theme_id", "round_id", "label", "start_date", "end_date", "status", "cases", "change"]
+    return Preview(
+        file_name=read.file_name,
+        sha256=read.sha256,
+        problems=checked.problems,
+        counts=counts,
+        rounds=rounds[shown].reset_index(drop=True),
+        quadrants=quadrants.reset_index(drop=True),
+        questions=questions.drop(columns=["_row"], errors="ignore"),
+        themes=themes,
+        ignored_columns=checked.ignored_columns,
+        already_imported=already,
+        checked=checked,
+    )
+
+
+def preview(
+    data_dir: str | os.PathLike[str],
+    files: Sequence[FileLike],
+    replace: bool = False,
+    max_mb: float = DEFAULT_MAX_MB,
+    progress: Progress | None = None,
+) -> Preview:
+    """Return what importing the files would load, or every problem; writes nothing."""
+    step(progress, 0.05, "Reading the file")
+    read = read_sources(_sources(files, max_mb), max_mb)
+    with _readable_base(Path(data_dir)) as base:
+        result = _evaluate(base, read, replace, progress)
+    step(progress, 1.0, "Checked")
+    return result
+
+
+def import_files(
+    data_dir: str | os.PathLike[str],
+    files: Sequence[FileLike],
+    replace: bool = False,
+    user: str | None = None,
+    max_mb: float = DEFAULT_MAX_MB,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import one workbook (or CSV set) all-or-nothing; raise ImportRefused listing every problem.
+
+    An identical file that is already imported (and not since replaced or undone) changes
+    nothing. Rounds that already hold cases are replaced only with `replace=True`.
+    """
+    data_dir = Path(data_dir)
+    step(progress, 0.05, "Reading the file")
+    read = read_sources(_sources(files, max_mb), max_mb)
+    step(progress, 0.25, "Waiting for other imports to finish")
+    with writer_lock(data_dir):
+        staging = sibling(data_dir, "staging")
+        try:
+            # Check against the very snapshot that will be written: a clone of the store.
+            if data_dir.is_dir():
+                clone_dir(data_dir, staging)
+            else:
+                write_store_files(staging, catalogue_chunks(), _new_store_manifest())
+            checked = _evaluate(staging, read, replace, progress)
+            if checked.already_imported:
+                shutil.rmtree(staging)
+                message = (
+                    f"{read.file_name} is already imported as {checked.already_imported} "
+                    "(an identical file): nothing changed."
+                )
+                return ImportResult(checked.already_imported, False, checked, message)
+            if not checked.ok:
+                raise ImportRefused(read.file_name, checked.problems)
+            step(progress, 0.6, "Writing the new rounds")
+            history = read_history(staging)
+            import_id = next_import_id(history)
+            assert checked.checked is not None
+            added, removed, replaced = apply_import(staging, checked.checked, import_id)
+            row = history_row(
+                import_id,
+                read.file_name,
+                read.sha256,
+                checked.checked,
+                user,
+                added,
+                removed,
+                replaced,
+            )
+            history = append_history(history, row)
+            fsync_paths([write_history(staging, history), refresh_manifest(staging, history)])
+            step(progress, 0.9, "Swapping the new version of the store in")
+            replace_dir(staging, data_dir)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    step(progress, 1.0, "Imported")
+    return ImportResult(import_id, True, checked, _summary(import_id, checked))
+
+
+def _summary(import_id: str, checked: Preview) -> str:
+    counts = dict(zip(checked.counts["what"], checked.counts["rows"], strict=True))
+    rounds = checked.rounds[checked.rounds["change"] != "unchanged"]
+    lines = [
+        f"Imported {checked.file_name} as {import_id}: {counts['cases']} cases, "
+        f"{counts['responses']} responses."
+    ]
+    for record in rounds.itertuples(index=False):
+        lines.append(
+            f"  {record.theme_id} / {record.round_id}: {record.change} ({record.cases} cases)"
+        )
+    for record in checked.themes.itertuples(index=False):
+        lines.append(f"  {record.theme_id}: {record.change}")
+    if counts["questions added"] or counts["questions revised"]:
+        lines.append(
+            f"  questions: {counts['questions added']} added, {counts['questions revised']} revised"
+        )
+    return "\n".join(lines)
+
+
+def problems_csv(problems: pd.DataFrame) -> bytes:
+    """Return the problem table as CSV bytes for Excel (cells cannot start a formula)."""
+
+    def safe(value: object) -> object:
+        # A cell starting =, +, - or @ would run as a formula when the CSV opens in Excel.
+        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            return "'" + value
+        return value
+
+    buffer = io.StringIO()
+    problems.map(safe).to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+# The command line's sub-commands register themselves (analytics.cli loads this package).
+from analytics.ingest import commands as _commands  # noqa: E402, F401

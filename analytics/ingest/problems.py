@@ -1,0 +1,113 @@
+"""The problem table of an import: one row per problem, with sheet, Excel row, column and fix."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from analytics.errors import PROBLEM_COLUMNS
+from analytics.ingest.reading import ROW, Sheet
+
+
+class Problems:
+    """The problem table under construction: one frame per check, joined at the end."""
+
+    def __init__(self) -> None:
+        self._parts: list[pd.DataFrame] = []
+
+    def add(
+        self,
+        sheet: Sheet,
+        mask: pd.Series | np.ndarray,
+        column: str,
+        rule: str | pd.Series,
+        fix: str | pd.Series,
+        values: pd.Series | None = None,
+    ) -> None:
+        """Add one problem per row of `sheet` where `mask` is true."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        frame = sheet.frame
+        if values is None:
+            values = frame[column] if column in frame else pd.Series(None, index=frame.index)
+        part = pd.DataFrame(
+            {
+                "sheet": sheet.label,
+                "row": frame[ROW][mask].to_numpy(),
+                "column": column,
+                "value": np.asarray(values, dtype=object)[mask],
+                "rule": rule[mask].to_numpy() if isinstance(rule, pd.Series) else rule,
+                "fix": fix[mask].to_numpy() if isinstance(fix, pd.Series) else fix,
+            }
+        )
+        self._parts.append(part)
+
+    def add_one(
+        self, sheet: str, row: int | None, column: str | None, value: object, rule: str, fix: str
+    ) -> None:
+        """Add one problem (with a whole file, sheet or column when row is None)."""
+        self._parts.append(
+            pd.DataFrame(
+                [
+                    {
+                        "sheet": sheet,
+                        "row": row,
+                        "column": column,
+                        "value": value,
+                        "rule": rule,
+                        "fix": fix,
+                    }
+                ]
+            )
+        )
+
+    def __bool__(self) -> bool:
+        return any(len(part) for part in self._parts)
+
+    def frame(self, sheet_order: Mapping[str, int]) -> pd.DataFrame:
+        """Return every problem: file problems first, then by sheet and Excel row."""
+        if not self:
+            return empty_problems()
+        table = pd.concat([p for p in self._parts if len(p)], ignore_index=True)
+        table["row"] = pd.array(table["row"], dtype="Int64")
+        table["value"] = table["value"].map(_show_value).astype(object)
+        rank = table["sheet"].map(sheet_order).fillna(-1)
+        table = table.assign(_rank=rank).sort_values(
+            ["_rank", "row"], kind="stable", na_position="first"
+        )
+        return table.drop(columns="_rank").reset_index(drop=True)[list(PROBLEM_COLUMNS)]
+
+
+def empty_problems() -> pd.DataFrame:
+    """Return a problem table with no rows."""
+    return pd.DataFrame(
+        {c: pd.Series(dtype="Int64" if c == "row" else object) for c in PROBLEM_COLUMNS}
+    )
+
+
+def _show_value(value: object) -> object:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def check_duplicates(
+    sheet: Sheet,
+    values: pd.DataFrame,
+    keys: list[str],
+    problems: Problems,
+    rule: str,
+    fix: str,
+) -> pd.Series:
+    """Flag every repeat of a key after its first row; return the repeat mask."""
+    complete = values[keys].notna().all(axis=1)
+    repeat = values[keys].duplicated(keep="first") & complete
+    if repeat.any():
+        first = values[complete].groupby(keys, sort=False)[ROW].transform("min")
+        where = " (first on row " + first.reindex(values.index).astype("Int64").astype(str) + ")"
+        problems.add(sheet, repeat, keys[-1], rule + where, fix)
+    return repeat

@@ -1,0 +1,303 @@
+"""A fast reader of XLSX workbooks: every cell of a sheet as text, indexed by its Excel row.
+
+Numbers read without a trailing .0, date cells as YYYY-MM-DD, booleans as TRUE/FALSE. Sheets in
+the usual layout are read by a vectorised pass over their XML; anything unusual by openpyxl.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import re
+import zipfile
+from pathlib import PurePosixPath
+from xml.etree import ElementTree
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_MAIN_NS = (
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "http://purl.oclc.org/ooxml/spreadsheetml/main",
+)
+_REL_NS = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships",
+)
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+
+
+class NotAWorkbook(Exception):
+    """The bytes are not an XLSX workbook."""
+
+
+class Workbook:
+    """An XLSX package: its sheets by name, shared strings, and which cell styles are dates."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.archive = archive = zipfile.ZipFile(io.BytesIO(data))
+        self.unpacked_size = sum(info.file_size for info in archive.infolist())
+        names = set(archive.namelist())
+        if "xl/workbook.xml" not in names:
+            raise NotAWorkbook
+        root = self._xml("xl/workbook.xml")
+        ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
+        if ns not in _MAIN_NS:
+            raise NotAWorkbook
+        self.ns = ns
+        properties = root.find(f"{{{ns}}}workbookPr")
+        self.date1904 = properties is not None and properties.get("date1904") in ("1", "true")
+        targets = self._relationships("xl/_rels/workbook.xml.rels")
+        self.sheets: dict[str, str] = {}
+        for sheet in root.iter(f"{{{ns}}}sheet"):
+            rel = next((sheet.get(f"{{{r}}}id") for r in _REL_NS if sheet.get(f"{{{r}}}id")), None)
+            if rel in targets:
+                self.sheets[sheet.get("name", "")] = targets[rel]
+        self.sheet_names = list(self.sheets)
+        shared_path = next((t for t in targets.values() if t.endswith("sharedStrings.xml")), None)
+        self.shared = self._shared_strings(shared_path) if shared_path in names else []
+        styles_path = next((t for t in targets.values() if t.endswith("styles.xml")), None)
+        self.date_styles = self._date_styles(styles_path) if styles_path in names else set()
+
+    def _xml(self, path: str) -> ElementTree.Element:
+        # ElementTree neither fetches external entities nor expands nested ones without limit.
+        return ElementTree.fromstring(self.archive.read(path))
+
+    def _relationships(self, path: str) -> dict[str, str]:
+        targets = {}
+        for rel in self._xml(path).iter(_PKG_REL):
+            target = rel.get("Target", "")
+            full = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            targets[rel.get("Id", "")] = str(PurePosixPath(full))
+        return targets
+
+    def _shared_strings(self, path: str) -> list[str]:
+        ns = self.ns
+        text_tag, run_tag = f"{{{ns}}}t", f"{{{ns}}}r"
+        strings = []
+        for item in self._xml(path).iter(f"{{{ns}}}si"):
+            # Rich text is runs of <r><t>; <rPh> phonetic hints are not part of the value.
+            parts = [child.text or "" for child in item if child.tag == text_tag]
+            for run in (child for child in item if child.tag == run_tag):
+                parts.extend(t.text or "" for t in run if t.tag == text_tag)
+            strings.append(_unescape_ooxml("".join(parts)))
+        return strings
+
+    def _date_styles(self, path: str) -> set[int]:
+        from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+
+        ns = self.ns
+        root = self._xml(path)
+        custom = {
+            int(f.get("numFmtId", "-1")): f.get("formatCode", "")
+            for f in root.iter(f"{{{ns}}}numFmt")
+        }
+        cell_xfs = root.find(f"{{{ns}}}cellXfs")
+        dates = set()
+        for index, xf in enumerate([] if cell_xfs is None else cell_xfs.findall(f"{{{ns}}}xf")):
+            fmt_id = int(xf.get("numFmtId", "0"))
+            code = custom.get(fmt_id, BUILTIN_FORMATS.get(fmt_id, ""))
+            if is_date_format(code):
+                dates.add(index)
+        return dates
+
+    def grid(self, sheet_name: str) -> pd.DataFrame:
+        """Return the sheet's cells as text, one column per sheet column, indexed by Excel row."""
+        try:
+            cells = _fast_cells(self.archive.read(self.sheets[sheet_name]))
+            text = None if cells is None else self._to_text(*cells[2:])
+        except (ValueError, TypeError, KeyError, IndexError, pa.ArrowException):
+            cells = text = None  # an unusual sheet: the careful path decides
+        if cells is None or text is None:
+            cells = self._openpyxl_cells(sheet_name)
+            text = self._to_text(*cells[2:])
+        rows, cols = cells[0], cells[1]
+        keep = ~pd.isna(text)
+        frame = pd.DataFrame({"row": rows[keep], "col": cols[keep], "value": text[keep]})
+        if frame.empty:
+            return pd.DataFrame()
+        if frame.duplicated(["row", "col"]).any():
+            raise ValueError("a cell appears twice")
+        return frame.pivot(index="row", columns="col", values="value")
+
+    def _to_text(self, kinds: np.ndarray, styles: np.ndarray, values: np.ndarray) -> np.ndarray:
+        out = values.astype(object)
+        shared = kinds == "s"
+        if shared.any():
+            table = np.array([*self.shared, None], dtype=object)  # the last entry: a bad index
+            digits = pa.array(values[shared], pa.string())
+            try:
+                index = np.array(pc.fill_null(pc.cast(digits, pa.int64()), -1), dtype=np.int64)
+            except pa.ArrowInvalid:  # a damaged index: such cells read as empty
+                index = pd.to_numeric(pd.Series(values[shared], dtype="str"), errors="coerce")
+                index = np.array(index.fillna(-1), dtype=np.int64)
+            index[(index < 0) | (index >= len(self.shared))] = len(self.shared)
+            out[shared] = table[index]
+        booleans = kinds == "b"
+        out[booleans] = np.where(values[booleans] == "1", "TRUE", "FALSE")
+        numeric = (kinds == "n") & pd.notna(values)
+        dated = numeric & np.isin(styles, list(self.date_styles))
+        if dated.any():
+            out[dated] = _serial_to_text(values[dated], self.date1904)
+        plain = numeric & ~dated
+        if plain.any():
+            out[plain] = [_number_text(v) for v in values[plain]]
+        escaped = np.isin(kinds, ["str", "inlineStr", "e", "d"])
+        if escaped.any():
+            out[escaped] = [
+                None if v is None else _unescape_ooxml(html.unescape(v)) for v in values[escaped]
+            ]
+        return out
+
+    def _openpyxl_cells(self, sheet_name: str) -> tuple[np.ndarray, ...]:
+        # The careful path for a sheet the fast path does not recognise (an unusual writer).
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(self.data), read_only=True, data_only=True)
+        sheet = book[sheet_name]
+        sheet.reset_dimensions()
+        rows, cols, values = [], [], []
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.value is None or not hasattr(cell, "column"):
+                    continue
+                rows.append(cell.row)
+                cols.append(cell.column)
+                values.append(_python_text(cell.value))
+        book.close()
+        size = len(values)
+        return (
+            np.array(rows, dtype=np.int64),
+            np.array(cols, dtype=np.int64),
+            np.full(size, "py", dtype=object),
+            np.zeros(size, dtype=np.int64),
+            np.array(values, dtype=object),
+        )
+
+
+def _fast_cells(xml: bytes) -> tuple[np.ndarray, ...] | None:
+    """Return (rows, cols, types, styles, raw values) of a sheet's cells; None if unusual.
+
+    A vectorised pass (pyarrow's regex kernels) over the sheet's XML: a 100,000-row sheet in well
+    under a second, where a cell-by-cell parser takes several. It handles the layout Excel,
+    LibreOffice, openpyxl and xlsxwriter write; anything else goes to the careful path.
+    """
+    start, end = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
+    if start < 0 or b"<![CDATA[" in xml:
+        return None
+    if end < 0:  # <sheetData/>: no cells at all
+        empty = np.array([], dtype=np.int64)
+        return empty, empty, empty.astype(object), empty, empty.astype(object)
+    data = xml[start:end]
+    data.decode("utf-8")  # raises on a sheet that is not UTF-8: the careful path decides
+    # One Arrow string over the XML's own bytes (no copy, no re-encoding).
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
+    body = pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data))
+    pieces = pc.list_flatten(pc.split_pattern(body, "<c "))[1:]
+    # Every cell must start "<c " with an r="A1" reference, else this is not the usual layout.
+    if pc.count_substring_regex(body, r"<(?:\w+:)?c[\s/>]")[0].as_py() != len(pieces):
+        return None
+    # Writers put the attributes in the order r, s, t: one pass reads all three. A cell whose
+    # attributes come otherwise is read attribute by attribute.
+    cell = pc.extract_regex(
+        pieces,
+        r'^r="(?P<col>[A-Z]{1,3})(?P<row>\d+)"(?: s="(?P<s>\d+)")?(?: t="(?P<t>\w+)")?'
+        r"(?:\s[^>]*)?(?P<end>/?)>",
+    )
+    if cell.null_count:
+        attrs = pc.struct_field(pc.extract_regex(pieces, r"^(?P<a>[^>]*)"), "a")
+        ref = pc.extract_regex(attrs, r'(?:^|\s)r="(?P<col>[A-Z]{1,3})(?P<row>\d+)"')
+        if ref.null_count:
+            return None
+        letters, row_text = pc.struct_field(ref, "col"), pc.struct_field(ref, "row")
+        style = pc.struct_field(pc.extract_regex(attrs, r'(?:^|\s)s="(?P<s>\d+)"'), "s")
+        kind = pc.struct_field(pc.extract_regex(attrs, r'(?:^|\s)t="(?P<t>\w+)"'), "t")
+    else:
+        letters, row_text = pc.struct_field(cell, "col"), pc.struct_field(cell, "row")
+        style, kind = pc.struct_field(cell, "s"), pc.struct_field(cell, "t")
+    # Each piece ends where the next cell starts, so its <v> (if any) is this cell's value.
+    value = pc.struct_field(pc.extract_regex(pieces, r"<v>(?P<v>[^<]*)</v>"), "v")
+    kinds = pc.if_else(pc.equal(kind, ""), "n", pc.fill_null(kind, "n"))
+    kinds = kinds.to_numpy(zero_copy_only=False).astype(object)
+    values = value.to_numpy(zero_copy_only=False).astype(object)
+    inline = kinds == "inlineStr"
+    if inline.any():
+        text = pc.extract_regex(pieces.filter(pa.array(inline)), r"(?s)<is>(?P<x>.*?)</is>")
+        stripped = pc.replace_substring_regex(
+            pc.replace_substring_regex(pc.struct_field(text, "x"), r"(?s)<rPh\b.*?</rPh>", ""),
+            r"<[^>]*>",
+            "",
+        )
+        values[inline] = stripped.to_numpy(zero_copy_only=False)
+    rows = pc.cast(row_text, pa.int64()).to_numpy()
+    styles = pc.cast(pc.if_else(pc.equal(style, ""), "0", pc.fill_null(style, "0")), pa.int64())
+    return rows, _column_numbers(letters), kinds, styles.to_numpy(), values
+
+
+def _column_numbers(letters: pa.Array) -> np.ndarray:
+    """Return column numbers (A=1, AB=28) for an array of column letters."""
+    codes, uniques = pd.factorize(letters.to_numpy(zero_copy_only=False))
+    numbers = np.zeros(len(uniques), dtype=np.int64)
+    for i, code in enumerate(uniques):
+        for char in code:
+            numbers[i] = numbers[i] * 26 + ord(char) - 64
+    return numbers[codes]
+
+
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape_ooxml(text: str) -> str:
+    # Excel writes control characters as _x000D_ inside strings.
+    return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+def _serial_to_text(values: np.ndarray, date1904: bool) -> np.ndarray:
+    serial = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+    base = np.datetime64("1904-01-01") if date1904 else np.datetime64("1899-12-30")
+    ok = np.isfinite(serial) & (serial >= 0) & (serial < 2_958_466)  # up to 9999-12-31
+    out = np.full(len(values), None, dtype=object)
+    if not ok.any():
+        return out
+    micro = np.round(serial[ok] * 86_400_000_000).astype(np.int64)
+    stamps = base + micro.astype("timedelta64[us]")
+    days = stamps.astype("datetime64[D]")
+    has_time = stamps != days
+    text = np.where(
+        has_time,
+        np.datetime_as_string(stamps, unit="s"),
+        np.datetime_as_string(days, unit="D"),
+    )
+    out[ok] = text.astype(object)
+    return out
+
+
+def _number_text(raw: str) -> str:
+    # Excel stores 12345 as "12345" and 0.1 as "0.1"; show whole numbers without ".0".
+    if raw.lstrip("-").isdigit():
+        return raw
+    try:
+        number = float(raw)
+    except ValueError:
+        return raw
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number)
+
+
+def _python_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return _number_text(repr(value))
+    return str(value)

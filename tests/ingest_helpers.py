@@ -1,0 +1,91 @@
+"""Builders for import files (XLSX and CSV) and a byte-level fingerprint of a store."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from analytics.ingest import Source
+
+QUADRANT_CYCLE = ("NW", "NE", "SW", "SE")
+
+
+def copy_store(source: Path, destination: Path) -> Path:
+    """Copy a store (never import into a shared fixture or the bundled data)."""
+    shutil.copytree(source, destination)
+    return destination
+
+
+def round_tables(
+    theme: str,
+    round_id: str,
+    questions: list[str],
+    n_cases: int = 4,
+    prefix: str = "N",
+    audit_date: str = "2021-03-05",
+) -> dict[str, pd.DataFrame]:
+    """Return a valid cases + responses pair for one round: every case answers every question."""
+    ids = [f"{prefix}{i}" for i in range(1, n_cases + 1)]
+    cases = pd.DataFrame(
+        {
+            "audit_id": ids,
+            "theme_id": theme,
+            "round_id": round_id,
+            "quadrant": [QUADRANT_CYCLE[i % 4] for i in range(n_cases)],
+            "team": ["T1" if i % 2 else "T2" for i in range(n_cases)],
+            "child_ref": [f"REF-{i:05d}" for i in range(n_cases)],
+            "audit_date": audit_date,
+            "gender": "Female",
+            "age_band": "5-9",
+            "overall_grade": "Good",
+        }
+    )
+    answers = ("Met", "Not met", "Partially met", "Not applicable")
+    responses = pd.DataFrame(
+        [
+            {"audit_id": a, "question_id": q, "response": answers[(i + j) % 4], "comment": "ok"}
+            for i, a in enumerate(ids)
+            for j, q in enumerate(questions)
+        ]
+    )
+    return {"cases": cases, "responses": responses}
+
+
+def xlsx_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
+    """Return the tables as one workbook, one sheet per table, all cells as text."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in tables.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+    return buffer.getvalue()
+
+
+def xlsx(tables: dict[str, pd.DataFrame], name: str = "round.xlsx") -> Source:
+    """Return the tables as one workbook source."""
+    return Source(name, xlsx_bytes(tables))
+
+
+def csvs(tables: dict[str, pd.DataFrame]) -> list[Source]:
+    """Return the tables as CSV sources named after them."""
+    return [
+        Source(f"{name}.csv", frame.to_csv(index=False).encode()) for name, frame in tables.items()
+    ]
+
+
+def tree_hashes(data_dir: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """Return sha256 of every file under the store (relative path -> hash)."""
+    out = {}
+    for path in sorted(data_dir.rglob("*")):
+        relative = path.relative_to(data_dir).as_posix()
+        if path.is_file() and not relative.startswith(skip):
+            out[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def data_hashes(data_dir: Path) -> dict[str, str]:
+    """Return the hashes of the data tables' files (not the import log, manifest or history)."""
+    return tree_hashes(data_dir, skip=("imports/", ".history/", "store.json"))

@@ -1,0 +1,164 @@
+"""The Data page through AppTest (from app.py): contents, contract, upload, preview, problems,
+confirm, history and undo; other pages see an import at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from ingest_helpers import copy_store, csvs, round_tables, tree_hashes, xlsx
+from streamlit.testing.v1 import AppTest
+
+from analytics import ingest, queries
+from analytics.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+PERMANENCY = [f"PERM-{i:02d}" for i in range(1, 11)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def store_copy(sample_dir, tmp_path, monkeypatch) -> Path:
+    """A copy of the sample store that the dashboard reads (imports must not touch the fixture)."""
+    data_dir = copy_store(sample_dir, tmp_path / "data")
+    monkeypatch.setenv("AUDIT_DATA_DIR", str(data_dir))
+    return data_dir
+
+
+def data_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+# AppTest does not expose a dataframe's key: each table is known by a column only it has.
+SIGNATURES = {
+    "store_contents": {"round_id", "label", "cases", "responses"},
+    "themes": {"title", "lead", "sort_order"},
+    "contract_tables": {"one row per", "stored as"},
+    "contract_columns": {"sheet", "column", "needed", "holds"},
+    "contract_values": {"column", "allowed values"},
+    "preview_counts": {"what", "rows"},
+    "preview_rounds": {"round_id", "change", "cases"},
+    "preview_quadrants": {"NW", "total"},
+    "import_problems": {"sheet", "row", "rule", "fix"},
+    "import_history": {"import_id", "can_undo"},
+}
+
+
+def table(at: AppTest, key: str) -> pd.DataFrame:
+    """Return the dataframe the page shows under a key."""
+    for element in at.dataframe:
+        frame = element.value
+        columns = set(frame.columns)
+        if SIGNATURES[key] <= columns and not (key == "contract_values" and "sheet" in columns):
+            return frame
+    raise AssertionError(f"no dataframe {key!r}")
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(t.value for t in at.text)
+
+
+def test_data_page_shows_what_is_loaded_and_the_contract(store_copy, sample):
+    at = data_page()
+    assert at.title[0].value == "Data"
+    assert "Synthetic sample data" in at.info[0].value
+    contents = table(at, "store_contents")
+    expected = queries.store_contents(sample)
+    assert contents[["theme_id", "round_id", "cases", "responses"]].values.tolist() == (
+        expected[["theme_id", "round_id", "cases", "responses"]].values.tolist()
+    )
+    assert table(at, "themes")["theme_id"].tolist()[:2] == ["permanency", "private_fostering"]
+    assert "imports" in table(at, "contract_tables")["table"].tolist()
+    columns = table(at, "contract_columns")
+    assert ("cases", "quadrant", "every row") in set(
+        map(tuple, columns[["sheet", "column", "needed"]].values.tolist())
+    )
+    assert "NW (North West)" in table(at, "contract_values")["allowed values"].iloc[0]
+    assert any("No imports yet." in c.value for c in at.caption)
+    assert at.get("download_button")  # the template (its bytes: tests/test_template.py)
+
+
+def test_upload_preview_confirm_then_history_and_undo(store_copy):
+    at = data_page()
+    source = xlsx(round_tables("permanency", "2021-03", PERMANENCY, n_cases=8), "march.xlsx")
+    at.file_uploader[0].set_value([(source.name, source.data, XLSX)]).run()
+    assert not at.exception, at.exception
+    counts = table(at, "preview_counts").set_index("what")["rows"]
+    assert (counts["cases"], counts["responses"], counts["rounds created"]) == (8, 80, 1)
+    rounds = table(at, "preview_rounds")
+    assert rounds[["round_id", "change"]].values.tolist() == [["2021-03", "new round"]]
+    assert table(at, "preview_quadrants")[["NW", "NE", "SW", "SE"]].values.tolist() == [
+        [2, 2, 2, 2]
+    ]
+    assert not (store_copy / "cases" / "theme_id=permanency" / "round_id=2021-03").exists()
+
+    at.button(key="import_confirm").click().run()
+    assert not at.exception, at.exception
+    assert "Imported march.xlsx as imp-0001: 8 cases, 80 responses." in texts(at)
+    history = table(at, "import_history")
+    assert history[["import_id", "file_name", "cases", "state"]].values.tolist() == [
+        ["imp-0001", "march.xlsx", 8, "active"]
+    ]
+    contents = table(at, "store_contents").set_index("round_id")
+    assert contents.loc["2021-03", "cases"] == 8
+    assert at.file_uploader[0].value in (None, [])  # a fresh uploader after the import
+
+    at.button(key="undo_imp-0001").click().run()
+    assert not at.exception, at.exception
+    assert "Undid imp-0001 (march.xlsx)" in texts(at)
+    assert table(at, "import_history")["state"].iloc[0].startswith("undone")
+    assert "2021-03" not in table(at, "store_contents")["round_id"].tolist()
+
+
+def test_a_bad_file_shows_every_problem_and_changes_nothing(store_copy):
+    tables = round_tables("permanency", "2021-03", PERMANENCY)
+    tables["cases"].loc[1, "quadrant"] = "Middle"
+    tables["cases"]["Date of birth"] = "2010-01-01"
+    tables["responses"].loc[3, "response"] = "Yes"
+    source = xlsx(tables)
+    before = tree_hashes(store_copy)
+    at = data_page()
+    at.file_uploader[0].set_value([(source.name, source.data, XLSX)]).run()
+    assert not at.exception, at.exception
+    assert "cannot be imported: 3 problem(s)" in at.error[0].value
+    problems = table(at, "import_problems")
+    rows = [[sheet, None if pd.isna(row) else int(row), column]
+            for sheet, row, column in problems[["sheet", "row", "column"]].values.tolist()]  # fmt: skip
+    assert rows == [["cases", None, "Date of birth"], ["cases", 3, "quadrant"],
+                    ["responses", 5, "response"]]  # fmt: skip
+    assert "date of birth" in problems["rule"].iloc[0]
+    assert not _has_button(at, "import_confirm")
+    assert tree_hashes(store_copy) == before
+
+
+def _has_button(at: AppTest, key: str) -> bool:
+    return any(b.key == key for b in at.button)
+
+
+def test_csv_files_together_and_an_identical_file_again(store_copy):
+    ingest.import_files(store_copy, csvs(round_tables("missing", "2021-05", ["MIS-01"], n_cases=4)))
+    at = data_page()
+    again = csvs(round_tables("missing", "2021-05", ["MIS-01"], n_cases=4))
+    at.file_uploader[0].set_value([(s.name, s.data, "text/csv") for s in again]).run()
+    assert not at.exception, at.exception
+    assert "already imported" in at.info[-1].value
+    assert not _has_button(at, "import_confirm")
+
+
+def test_other_pages_show_an_import_at_once(store_copy):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()  # the overview, with its cache filled
+    assert not at.exception
+    ingest.import_files(store_copy, [xlsx(round_tables("permanency", "2021-03", PERMANENCY))])
+    at.switch_page("pages/data.py").run()
+    assert "2021-03" in table(at, "store_contents")["round_id"].tolist()
+    assert queries.audited_rounds(Store(store_copy), "permanency")[-1] == "2021-03"
+    at.switch_page("pages/theme.py").run()  # the first theme page: permanency
+    assert not at.exception, at.exception
+    rounds = at.sidebar.selectbox[0]
+    assert rounds.options[0].startswith("2021-03") and rounds.value == "2021-03"

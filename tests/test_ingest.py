@@ -1,0 +1,884 @@
+"""The importer: every refusal rule, all-or-nothing, history, replace, undo, concurrency."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+import shutil
+import tempfile
+import threading
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import tiny_tables
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ingest_helpers import copy_store, csvs, data_hashes, round_tables, tree_hashes, xlsx
+
+from analytics import atomic, ingest, queries
+from analytics.contract import PARTITIONED_TABLES
+from analytics.domain import Filters
+from analytics.errors import AuditDataError, ImportRefused
+from analytics.ingest import Source, reading
+from analytics.ingest import xlsx as xlsx_reader
+from analytics.store import Store, read_manifest, write_new_store
+
+ALPHA_QUESTIONS = ["Q1", "Q2"]
+# Files one round occupies: one per partitioned table (cases, responses and any roll-ups).
+ROUND_FILES = len(PARTITIONED_TABLES)
+
+
+def good() -> dict[str, pd.DataFrame]:
+    """A valid new round r9 of the tiny store's theme alpha: 4 cases x 2 questions."""
+    return round_tables("alpha", "r9", ALPHA_QUESTIONS)
+
+
+def refused(data_dir: Path, files, **options) -> pd.DataFrame:
+    """Import, expect a refusal, check the store did not change at all; return the problems."""
+    before = tree_hashes(data_dir)
+    with pytest.raises(ImportRefused) as caught:
+        ingest.import_files(data_dir, files, **options)
+    assert tree_hashes(data_dir) == before, "a refused import changed the store"
+    assert not list(data_dir.parent.glob(f".{data_dir.name}.staging-*")), "staging left behind"
+    problems = caught.value.problems
+    assert list(problems.columns) == ["sheet", "row", "column", "value", "rule", "fix"]
+    assert problems["fix"].str.len().min() > 10  # every problem says how to fix it
+    return problems
+
+
+def find(problems: pd.DataFrame, sheet: str, row: int | None, column: str | None, rule: str):
+    """Return the problem naming this sheet, Excel row, column and rule, or fail listing all."""
+    for record in problems.to_dict("records"):
+        row_ok = pd.isna(record["row"]) if row is None else record["row"] == row
+        column_ok = pd.isna(record["column"]) if column is None else record["column"] == column
+        if record["sheet"] == sheet and row_ok and column_ok and rule in record["rule"]:
+            return record
+    raise AssertionError(f"no problem {sheet!r} row {row} {column!r} '{rule}' in:\n"
+                         f"{problems.to_string()}")  # fmt: skip
+
+
+def edit(table: str, index: int, column: str, value):
+    def mutate(tables):
+        tables[table].loc[index, column] = value
+        return tables
+
+    return mutate
+
+
+def with_sheet(name: str, rows: list[dict]):
+    def mutate(tables):
+        tables[name] = pd.DataFrame(rows)
+        return tables
+
+    return mutate
+
+
+def drop(table: str, column: str | None = None, where=None):
+    def mutate(tables):
+        if column is not None:
+            tables[table] = tables[table].drop(columns=column)
+        elif where is not None:
+            tables[table] = tables[table][~where(tables[table])]
+        else:
+            del tables[table]
+        return tables
+
+    return mutate
+
+
+def rename_case(old: str, new: str):
+    def mutate(tables):
+        for name in ("cases", "responses"):
+            tables[name]["audit_id"] = tables[name]["audit_id"].replace(old, new)
+        return tables
+
+    return mutate
+
+
+def duplicate_row(table: str, index: int):
+    def mutate(tables):
+        frame = tables[table]
+        tables[table] = pd.concat([frame, frame.iloc[[index]]], ignore_index=True)
+        return tables
+
+    return mutate
+
+
+def all_cases(column: str, value):
+    def mutate(tables):
+        tables["cases"][column] = value
+        return tables
+
+    return mutate
+
+
+ROUND = {"theme_id": "alpha", "round_id": "r9", "label": "Round nine"}
+RULES = [
+    # (rule, mutation, (sheet, Excel row, column, words of the rule))
+    ("unknown theme", edit("cases", 0, "theme_id", "gamma"), ("cases", 2, "theme_id", "unknown theme")),
+    ("unknown question for the theme", edit("responses", 1, "question_id", "Q9"),
+     ("responses", 3, "question_id", "not in the audit tool of the case's theme (alpha)")),
+    ("unknown quadrant", edit("cases", 1, "quadrant", "Middle"), ("cases", 3, "quadrant", "quadrant must be one of: NW, NE, SW, SE")),
+    ("unknown response", edit("responses", 0, "response", "Yes"), ("responses", 2, "response", "response must be one of")),
+    ("unknown grade", edit("cases", 2, "overall_grade", "Excellent"), ("cases", 4, "overall_grade", "overall_grade must be one of")),
+    ("unknown gender", edit("cases", 3, "gender", "F"), ("cases", 5, "gender", "gender must be one of")),
+    ("unparseable date", edit("cases", 0, "audit_date", "05/03/2021"), ("cases", 2, "audit_date", "not a date in the form YYYY-MM-DD")),
+    ("impossible date", edit("cases", 0, "audit_date", "2021-02-30"), ("cases", 2, "audit_date", "not a real calendar date")),
+    ("date in the future", edit("cases", 1, "audit_date", "2999-01-01"), ("cases", 3, "audit_date", "in the future")),
+    ("implausibly old date", edit("cases", 1, "audit_date", "1901-01-01"), ("cases", 3, "audit_date", "before 1990")),
+    ("round ends before it starts", with_sheet("rounds", [ROUND | {"start_date": "2021-03-31", "end_date": "2021-03-01"}]),
+     ("rounds", 2, "end_date", "end_date is before start_date")),
+    ("round with no dates and no cases", with_sheet("rounds", [{"theme_id": "alpha", "round_id": "r10"}]),
+     ("rounds", 2, "start_date", "needed for a round with no cases")),
+    ("round with cases but planned", with_sheet("rounds", [ROUND | {"status": "planned"}]),
+     ("rounds", 2, "status", "must be complete or concluding")),
+    ("round id that is not a folder name", all_cases("round_id", "2021/03"), ("cases", 2, "round_id", "letters, digits")),
+    ("duplicate audit_id in the file", edit("cases", 1, "audit_id", "N1"), ("cases", 3, "audit_id", "appears more than once in the file (first on row 2)")),
+    ("audit_id already stored", rename_case("N1", "A1"), ("cases", 2, "audit_id", "already in the store (in alpha / r2)")),
+    ("response for an unknown case", edit("responses", 0, "audit_id", "ZZ"), ("responses", 2, "audit_id", "no case with this audit_id")),
+    ("case without responses", drop("responses", where=lambda f: f["audit_id"] == "N4"), ("cases", 5, "audit_id", "the case has no responses")),
+    ("question answered twice", duplicate_row("responses", 0), ("responses", 10, "question_id", "more than once (first on row 2)")),
+    ("missing sheet", drop("responses"), ("responses", None, None, "the responses sheet is missing")),
+    ("missing column", drop("cases", "quadrant"), ("cases", None, "quadrant", "required column quadrant is missing")),
+    ("empty required value", edit("cases", 0, "quadrant", None), ("cases", 2, "quadrant", "quadrant is empty")),
+    ("round already loaded", all_cases("round_id", "r2"), ("cases", 2, "round_id", "round r2 of alpha is already loaded (4 cases)")),
+    ("email in a comment", edit("responses", 2, "comment", "mum: jo.bloggs@example.org"), ("responses", 4, "comment", "email address")),
+    ("phone number in a comment", edit("responses", 2, "comment", "call 07700 900123"), ("responses", 4, "comment", "phone number")),
+    ("name as child_ref", edit("cases", 0, "child_ref", "Jane Smith"), ("cases", 2, "child_ref", "person's name")),
+    ("NHS number as child_ref", edit("cases", 0, "child_ref", "943 476 5919"), ("cases", 2, "child_ref", "NHS number")),
+    ("date of birth as child_ref", edit("cases", 0, "child_ref", "2012-05-04"), ("cases", 2, "child_ref", "date of birth")),
+    ("age band Excel turned into a date", edit("cases", 0, "age_band", "2026-09-05"), ("cases", 2, "age_band", "age_band must be a band")),
+    ("unknown category", with_sheet("questions", [{"theme_id": "alpha", "question_id": "Q3", "text": "New", "category": "Cooking"}]),
+     ("questions", 2, "category", "unknown category")),
+    ("question reworded without replace", with_sheet("questions", [{"theme_id": "alpha", "question_id": "Q1", "text": "Other words", "category": "Timeliness"}]),
+     ("questions", 2, "text", "already in the store with other wording")),
+    ("no cases: headers only", lambda t: t | {"cases": t["cases"].iloc[0:0]}, ("cases", None, None, "there are no cases to import")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mutation", "expected"), [r[1:] for r in RULES], ids=[r[0] for r in RULES]
+)
+def test_each_rule_refuses_and_names_the_place(tiny_dir, mutation, expected):
+    problems = refused(tiny_dir, [xlsx(mutation(good()))])
+    find(problems, *expected)
+
+
+PERSONAL_HEADERS = [
+    ("First Name", "name"), ("surname", "name"), ("child_name", "name"), ("Full name", "name"),
+    ("DOB", "date of birth"), ("Date of Birth", "date of birth"), ("Home Address", "address"),
+    ("Post Code", "postcode"), ("NHS Number", "NHS number"), ("NHS No.", "NHS number"),
+    ("Phone", "phone number"), ("Mobile number", "phone number"), ("E-mail", "email address"),
+    ("email_address", "email address"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("header", "what"), PERSONAL_HEADERS)
+def test_personal_data_columns_are_refused_with_the_reason(tiny_dir, header, what):
+    tables = good()
+    tables["cases"][header] = "x"
+    problems = refused(tiny_dir, [xlsx(tables)])
+    record = find(
+        problems, "cases", None, header, f"holds {'a' if what[0] not in 'aeiou' else 'an'}"
+    )
+    assert what in record["rule"] and "personal data cannot be imported" in record["rule"]
+
+
+def test_organisational_name_columns_are_not_personal(tiny_dir):
+    tables = good()
+    tables["cases"]["team_name"] = "North team"  # a team, not a person: ignored, not refused
+    result = ingest.preview(tiny_dir, [xlsx(tables)])
+    assert result.ok and result.ignored_columns == ["cases: team_name"]
+
+
+def test_every_problem_is_reported_at_once(tiny_dir):
+    tables = good()
+    tables["cases"].loc[0, "quadrant"] = "Middle"
+    tables["cases"].loc[1, "audit_date"] = "yesterday"
+    tables["responses"].loc[3, "response"] = "Maybe"
+    tables["cases"]["Surname"] = "Smith"
+    problems = refused(tiny_dir, [xlsx(tables)])
+    find(problems, "cases", None, "Surname", "personal data")
+    find(problems, "cases", 2, "quadrant", "quadrant must be one of")
+    find(problems, "cases", 3, "audit_date", "not a date")
+    find(problems, "responses", 5, "response", "response must be one of")
+    assert problems.iloc[0]["column"] == "Surname"  # whole-column problems come first
+
+
+FILE_PROBLEMS = [
+    ("empty file", [Source("round.xlsx", b"")], ("round.xlsx", "the file is empty")),
+    ("not a workbook", [Source("round.xlsx", b"this is not a zip")], ("round.xlsx", "not an Excel workbook")),
+    ("a zip that is not a workbook", "docx", ("round.xlsx", "not an Excel workbook")),
+    ("neither workbook nor CSV", [Source("round.pdf", b"%PDF-1.4 ...")], ("round.pdf", "only an Excel workbook (.xlsx) or CSV files")),
+    ("binary named .csv", [Source("cases.csv", bytes(range(256)) * 4)], ("cases.csv", "not a CSV text file")),
+    ("CSV not named after a table", [Source("export.csv", b"audit_id\nA\n")], ("export.csv", "must be named after its table")),
+    ("no file at all", [], ("(file)", "no file was given")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("files", "expected"), [r[1:] for r in FILE_PROBLEMS],
+                         ids=[r[0] for r in FILE_PROBLEMS])  # fmt: skip
+def test_file_problems(tiny_dir, files, expected):
+    if files == "docx":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("word/document.xml", "<w:document/>")
+        files = [Source("round.xlsx", buffer.getvalue())]
+    find(refused(tiny_dir, files), expected[0], None, None, expected[1])
+
+
+def test_oversized_file_is_refused_without_reading_it(tiny_dir, tmp_path):
+    path = tmp_path / "round.xlsx"
+    path.write_bytes(xlsx(good()).data)
+    problems = refused(tiny_dir, [path], max_mb=0.001)
+    record = find(problems, "round.xlsx", None, None, "larger than the 0.001 MB limit")
+    assert record["value"].endswith("MB")
+    assert ingest.import_files(tiny_dir, [path], max_mb=1).changed
+
+
+def test_csv_problems_name_the_file_and_row(tiny_dir):
+    tables = good()
+    tables["cases"].loc[2, "quadrant"] = "Centre"
+    find(refused(tiny_dir, csvs(tables)), "cases.csv", 4, "quadrant", "quadrant must be one of")
+    find(refused(tiny_dir, csvs({"cases": tables["cases"]})), "responses.csv", None, None,
+         "the responses file is missing")  # fmt: skip
+
+
+def test_untouched_template_loads_nothing(sample_dir, tmp_path):
+    data_dir = copy_store(sample_dir, tmp_path / "data")
+    template = Source("template.xlsx", ingest.template_workbook(data_dir))
+    problems = refused(data_dir, [template])
+    find(problems, "cases", None, None, "there are no cases to import")
+
+
+# --- what a valid import loads -----------------------------------------------------------------
+
+
+def test_valid_import_shows_in_quadrant_comparison(tiny_dir):
+    result = ingest.import_files(tiny_dir, [xlsx(good())], user="qa.analyst")
+    assert result.changed and result.import_id == "imp-0001"
+    store = Store(tiny_dir)
+    frame = queries.quadrant_comparison(store, "alpha", Filters(round_id="r9"))
+    q1 = frame[frame["question_id"] == "Q1"].set_index("quadrant")
+    # N1 NW Met, N2 NE Not met, N3 SW Partially met, N4 SE Not applicable
+    assert q1.loc["NW", "met"] == 1 and q1.loc["NW", "n"] == 1
+    assert q1.loc["NE", "not_met"] == 1 and q1.loc["SE", "n"] == 0
+    assert q1.loc["County", "n"] == 3 and q1.loc["County", "met"] == 1
+    assert queries.audited_rounds(store, "alpha") == ["r1", "r2", "r9"]
+    history = ingest.import_history(tiny_dir)
+    assert history.loc[0, ["import_id", "user", "cases", "responses", "theme_rounds", "state"]].tolist() == [
+        "imp-0001", "qa.analyst", 4, 8, "alpha/r9", "active"]  # fmt: skip
+
+
+def test_responses_carry_theme_round_quadrant_and_team_from_their_case(tiny_dir):
+    ingest.import_files(tiny_dir, [xlsx(good())])
+    rows = Store(tiny_dir).query(
+        "SELECT audit_id, question_id, theme_id, round_id, quadrant, team FROM responses "
+        "WHERE round_id = 'r9' AND question_id = 'Q1' ORDER BY audit_id"
+    )
+    assert rows.values.tolist() == [
+        ["N1", "Q1", "alpha", "r9", "NW", "T2"], ["N2", "Q1", "alpha", "r9", "NE", "T1"],
+        ["N3", "Q1", "alpha", "r9", "SW", "T2"], ["N4", "Q1", "alpha", "r9", "SE", "T1"],
+    ]  # fmt: skip
+    folder = tiny_dir / "responses" / "theme_id=alpha" / "round_id=r9"
+    assert [p.name for p in folder.iterdir()] == ["imp-0001.parquet"]
+
+
+def test_new_round_is_made_from_the_audit_dates(tiny_dir):
+    tables = good()
+    tables["cases"]["audit_date"] = ["2021-03-02", "2021-03-09", "2021-03-05", "2021-03-20"]
+    ingest.import_files(tiny_dir, [xlsx(tables)])
+    row = queries.rounds(Store(tiny_dir), "alpha").set_index("round_id").loc["r9"]
+    assert (row["label"], row["status"]) == ("r9", "complete")
+    assert (row["start_date"].date(), row["end_date"].date()) == (
+        dt.date(2021, 3, 2),
+        dt.date(2021, 3, 20),
+    )
+
+
+def test_new_round_from_the_rounds_sheet(tiny_dir):
+    tables = good() | {"rounds": pd.DataFrame([ROUND | {"start_date": "2021-03-01",
+                                                        "end_date": "2021-03-31"}])}  # fmt: skip
+    result = ingest.preview(tiny_dir, [xlsx(tables)])
+    assert result.rounds[["round_id", "label", "change"]].values.tolist() == [
+        ["r9", "Round nine", "new round"]
+    ]
+    assert result.quadrants[["NW", "NE", "SW", "SE", "total"]].values.tolist() == [[1, 1, 1, 1, 4]]
+    ingest.import_files(tiny_dir, [xlsx(tables)])
+    contents = queries.store_contents(Store(tiny_dir)).set_index("round_id").loc["r9"]
+    assert (contents["label"], contents["cases"], contents["responses"]) == ("Round nine", 4, 8)
+
+
+def test_cases_in_a_planned_round_make_it_complete(tiny_dir):
+    tables = round_tables("alpha", "r3", ALPHA_QUESTIONS)
+    result = ingest.preview(tiny_dir, [xlsx(tables)])
+    assert result.rounds["change"].tolist() == ["planned round, now complete"]
+    ingest.import_files(tiny_dir, [xlsx(tables)])
+    store = Store(tiny_dir)
+    assert queries.audited_rounds(store, "alpha") == ["r1", "r2", "r3"]
+    assert len(queries.rounds(store, "alpha")) == 3  # revised in place, not duplicated
+
+
+def test_planned_theme_loads_through_a_questions_sheet(sample_dir, tmp_path):
+    data_dir = copy_store(sample_dir, tmp_path / "data")
+    questions = pd.DataFrame(
+        [
+            {"theme_id": "placement_stability", "question_id": "PS-01",
+             "text": "Placement moves are planned", "category": "Planning and contingency"},
+            {"theme_id": "placement_stability", "question_id": "PS-02",
+             "text": "The child's view of the placement is recorded", "category": "Voice of the child"},
+        ]
+    )  # fmt: skip
+    tables = round_tables("placement_stability", "2021-01", ["PS-01", "PS-02"], n_cases=8)
+    result = ingest.import_files(data_dir, [xlsx(tables | {"questions": questions})])
+    assert "placement_stability: planned theme, now complete" in result.message
+    store = Store(data_dir)
+    theme = queries.themes(store).set_index("theme_id").loc["placement_stability"]
+    assert theme["status"] == "complete"
+    assert queries.audited_rounds(store, "placement_stability") == ["2021-01"]
+    frame = queries.quadrant_comparison(store, "placement_stability")
+    assert sorted(frame["question_id"].unique()) == ["PS-01", "PS-02"]
+    assert frame[frame["quadrant"] == "County"]["n"].tolist() == [6, 6]
+    summary = queries.theme_summary(store)
+    assert "placement_stability" in set(summary["theme_id"])
+    # The seed's other planned themes are untouched, and the catalogue round is still there.
+    assert queries.rounds(store, "placement_stability")["round_id"].tolist() == [
+        "2020-underway",
+        "2021-01",
+    ]
+
+
+def test_identical_reimport_changes_nothing_and_says_so(tiny_dir):
+    source = xlsx(good())  # the same bytes (a workbook records when it was saved)
+    first = ingest.import_files(tiny_dir, [source])
+    before = tree_hashes(tiny_dir)
+    again = ingest.import_files(tiny_dir, [source])
+    assert not again.changed and again.import_id == first.import_id
+    assert "already imported as imp-0001" in again.message and "nothing changed" in again.message
+    assert tree_hashes(tiny_dir) == before
+    assert ingest.preview(tiny_dir, [source]).already_imported == "imp-0001"
+
+
+def test_csv_files_are_one_import_like_the_workbook(tiny_dir, tmp_path):
+    other = copy_store(tiny_dir, tmp_path / "other")
+    ingest.import_files(tiny_dir, [xlsx(good())])
+    paths = []
+    for source in csvs(good()):
+        path = tmp_path / source.name
+        path.write_bytes(source.data)
+        paths.append(path)
+    result = ingest.import_files(other, paths)
+    assert result.preview.file_name == "cases.csv, responses.csv"
+    sql = "SELECT * EXCLUDE (comment) FROM responses ORDER BY audit_id, question_id"
+    pd.testing.assert_frame_equal(Store(tiny_dir).query(sql), Store(other).query(sql))
+
+
+def test_lenient_spellings_are_normalised(tiny_dir):
+    tables = good()
+    tables["cases"]["quadrant"] = ["North West", "ne", " SW ", "South East"]
+    tables["responses"]["response"] = tables["responses"]["response"].str.upper()
+    tables["cases"] = tables["cases"].rename(
+        columns={"audit_id": "Audit ID", "theme_id": "Theme ID"}
+    )
+    ingest.import_files(tiny_dir, [xlsx(tables)])
+    store = Store(tiny_dir)
+    quadrants = store.query("SELECT DISTINCT quadrant FROM cases WHERE round_id = 'r9' ORDER BY 1")
+    assert quadrants["quadrant"].tolist() == ["NE", "NW", "SE", "SW"]
+    answers = store.query(
+        "SELECT DISTINCT response FROM responses WHERE round_id = 'r9' ORDER BY 1"
+    )
+    assert answers["response"].tolist() == ["Met", "Not applicable", "Not met", "Partially met"]
+
+
+# --- replace and undo ------------------------------------------------------------------------
+
+
+def test_replace_needs_the_flag_then_replaces_the_round(tiny_dir):
+    tables = round_tables("alpha", "r2", ALPHA_QUESTIONS, n_cases=8, prefix="R")
+    find(refused(tiny_dir, [xlsx(tables)]), "cases", 2, "round_id", "already loaded")
+    result = ingest.import_files(tiny_dir, [xlsx(tables)], replace=True)
+    assert "replaces 4 stored cases" in result.message
+    store = Store(tiny_dir)
+    ids = store.query("SELECT audit_id FROM cases WHERE round_id = 'r2' ORDER BY 1")["audit_id"]
+    assert ids.tolist() == [f"R{i}" for i in range(1, 9)]  # the old A1..A4 are gone from views
+    history = ingest.import_history(tiny_dir)
+    assert history.loc[0, "replaced"] == "alpha/r2"
+    kept = tiny_dir / ".history" / "imp-0001" / "cases" / "theme_id=alpha" / "round_id=r2"
+    assert [p.name for p in kept.iterdir()] == ["part-0.parquet"]
+
+
+def test_replacement_may_reuse_the_audit_ids_of_the_round_it_replaces(tiny_dir):
+    tables = round_tables("alpha", "r2", ALPHA_QUESTIONS, prefix="A")  # A1..A4 as stored in r2
+    assert ingest.import_files(tiny_dir, [xlsx(tables)], replace=True).changed
+
+
+def test_undo_restores_the_previous_files_byte_for_byte(tiny_dir):
+    before_data, before_manifest = data_hashes(tiny_dir), (tiny_dir / "store.json").read_bytes()
+    tables = round_tables("alpha", "r2", ALPHA_QUESTIONS, n_cases=8, prefix="R")
+    tables["rounds"] = pd.DataFrame(
+        [{"theme_id": "alpha", "round_id": "r2", "label": "Two, redone"}]
+    )
+    first = ingest.import_files(tiny_dir, [xlsx(tables)], replace=True)
+    second = ingest.import_files(tiny_dir, [xlsx(good())])
+    assert data_hashes(tiny_dir) != before_data
+    assert "Also loaded by import: alpha/r2, alpha/r9" in read_manifest(tiny_dir)["notice"]
+    ingest.undo_import(tiny_dir, second.import_id)
+    result = ingest.undo_import(tiny_dir, first.import_id)
+    # r2's file in every partitioned table (cases, responses and their roll-ups), and rounds
+    assert result.files_restored == ROUND_FILES + 1
+    assert data_hashes(tiny_dir) == before_data
+    assert (tiny_dir / "store.json").read_bytes() == before_manifest
+    assert not (tiny_dir / ".history").exists()
+    history = ingest.import_history(tiny_dir)
+    assert history["state"].str.startswith("undone").all() and not history["can_undo"].any()
+    assert Store(tiny_dir).query("SELECT count(*) AS n FROM cases")["n"][0] == 6
+
+
+def test_undo_in_any_order_when_imports_are_independent(tiny_dir):
+    before = data_hashes(tiny_dir)
+    first = ingest.import_files(tiny_dir, [xlsx(good())])
+    ingest.import_files(tiny_dir, [xlsx(round_tables("alpha", "r8", ALPHA_QUESTIONS, prefix="E"))])
+    ingest.undo_import(tiny_dir, first.import_id)  # the older one first
+    assert queries.audited_rounds(Store(tiny_dir), "alpha") == ["r1", "r2", "r8"]
+    ingest.undo_import(tiny_dir, "imp-0002")
+    assert data_hashes(tiny_dir) == before
+
+
+def test_undo_refuses_when_a_later_import_replaced_its_round(tiny_dir):
+    ingest.import_files(tiny_dir, [xlsx(good())])
+    again = round_tables("alpha", "r9", ALPHA_QUESTIONS, prefix="M")
+    ingest.import_files(tiny_dir, [xlsx(again)], replace=True)
+    history = ingest.import_history(tiny_dir).set_index("import_id")
+    assert history.loc["imp-0002", "replaced"] == "alpha/r9 (from imp-0001)"
+    assert "imp-0002 replaced what imp-0001 loaded" in history.loc["imp-0001", "state"]
+    before = tree_hashes(tiny_dir)
+    with pytest.raises(AuditDataError, match="undo imp-0002 first"):
+        ingest.undo_import(tiny_dir, "imp-0001")
+    assert tree_hashes(tiny_dir) == before
+    ingest.undo_import(tiny_dir, "imp-0002")
+    assert ingest.undo_import(tiny_dir, "imp-0001").files_removed == ROUND_FILES + 1
+
+
+def test_undo_refuses_to_orphan_a_later_imports_answers(tiny_dir):
+    questions = pd.DataFrame([{"theme_id": "beta", "question_id": "B-01", "text": "A standard",
+                               "category": "Recording"}])  # fmt: skip
+    first = round_tables("beta", "b2", ["B-01"], prefix="X")
+    ingest.import_files(tiny_dir, [xlsx(first | {"questions": questions})])
+    ingest.import_files(tiny_dir, [xlsx(round_tables("beta", "b3", ["B-01"], prefix="Y"))])
+    with pytest.raises(AuditDataError, match=r"answers to beta question B-01.*imp-0002"):
+        ingest.undo_import(tiny_dir, "imp-0001")
+
+
+def test_undo_unknown_or_twice(tiny_dir):
+    with pytest.raises(AuditDataError, match="No import 'imp-0042'"):
+        ingest.undo_import(tiny_dir, "imp-0042")
+    ingest.import_files(tiny_dir, [xlsx(good())])
+    ingest.undo_import(tiny_dir, "imp-0001")
+    with pytest.raises(AuditDataError, match="already undone"):
+        ingest.undo_import(tiny_dir, "imp-0001")
+    # Undone, the same file imports again, under a new id.
+    assert ingest.import_files(tiny_dir, [xlsx(good())]).import_id == "imp-0002"
+
+
+def test_history_files_are_invisible_to_queries(tiny_dir):
+    tables = round_tables("alpha", "r2", ALPHA_QUESTIONS, n_cases=8, prefix="R")
+    ingest.import_files(tiny_dir, [xlsx(tables)], replace=True)
+    assert (tiny_dir / ".history").is_dir()
+    store = Store(tiny_dir)
+    assert store.query("SELECT count(*) AS n FROM cases WHERE round_id = 'r2'")["n"][0] == 8
+    assert store.query("SELECT count(*) AS n FROM responses WHERE round_id = 'r2'")["n"][0] == 16
+
+
+def test_imports_table_is_a_store_view_with_timestamps(tiny_dir):
+    ingest.import_files(tiny_dir, [xlsx(good())], user="someone")
+    frame = Store(tiny_dir).query(
+        "SELECT import_id, user, imported_at, typeof(imported_at) AS type, len(files_added) AS n "
+        "FROM imports"
+    )
+    assert frame.loc[0, ["import_id", "user", "type", "n"]].tolist() == [
+        "imp-0001",
+        "someone",
+        "TIMESTAMP",
+        ROUND_FILES + 1,  # the new round's files and the rounds file
+    ]
+    assert abs(
+        pd.Timestamp.now(tz="UTC").tz_localize(None) - frame.loc[0, "imported_at"]
+    ) < pd.Timedelta(minutes=5)
+
+
+def test_first_import_into_a_missing_directory_creates_a_catalogue_store(tmp_path):
+    data_dir = tmp_path / "new-store"
+    tables = round_tables("permanency", "2021-03", [f"PERM-{i:02d}" for i in range(1, 11)])
+    ingest.import_files(data_dir, [xlsx(tables)])
+    store = Store(data_dir)
+    assert queries.audited_rounds(store, "permanency") == ["2021-03"]
+    assert queries.audited_rounds(store, "missing") == []  # seed rounds hold no cases here
+    assert read_manifest(data_dir)["synthetic"] is False
+
+
+# --- atomic, all-or-nothing, concurrent --------------------------------------------------------
+
+
+def test_a_crash_while_writing_leaves_the_store_as_it_was(tiny_dir, monkeypatch):
+    real = ingest.apply_import
+
+    def crash(*args, **kwargs):
+        real(*args, **kwargs)  # new files are written into the staging copy, then...
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(ingest, "apply_import", crash)
+    before = tree_hashes(tiny_dir)
+    with pytest.raises(RuntimeError):
+        ingest.import_files(tiny_dir, [xlsx(good())])
+    assert tree_hashes(tiny_dir) == before
+    assert sorted(p.name for p in tiny_dir.parent.iterdir() if p.name.startswith(".")) == [
+        ".tiny.lock"
+    ]
+
+
+def test_exchange_is_atomic_here_and_the_fallback_works(tiny_dir, monkeypatch, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    (a / "x").write_text("a"), (b / "x").write_text("b")
+    assert atomic.exchange(a, b) is True  # renameat2(RENAME_EXCHANGE) on this file system
+    assert (a / "x").read_text() == "b" and (b / "x").read_text() == "a"
+    monkeypatch.setattr(atomic, "_RENAMEAT2", None)
+    assert atomic.exchange(a, b) is False
+    ingest.import_files(tiny_dir, [xlsx(good())])  # two renames instead
+    assert queries.audited_rounds(Store(tiny_dir), "alpha")[-1] == "r9"
+
+
+def test_staging_shares_unchanged_files_by_hard_link(tiny_dir):
+    original = tiny_dir / "cases" / "theme_id=alpha" / "round_id=r1" / "part-0.parquet"
+    inode = original.stat().st_ino
+    ingest.import_files(tiny_dir, [xlsx(good())])
+    assert original.stat().st_ino == inode  # the same file, not a copy
+
+
+def test_two_imports_at_once_are_serialised(tiny_dir):
+    files = [xlsx(good(), "r9.xlsx"),
+             xlsx(round_tables("alpha", "r8", ALPHA_QUESTIONS, prefix="E"), "r8.xlsx")]  # fmt: skip
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def run(source):
+        barrier.wait()
+        try:
+            results.append(ingest.import_files(tiny_dir, [source]))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(f,)) for f in files]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sorted(r.import_id for r in results) == ["imp-0001", "imp-0002"]
+    store = Store(tiny_dir)
+    assert queries.audited_rounds(store, "alpha") == ["r1", "r2", "r8", "r9"]
+    assert len(ingest.import_history(tiny_dir)) == 2
+
+
+def test_two_identical_imports_at_once_load_once(tiny_dir):
+    barrier = threading.Barrier(2)
+    results = []
+    source = xlsx(good())
+
+    def run():
+        barrier.wait()
+        results.append(ingest.import_files(tiny_dir, [source]))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.changed for r in results) == [False, True]
+    assert Store(tiny_dir).query("SELECT count(*) AS n FROM cases")["n"][0] == 10
+
+
+def test_readers_never_see_half_an_import(tiny_dir):
+    store = Store(tiny_dir)
+    seen, stop = set(), threading.Event()
+    sql = ("SELECT (SELECT count(*) FROM cases) AS cases, (SELECT count(*) FROM responses) "
+           "AS responses, (SELECT count(*) FROM imports) AS imports")  # fmt: skip
+
+    def read():
+        while not stop.is_set():
+            seen.add(tuple(store.query(sql).iloc[0].tolist()))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for i, round_id in enumerate(("r5", "r6", "r7")):
+            tables = round_tables("alpha", round_id, ALPHA_QUESTIONS, prefix=f"P{i}-")
+            ingest.import_files(tiny_dir, [xlsx(tables)])
+    finally:
+        stop.set()
+        reader.join()
+    assert seen <= {(6, 12, 0), (10, 20, 1), (14, 28, 2), (18, 36, 3)}, seen
+
+
+def test_generate_takes_the_same_lock(tmp_path):
+    data_dir = tmp_path / "data"
+    with (
+        atomic.writer_lock(data_dir, timeout=5),
+        pytest.raises(AuditDataError, match="Another import is still writing"),
+        atomic.writer_lock(data_dir, timeout=0.2),
+    ):
+        pass
+    write_new_store(data_dir, tiny_tables().items(), {"synthetic": True, "notice": "x"})
+    assert (tmp_path / ".data.lock").exists() and (data_dir / "imports").is_dir()
+
+
+# --- the reader: every cell as the user typed it -------------------------------------------------
+
+
+def test_fast_workbook_reader_agrees_with_openpyxl(monkeypatch):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Cases"
+    sheet.append(["Audit ID", "audit_date", "n", "flag", "text"])
+    sheet.append(["A1", dt.date(2021, 3, 4), 12345, True, "a & b <c>"])
+    sheet.append([None] * 5)
+    sheet.append([12, dt.datetime(2021, 3, 4, 10, 30), 0.1, False, "  padded  "])
+    sheet.append([None, None, 1e20, None, "line\nbreak"])
+    sheet["E6"] = "=1+1"  # a formula with no cached value reads as empty
+    buffer = io.BytesIO()
+    book.save(buffer)
+    source = Source("x.xlsx", buffer.getvalue())
+    fast = reading.read_sources([source]).sheets["cases"].frame
+    monkeypatch.setattr(xlsx_reader, "_fast_cells", lambda xml: None)
+    careful = reading.read_sources([source]).sheets["cases"].frame
+    pd.testing.assert_frame_equal(fast, careful)
+    assert fast.astype(object).where(fast.notna(), None).to_dict("records") == [
+        {"_row": 2, "audit_id": "A1", "audit_date": "2021-03-04", "n": "12345", "flag": "TRUE", "text": "a & b <c>"},
+        {"_row": 4, "audit_id": "12", "audit_date": "2021-03-04T10:30:00", "n": "0.1", "flag": "FALSE", "text": "padded"},
+        {"_row": 5, "audit_id": None, "audit_date": None, "n": "1e+20", "flag": None, "text": "line\nbreak"},
+    ]  # fmt: skip
+
+
+def test_numbers_and_dates_typed_in_excel_import(tiny_dir):
+    tables = good()
+    tables["cases"]["audit_date"] = [dt.date(2021, 3, d) for d in (1, 2, 3, 4)]
+    tables["cases"]["audit_id"] = [101, 102, 103, 104]
+    tables["responses"]["audit_id"] = tables["responses"]["audit_id"].map(
+        {"N1": 101, "N2": 102, "N3": 103, "N4": 104}
+    )
+    ingest.import_files(tiny_dir, [xlsx(tables)])
+    rows = Store(tiny_dir).query(
+        "SELECT audit_id, audit_date FROM cases WHERE round_id = 'r9' ORDER BY 1"
+    )
+    assert rows["audit_id"].tolist() == ["101", "102", "103", "104"]
+    assert rows["audit_date"].dt.day.tolist() == [1, 2, 3, 4]
+
+
+def test_problems_csv_cannot_run_formulas():
+    problems = pd.DataFrame([{"sheet": "cases", "row": 2, "column": "team", "value": "=HYPERLINK(1)",
+                              "rule": "r", "fix": "f"}])  # fmt: skip
+    text = ingest.problems_csv(problems).decode("utf-8-sig")
+    assert "'=HYPERLINK(1)" in text and text.startswith("sheet,row,column")
+
+
+# --- property: random cells never crash the importer ------------------------------------------
+
+# INGEST_EXAMPLES=2000 for a long run; the default keeps the suite quick.
+EXAMPLES = int(os.environ.get("INGEST_EXAMPLES", "50"))
+CELL = st.one_of(
+    st.none(),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
+    st.sampled_from(["NW", "Met", "Good", "alpha", "Q1", "r9", "2021-03-05", "5-9", "N1", ""]),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_infinity=False, allow_nan=False),
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2200, 1, 1)),
+    st.booleans(),
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_template(tmp_path_factory) -> Path:
+    data_dir = tmp_path_factory.mktemp("tiny-template") / "tiny"
+    write_new_store(data_dir, tiny_tables().items(), {"synthetic": True, "notice": "tiny"})
+    return data_dir
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(cells=st.lists(CELL, min_size=18, max_size=18), as_csv=st.booleans())
+def test_random_cells_import_or_are_refused_never_crash(tiny_template, cells, as_csv):
+    tables = good()
+    case_columns = ["audit_id", "quadrant", "audit_date", "round_id", "theme_id", "overall_grade"]
+    for i, column in enumerate(case_columns):
+        tables["cases"][column] = tables["cases"][column].astype(object)
+        tables["cases"].loc[i % 4, column] = cells[i]
+    for i, column in enumerate(["audit_id", "question_id", "response", "comment"] * 3):
+        tables["responses"][column] = tables["responses"][column].astype(object)
+        tables["responses"].loc[i % 8, column] = cells[6 + i]
+    files = csvs(tables) if as_csv else [xlsx(tables)]
+    with tempfile.TemporaryDirectory() as folder:
+        data_dir = Path(folder) / "store"
+        shutil.copytree(tiny_template, data_dir)
+        before = tree_hashes(data_dir)
+        try:
+            result = ingest.import_files(data_dir, files)
+        except ImportRefused as refusal:
+            assert len(refusal.problems) and tree_hashes(data_dir) == before
+        else:
+            assert result.changed
+            assert Store(data_dir).query("SELECT count(*) AS n FROM cases")["n"][0] == 10
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.binary(max_size=2000), name=st.sampled_from(["round.xlsx", "cases.csv", "x.bin"]))
+def test_random_bytes_are_refused_never_crash(tiny_template, data, name):
+    result = ingest.preview(tiny_template, [Source(name, data)])
+    assert not result.ok and len(result.problems)
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    import contextlib
+
+    from analytics.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def write(tmp_path: Path, sources: list[Source]) -> list[str]:
+    paths = []
+    for source in sources:
+        path = tmp_path / source.name
+        path.write_bytes(source.data)
+        paths.append(str(path))
+    return paths
+
+
+def test_cli_ingest_then_undo(tiny_dir, tmp_path):
+    files = write(tmp_path, [xlsx(good())])
+    code, out, _ = cli("ingest", *files, "--data-dir", str(tiny_dir), "--user", "qa")
+    assert code == 0
+    assert "Imported round.xlsx as imp-0001: 4 cases, 8 responses." in out
+    assert "alpha / r9: new round (4 cases)" in out
+    assert f"undo-import imp-0001 --data-dir {tiny_dir}" in out
+    code, out, _ = cli("ingest", *files, "--data-dir", str(tiny_dir))
+    assert code == 0 and "already imported as imp-0001" in out
+    code, out, _ = cli("imports", "--data-dir", str(tiny_dir))
+    assert code == 0 and "imp-0001" in out and "qa" in out and "alpha/r9" in out
+    code, out, _ = cli("undo-import", "imp-0001", "--data-dir", str(tiny_dir))
+    assert code == 0 and "Undid imp-0001 (round.xlsx)" in out
+    code, _, err = cli("undo-import", "imp-0001", "--data-dir", str(tiny_dir))
+    assert code == 2 and "already undone" in err
+
+
+def test_cli_csv_files_are_one_import(tiny_dir, tmp_path):
+    files = write(tmp_path, csvs(good()))
+    code, out, _ = cli("ingest", *files, "--data-dir", str(tiny_dir))
+    assert code == 0 and "Imported cases.csv, responses.csv as imp-0001" in out
+
+
+def test_cli_refusal_prints_every_problem_and_exits_2(tiny_dir, tmp_path):
+    tables = good()
+    tables["cases"].loc[1, "quadrant"] = "Middle"
+    tables["responses"].loc[4, "response"] = "Yes"
+    files = write(tmp_path, [xlsx(tables)])
+    errors_csv = tmp_path / "problems.csv"
+    before = tree_hashes(tiny_dir)
+    code, out, err = cli(
+        "ingest", *files, "--data-dir", str(tiny_dir), "--errors-csv", str(errors_csv)
+    )
+    assert code == 2 and out == ""
+    assert "round.xlsx was not imported (2 problems; nothing was changed)" in err
+    lines = err.splitlines()
+    assert re.match(r"\s*sheet\s+row\s+column\s+value\s+rule\s+fix", lines[1])
+    assert any(
+        re.match(r"\s*cases\s+3\s+quadrant\s+Middle\s+quadrant must be one of", x) for x in lines
+    )
+    assert any(re.match(r"\s*responses\s+6\s+response\s+Yes", x) for x in lines)
+    table = pd.read_csv(errors_csv)
+    assert table[["sheet", "row", "column", "value"]].values.tolist() == [
+        ["cases", 3, "quadrant", "Middle"], ["responses", 6, "response", "Yes"]]  # fmt: skip
+    assert tree_hashes(tiny_dir) == before
+
+
+def test_cli_replace_and_size_limit(tiny_dir, tmp_path):
+    files = write(tmp_path, [xlsx(round_tables("alpha", "r2", ALPHA_QUESTIONS, prefix="R"))])
+    code, _, err = cli("ingest", *files, "--data-dir", str(tiny_dir))
+    assert code == 2 and "already loaded" in err and "--replace" in err
+    code, _, err = cli(
+        "ingest", *files, "--data-dir", str(tiny_dir), "--replace", "--max-mb", "0.001"
+    )
+    assert code == 2 and "larger than the 0.001 MB limit" in err
+    code, out, _ = cli("ingest", *files, "--data-dir", str(tiny_dir), "--replace")
+    assert code == 0 and "replaces 4 stored cases" in out
+
+
+def test_cli_missing_file(tiny_dir, tmp_path):
+    code, _, err = cli("ingest", str(tmp_path / "nowhere.xlsx"), "--data-dir", str(tiny_dir))
+    assert code == 2 and "file not found" in err
+
+
+def test_cli_two_processes_at_once(tiny_dir, tmp_path):
+    import subprocess
+    import sys
+
+    first = write(tmp_path / "a" if (tmp_path / "a").mkdir() is None else tmp_path, csvs(good()))
+    (tmp_path / "b").mkdir()
+    second = write(tmp_path / "b", csvs(round_tables("alpha", "r8", ALPHA_QUESTIONS, prefix="E")))
+    command = [sys.executable, "-m", "analytics", "ingest", "--data-dir", str(tiny_dir)]
+    root = Path(__file__).resolve().parent.parent
+    runs = [subprocess.Popen([*command, *files], cwd=root, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for files in (first, second)]  # fmt: skip
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert sorted(o[0].split(" as ")[1].split(":")[0] for o in outputs) == ["imp-0001", "imp-0002"]
+    assert queries.audited_rounds(Store(tiny_dir), "alpha") == ["r1", "r2", "r8", "r9"]
+
+
+@pytest.mark.parametrize("content", [b"\t", b",,,\n,,\n", b"   \n\n"])
+def test_a_csv_of_blanks_is_an_empty_sheet(tiny_dir, content):
+    # Found by hypothesis: a file of separators only once crashed the reader.
+    problems = refused(tiny_dir, [Source("cases.csv", content)])
+    find(problems, "cases.csv", None, None, "the sheet is empty")
+
+
+def test_the_fast_reader_handles_what_excel_and_the_usual_libraries_write(tiny_dir):
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})  # shared strings, as Excel writes
+    sheet = book.add_worksheet("cases")
+    sheet.write_row(0, 0, ["audit_id", "audit_date", "n"])
+    sheet.write_row(1, 0, ["X&Y <1>", "2021-03-04", 3.0])
+    sheet.write_datetime(
+        2, 1, dt.datetime(2020, 4, 2), book.add_format({"num_format": "dd/mm/yyyy"})
+    )
+    sheet.write_formula(2, 0, '="a"&"b"', None, "ab")
+    book.close()
+    for data in (buffer.getvalue(), xlsx(good()).data):  # xlsxwriter, then openpyxl
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sheet_xml = archive.read("xl/worksheets/sheet1.xml")
+        assert xlsx_reader._fast_cells(sheet_xml) is not None
+    frame = reading.read_sources([Source("x.xlsx", buffer.getvalue())]).sheets["cases"].frame
+    assert frame.astype(object).where(frame.notna(), None).values.tolist() == [
+        [2, "X&Y <1>", "2021-03-04", "3"],
+        [3, "ab", "2020-04-02", None],
+    ]

@@ -1,0 +1,128 @@
+"""The import template: sheets, headers, drop-downs from the catalogue, and a round trip."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import openpyxl
+import pandas as pd
+import pytest
+from ingest_helpers import copy_store, round_tables, xlsx
+
+from analytics import ingest, queries
+from analytics.domain import GENDERS, GRADES, QUADRANTS, RESPONSES, ROUND_STATUSES
+from analytics.errors import UnknownValueError
+from analytics.ingest.spec import SHEET_ORDER, SHEETS
+from analytics.store import Store
+
+PERMANENCY = [f"PERM-{i:02d}" for i in range(1, 11)]
+
+
+def load(data: bytes) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def drop_downs(book: openpyxl.Workbook, sheet: str) -> dict[str, list[str]]:
+    """Return header -> the values its drop-down offers (resolved from the lists sheet)."""
+    headers = [c.value for c in book[sheet][1]]
+    out = {}
+    for validation in book[sheet].data_validations.dataValidation:
+        if validation.type != "list":
+            continue
+        column = re.match(r"([A-Z]+)2:", str(validation.sqref)).group(1)
+        match = re.fullmatch(r"='?(\w+)'?!\$([A-Z]+)\$(\d+):\$[A-Z]+\$(\d+)", validation.formula1)
+        source, letter, first, last = match.groups()
+        cells = book[source][f"{letter}{first}:{letter}{last}"]
+        values = [row[0].value for row in cells if row[0].value is not None]
+        out[headers[openpyxl.utils.column_index_from_string(column) - 1]] = values
+    return out
+
+
+def test_sheets_headers_and_no_data_rows(sample_dir):
+    book = load(ingest.template_workbook(sample_dir))
+    assert book.sheetnames == ["instructions", "cases", "responses", "rounds", "questions", "lists"]
+    for table in SHEET_ORDER:
+        assert [c.value for c in book[table][1]] == [c.name for c in SHEETS[table]]
+        assert book[table].max_row == 1, f"{table} has example rows"
+
+
+def test_drop_downs_come_from_the_domain_and_the_store(sample, sample_dir):
+    book = load(ingest.template_workbook(sample_dir))
+    themes = queries.themes(sample)["theme_id"].tolist()
+    assert drop_downs(book, "cases") == {
+        "theme_id": themes, "quadrant": list(QUADRANTS), "gender": list(GENDERS),
+        "overall_grade": list(GRADES),
+    }  # fmt: skip
+    responses = drop_downs(book, "responses")
+    assert responses["response"] == list(RESPONSES)
+    all_questions = sample.query("SELECT question_id FROM questions ORDER BY theme_id, question_id")
+    assert sorted(responses["question_id"]) == sorted(all_questions["question_id"])
+    assert drop_downs(book, "rounds") == {"theme_id": themes, "status": list(ROUND_STATUSES)}
+    categories = drop_downs(book, "questions")["category"]
+    assert categories[:2] == ["Management oversight and supervision", "Voice of the child"]
+    date_rules = [v for v in book["cases"].data_validations.dataValidation if v.type == "date"]
+    assert [str(v.sqref) for v in date_rules] == ["G2:G100000"]  # audit_date
+
+
+def test_one_themes_template_offers_only_its_questions(sample_dir):
+    book = load(ingest.template_workbook(sample_dir, theme="permanency"))
+    assert drop_downs(book, "responses")["question_id"] == PERMANENCY
+    assert drop_downs(book, "cases")["theme_id"] == ["permanency"]
+    assert book["instructions"]["A1"].value == "Audit Insight: import template for permanency"
+
+
+def test_unknown_theme_is_refused(sample_dir):
+    with pytest.raises(UnknownValueError, match="Unknown theme 'nope'"):
+        ingest.template_workbook(sample_dir, theme="nope")
+
+
+def test_instructions_describe_every_column_and_rule(sample_dir):
+    book = load(ingest.template_workbook(sample_dir))
+    text = "\n".join(
+        " | ".join(str(c.value) for c in row if c.value is not None)
+        for row in book["instructions"].iter_rows()
+    )
+    for table in SHEET_ORDER:
+        for column in SHEETS[table]:
+            assert f"{table} | {column.name} |" in text
+    assert "NHS numbers" in text and "nothing is imported" in text and "YYYY-MM-DD" in text
+    assert "placement_stability | (none yet" in text
+
+
+def test_filled_in_template_imports(sample_dir, tmp_path):
+    data_dir = copy_store(sample_dir, tmp_path / "data")
+    book = load(ingest.template_workbook(data_dir, theme="permanency"))
+    tables = round_tables("permanency", "2021-09", PERMANENCY, n_cases=5)
+    for table, frame in tables.items():
+        for row in frame.itertuples(index=False):
+            book[table].append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = ingest.import_files(data_dir, [ingest.Source("filled.xlsx", buffer.getvalue())])
+    assert result.changed
+    assert queries.audited_rounds(Store(data_dir), "permanency")[-1] == "2021-09"
+
+
+def test_template_follows_the_store_after_a_new_audit_tool(sample_dir, tmp_path):
+    data_dir = copy_store(sample_dir, tmp_path / "data")
+    questions = pd.DataFrame([{"theme_id": "supervision", "question_id": "SUP-01",
+                               "text": "Supervision is regular", "category": "Management oversight and supervision"}])  # fmt: skip
+    tables = round_tables("supervision", "2021-01", ["SUP-01"])
+    ingest.import_files(data_dir, [xlsx(tables | {"questions": questions})])
+    book = load(ingest.template_workbook(data_dir, theme="supervision"))
+    assert drop_downs(book, "responses")["question_id"] == ["SUP-01"]
+
+
+def test_template_command(sample_dir, tmp_path, capsys):
+    from analytics.cli import main
+
+    out = tmp_path / "out" / "template.xlsx"
+    code = main(
+        ["template", "--out", str(out), "--theme", "missing", "--data-dir", str(sample_dir)]
+    )
+    assert code == 0 and "Wrote the import template" in capsys.readouterr().out
+    assert drop_downs(load(out.read_bytes()), "responses")["question_id"][0] == "MIS-01"
+    assert (
+        main(["template", "--out", str(out), "--theme", "nope", "--data-dir", str(sample_dir)]) == 2
+    )

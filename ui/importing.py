@@ -1,0 +1,100 @@
+"""The Data page's Streamlit side of importing: uploads as sources, progress, one check per file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import streamlit as st
+
+from analytics import ingest
+from analytics.ingest.reading import import_sha256
+from ui import data
+
+PREVIEW_KEY = "import_preview"
+MESSAGE_KEY = "import_message"
+UPLOADER_KEY = "import_uploader_generation"
+
+
+def sources(uploads: Sequence[Any]) -> list[ingest.Source]:
+    """Return Streamlit's uploaded files as import sources (name and bytes)."""
+    return [ingest.Source(upload.name, upload.getvalue()) for upload in uploads]
+
+
+def uploader_key() -> str:
+    """Return the file uploader's key; a new key after an import empties the uploader."""
+    return f"import_upload_{st.session_state.get(UPLOADER_KEY, 0)}"
+
+
+def progress_bar(label: str) -> tuple[Any, Callable[[float, str], None]]:
+    """Return a status box and a callback that moves its progress bar."""
+    status = st.status(label, expanded=False)
+    bar = status.progress(0.0)
+
+    def report(fraction: float, text: str) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=text)
+
+    return status, report
+
+
+def preview(files: list[ingest.Source], replace: bool) -> ingest.Preview:
+    """Return the check of these files against the current store, computed once per version."""
+    key = (import_sha256(files), replace, data.store().fingerprint())
+    cached = st.session_state.get(PREVIEW_KEY)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    status, report = progress_bar("Checking the file…")
+    with status:
+        result = ingest.preview(data.data_dir(), files, replace=replace, progress=report)
+    status.update(label="Checked", state="complete" if result.ok else "error")
+    st.session_state[PREVIEW_KEY] = (key, result)
+    return result
+
+
+def who() -> str:
+    """Return who is importing: the signed-in user where the dashboard has sign-in."""
+    try:
+        if st.user.is_logged_in:
+            return str(st.user.get("email") or st.user.get("name"))
+    except (AttributeError, KeyError, RuntimeError):  # no sign-in configured
+        pass
+    return "dashboard user (not signed in)"
+
+
+def run_import(files: list[ingest.Source], replace: bool) -> None:
+    """Import the files (the page reruns afterwards and shows the message)."""
+    status, report = progress_bar("Importing…")
+    with status:
+        result = ingest.import_files(
+            data.data_dir(), files, replace=replace, user=who(), progress=report
+        )
+    st.session_state[MESSAGE_KEY] = ("success", result.message)
+    st.session_state[UPLOADER_KEY] = st.session_state.get(UPLOADER_KEY, 0) + 1
+    st.session_state.pop(PREVIEW_KEY, None)
+
+
+def run_undo(import_id: str) -> None:
+    """Undo one import (the page reruns afterwards and shows the message)."""
+    result = ingest.undo_import(data.data_dir(), import_id)
+    st.session_state[MESSAGE_KEY] = ("success", result.message)
+    st.session_state.pop(PREVIEW_KEY, None)
+
+
+def show_message() -> None:
+    """Show (once) what the last import or undo did, as plain text."""
+    message = st.session_state.pop(MESSAGE_KEY, None)
+    if message is not None:
+        kind, text = message
+        (st.success if kind == "success" else st.error)("Done." if kind == "success" else "Failed.")
+        st.text(text)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _template(directory: str, fingerprint: str, theme: str | None) -> bytes:
+    del fingerprint  # part of the cache key: a new audit tool means a new template
+    return ingest.template_workbook(directory, theme)
+
+
+def template_bytes(theme: str | None) -> bytes:
+    """Return the import template for the current store (and theme), cached per store version."""
+    return _template(data.data_dir(), data.store().fingerprint(), theme)
