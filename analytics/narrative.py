@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
-from analytics.domain import COUNTY, QUADRANT_LABELS
+from analytics.domain import COUNTY, QUADRANT_LABELS, RAG_ORDER, RAG_OVERDUE
 
 
 def pct(value: float) -> str:
@@ -194,3 +195,339 @@ def theme_heatmap_alt(summary: pd.DataFrame) -> str:
         f"from {county.iloc[0]['title']} ({pct(county.iloc[0]['pct_met'])}) to "
         f"{county.iloc[-1]['title']} ({pct(county.iloc[-1]['pct_met'])})."
     )
+
+
+# --- speaker notes: the key findings in words, from the numbers -------------------------------
+# `shown` is the table as circulated (analytics.export.suppression.for_circulation, same row
+# order as the data): a figure hidden there as "c" is never spoken here either.
+
+
+def _shown(shown: pd.DataFrame | None, row: int, *columns: str) -> bool:
+    if shown is None:
+        return True
+    return all(c not in shown.columns or shown[c].iat[row] != "c" for c in columns)
+
+
+def _positions(frame: pd.DataFrame, mask: pd.Series) -> list[int]:
+    return [int(i) for i in np.flatnonzero(mask.to_numpy(dtype=bool))]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def trend_sentence(trend: pd.DataFrame, from_label: str, shown: pd.DataFrame | None = None) -> str:
+    """Return how many changes since an earlier round are beyond chance, naming them."""
+    if trend.empty:
+        return ""
+    beyond = _positions(trend, trend["beyond_chance"].fillna(False))
+    if not beyond:
+        return (
+            f"No change since the {from_label} round is beyond chance "
+            f"({_plural(len(trend), 'standard')} compared)."
+        )
+    items = []
+    for i in beyond:
+        row = trend.iloc[i]
+        direction = "up" if row["change"] > 0 else "down"
+        if _shown(shown, i, "pct_met_from", "pct_met_to"):
+            items.append(
+                f"{row['question_id']} {direction} from {pct(row['pct_met_from'])} "
+                f"to {pct(row['pct_met_to'])}"
+            )
+        else:
+            items.append(f"{row['question_id']} {direction}")
+    verb = "is" if len(beyond) == 1 else "are"
+    return (
+        f"{_plural(len(beyond), 'change')} since the {from_label} round {verb} beyond chance: "
+        f"{'; '.join(items)}."
+    )
+
+
+def _extremes(frame: pd.DataFrame, rows: list[int], shown: pd.DataFrame | None) -> str:
+    usable = [i for i in rows if frame["n"].iat[i] > 0 and _shown(shown, i, "pct_met", "n")]
+    if not usable:
+        return ""
+    ordered = sorted(usable, key=lambda i: (frame["pct_met"].iat[i], i))
+
+    def describe(i: int) -> str:
+        row = frame.iloc[i]
+        counts = (
+            f"{int(row['met'])} of {int(row['n'])}"
+            if _shown(shown, i, "met")
+            else (f"n={int(row['n'])}")
+        )
+        text = short(str(row["text"]), 50)
+        return f"{row['question_id']} ({text}) at {pct(row['pct_met'])} met ({counts})"
+
+    low, high = ordered[0], ordered[-1]
+    if low == high:
+        return f"Only standard: {describe(low)}."
+    return f"Lowest: {describe(low)}; highest: {describe(high)}."
+
+
+def quadrant_comparison_notes(
+    frame: pd.DataFrame, quadrants: tuple[str, ...] = (), shown: pd.DataFrame | None = None
+) -> list[str]:
+    """Return sentences on a quadrant comparison: selection v county, extremes, spread."""
+    if frame.empty or frame["n"].sum() == 0:
+        return ["There are no audit results for this selection."]
+    sentences = []
+    county = _positions(frame, frame["quadrant"] == COUNTY)
+    if quadrants:
+        sentences.append(quadrant_comparison_title(frame, quadrants) + ".")
+    if all(_shown(shown, i, "met", "n") for i in county):
+        met = int(frame["met"].iloc[county].sum())
+        n = int(frame["n"].iloc[county].sum())
+        sentences.append(
+            f"Across the county {pct(met / n if n else math.nan)} of applicable answers met "
+            f"the {_plural(len(county), 'standard')} ({met} of {n})."
+        )
+    focus = county
+    if len(quadrants) == 1:
+        focus = _positions(frame, frame["quadrant"] == quadrants[0])
+    if extremes := _extremes(frame, focus, shown):
+        where = area_name(quadrants[0]) if len(quadrants) == 1 else "the county"
+        sentences.append(f"In {where}, {extremes[0].lower()}{extremes[1:]}")
+    if len(quadrants) == 1:
+        county_share = frame.iloc[county].set_index("question_id")["pct_met"]
+        judged = [
+            i for i in focus if frame["n"].iat[i] > 0 and _shown(shown, i, "ci_low", "ci_high")
+        ]
+        outside = [
+            i
+            for i in judged
+            if not (
+                frame["ci_low"].iat[i]
+                <= county_share.get(frame["question_id"].iat[i], math.nan)
+                <= frame["ci_high"].iat[i]
+            )
+        ]
+        if outside:
+            sentences.append(
+                f"For {_plural(len(outside), 'standard')} the county figure lies outside "
+                f"{quadrants[0]}'s 95% interval, so that gap is unlikely to be chance."
+            )
+        elif judged:
+            sentences.append(
+                f"For every standard the county figure lies inside {quadrants[0]}'s 95% "
+                "interval: the gaps may be chance."
+            )
+    areas = [i for i in range(len(frame)) if i not in county]
+    if all(_shown(shown, i, "met", "n") for i in areas):
+        pooled = frame.iloc[areas].groupby("quadrant")[["met", "n"]].sum()
+        pooled = pooled[pooled["n"] > 0]
+        if len(pooled) >= 2:
+            share = (pooled["met"] / pooled["n"]).sort_values()
+            sentences.append(
+                f"By quadrant, the share met across all standards ranges from {share.index[0]} "
+                f"({pct(share.iloc[0])}) to {share.index[-1]} ({pct(share.iloc[-1])})."
+            )
+    largest = int(frame.loc[frame["quadrant"] != COUNTY, "n"].max())
+    if largest < 30:
+        # For circulation, the largest n is not spoken: it may itself be a small count.
+        size = f"at most {largest}" if shown is None else "fewer than 30"
+        sentences.append(
+            f"Samples are small ({size} applicable cases per quadrant and standard): "
+            "differences inside the intervals are noise."
+        )
+    return sentences
+
+
+def finding_frequency_notes(frame: pd.DataFrame, shown: pd.DataFrame | None = None) -> list[str]:
+    """Return sentences on the standards most often not met, with the county alongside."""
+    chosen = _positions(frame, frame["scope"] == "Selection")
+    if not chosen:
+        return ["There are no audit results for this selection."]
+    county = frame[frame["scope"] == "County"].set_index(["theme_id", "question_id"])
+    items = []
+    for i in chosen:
+        if len(items) == 3:
+            break
+        if not _shown(shown, i, "pct_not_met", "n"):
+            continue
+        row = frame.iloc[i]
+        key = (row["theme_id"], row["question_id"])
+        versus = ""
+        if key in county.index and not frame["scope"].eq("County").all():
+            versus = f"; county {pct(county.loc[key, 'pct_not_met'])}"
+        items.append(
+            f"{row['question_id']} ({short(str(row['text']), 50)}): "
+            f"{pct(row['pct_not_met'])} not met (n={int(row['n'])}{versus})"
+        )
+    sentences = []
+    if items:
+        sentences.append("Most often not met: " + "; ".join(items) + ".")
+    third = [
+        i
+        for i in chosen
+        if _shown(shown, i, "pct_not_met") and frame["pct_not_met"].iat[i] >= 1 / 3
+    ]
+    if third:
+        sentences.append(
+            f"{_plural(len(third), 'standard')} of the {len(chosen)} shown "
+            f"{'was' if len(third) == 1 else 'were'} not met in at least a third of cases."
+        )
+    else:
+        sentences.append(
+            f"In none of the {len(chosen)} standards shown were a third or more of cases not met."
+        )
+    return sentences
+
+
+def round_trend_notes(
+    trend: pd.DataFrame, from_label: str, shown: pd.DataFrame | None = None
+) -> list[str]:
+    """Return sentences on changes between two rounds, beyond chance or within noise."""
+    if trend.empty:
+        return ["Only one audit round so far: there is nothing to compare with yet."]
+    sentences = [trend_sentence(trend, from_label, shown)]
+    noise = int((~trend["beyond_chance"].fillna(False)).sum())
+    if noise:
+        sentences.append(
+            f"{_plural(noise, 'standard')} moved within noise: with samples this small, those "
+            "movements may be chance."
+        )
+    return sentences
+
+
+def cohort_notes(profile: pd.DataFrame, shown: pd.DataFrame | None = None) -> list[str]:
+    """Return sentences on who was audited: cases by quadrant, gender and grade."""
+    if profile.empty:
+        return ["No cases were audited for this selection."]
+    sentences = []
+    for dimension, label in (
+        ("quadrant", "By quadrant"),
+        ("gender", "By gender"),
+        ("overall_grade", "Overall grades"),
+    ):
+        rows = _positions(profile, profile["dimension"] == dimension)
+        parts = [
+            f"{profile['value'].iat[i]} "
+            + (str(int(profile["cases"].iat[i])) if _shown(shown, i, "cases") else "c")
+            for i in rows
+        ]
+        if parts:
+            sentences.append(f"{label}: {', '.join(parts)}.")
+    if all(_shown(shown, i, "cases") for i in range(len(profile))):
+        sentences.insert(0, cohort_title(profile) + ".")
+    return sentences
+
+
+def category_matrix_notes(
+    data: pd.DataFrame, titles: dict[str, str] | None = None, shown: pd.DataFrame | None = None
+) -> list[str]:
+    """Return sentences on practice areas across themes: weakest, strongest, recurring."""
+    overall = _positions(data, data["theme_id"] == "All themes")
+    usable = [i for i in overall if _shown(shown, i, "pct_met", "n")]
+    if not usable:
+        return ["There are no audit results for this selection."]
+    ordered = sorted(usable, key=lambda i: (data["pct_met"].iat[i], i))
+
+    def describe(i: int) -> str:
+        share, n = pct(data["pct_met"].iat[i]), int(data["n"].iat[i])
+        return f"{data['category'].iat[i]} ({share} met, n={n})"
+
+    sentences = [
+        f"Weakest practice area across themes: {describe(ordered[0])}; strongest: "
+        f"{describe(ordered[-1])}."
+    ]
+    per_theme = [i for i in range(len(data)) if i not in overall and _shown(shown, i, "pct_met")]
+    weak: dict[str, list[str]] = {}
+    for i in per_theme:
+        if data["pct_met"].iat[i] < 0.5:
+            theme = str(data["theme_id"].iat[i])
+            weak.setdefault(str(data["category"].iat[i]), []).append(
+                (titles or {}).get(theme, theme)
+            )
+    recurring = {c: t for c, t in weak.items() if len(t) >= 3}
+    for category, themes in sorted(recurring.items(), key=lambda kv: -len(kv[1])):
+        sentences.append(
+            f"{category} is met in under half of cases in {len(themes)} themes "
+            f"({', '.join(themes)}): a recurring weakness."
+        )
+    if not recurring:
+        sentences.append("No practice area is met in under half of cases in three or more themes.")
+    return sentences
+
+
+def theme_heatmap_notes(summary: pd.DataFrame, shown: pd.DataFrame | None = None) -> list[str]:
+    """Return sentences on every theme: lowest and highest overall, changes beyond chance."""
+    county = [
+        i
+        for i in _positions(summary, summary["quadrant"] == COUNTY)
+        if _shown(shown, i, "pct_met", "n")
+    ]
+    if not county:
+        return ["There are no audit results yet."]
+    ordered = sorted(county, key=lambda i: (summary["pct_met"].iat[i], i))
+
+    def describe(i: int) -> str:
+        return (
+            f"{summary['title'].iat[i]} ({pct(summary['pct_met'].iat[i])} met, "
+            f"n={int(summary['n'].iat[i])})"
+        )
+
+    sentences = [f"Lowest overall: {describe(ordered[0])}; highest: {describe(ordered[-1])}."]
+    for i in county:
+        if bool(summary["beyond_chance"].iat[i]):
+            direction = "improved" if summary["change"].iat[i] > 0 else "declined"
+            detail = ""
+            if _shown(shown, i, "pct_met_previous"):
+                detail = (
+                    f" ({pct(summary['pct_met_previous'].iat[i])} to "
+                    f"{pct(summary['pct_met'].iat[i])})"
+                )
+            sentences.append(
+                f"{summary['title'].iat[i]} {direction} beyond chance since its previous "
+                f"round{detail}."
+            )
+    return sentences
+
+
+def chart_notes(
+    name: str,
+    data: pd.DataFrame,
+    *,
+    quadrants: tuple[str, ...] = (),
+    shown: pd.DataFrame | None = None,
+    trend: pd.DataFrame | None = None,
+    trend_from: str | None = None,
+    trend_shown: pd.DataFrame | None = None,
+    titles: dict[str, str] | None = None,
+) -> str:
+    """Return the speaker notes for one chart (one sentence per line), from its numbers."""
+    data = data.reset_index(drop=True)
+    if name == "quadrant_comparison":
+        sentences = quadrant_comparison_notes(data, quadrants, shown)
+        if trend is not None and not trend.empty and trend_from:
+            sentences.insert(
+                1, trend_sentence(trend.reset_index(drop=True), trend_from, trend_shown)
+            )
+    elif name == "finding_frequency":
+        sentences = finding_frequency_notes(data, shown)
+    elif name == "round_trend":
+        sentences = round_trend_notes(data, trend_from or "previous", shown)
+    elif name == "cohort_profile":
+        sentences = cohort_notes(data, shown)
+    elif name == "category_matrix":
+        sentences = category_matrix_notes(data, titles, shown)
+    elif name == "theme_quadrant":
+        sentences = theme_heatmap_notes(data, shown)
+    else:
+        sentences = []
+    return "\n".join(s for s in sentences if s)
+
+
+def actions_notes(actions: pd.DataFrame) -> str:
+    """Return one sentence counting the actions by RAG, overdue first."""
+    if actions.empty:
+        return "No actions or recommendations are recorded."
+    counts = actions["rag"].value_counts()
+    parts = [f"{int(counts[r])} {r.lower()}" for r in RAG_ORDER if r in counts]
+    overdue = actions[actions["rag"] == RAG_OVERDUE]
+    sentence = f"{_plural(len(actions), 'action')}: {', '.join(parts)}."
+    if len(overdue):
+        owners = ", ".join(dict.fromkeys(str(o) for o in overdue["owner"]))
+        sentence += f" Overdue actions sit with: {owners}."
+    return sentence

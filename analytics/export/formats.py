@@ -1,0 +1,63 @@
+"""One entry point per output format, shared by the dashboard's buttons and the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from analytics import views
+from analytics.domain import Filters
+from analytics.export.pack import DEFAULT_MARKING, Progress, build_pack
+from analytics.export.tables import chart_csv, chart_xlsx
+from analytics.images import DEFAULT_WIDTH, figure_image
+from analytics.store import Store
+from analytics.views import ChartView
+
+FORMATS: tuple[str, ...] = ("png", "svg", "csv", "xlsx", "pptx")
+MIME_TYPES: dict[str, str] = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+# PNG at twice the pixels stays sharp on a projector; SVG is vector, so its nominal size is 1x.
+IMAGE_SCALE: dict[str, float] = {"png": 2, "svg": 1}
+
+
+def view_bytes(store: Store, view: ChartView, fmt: str, threshold: int | None = None) -> bytes:
+    """Return one chart as PNG, SVG, CSV or XLSX (images are the chart as shown on screen)."""
+    if fmt in IMAGE_SCALE:
+        return figure_image(view.figure, fmt, width=DEFAULT_WIDTH, scale=IMAGE_SCALE[fmt])
+    if fmt == "csv":
+        return chart_csv(store, view, threshold)
+    if fmt == "xlsx":
+        return chart_xlsx(store, view, threshold)
+    raise ValueError(f"Unknown chart format {fmt!r}. Allowed: png, svg, csv, xlsx.")
+
+
+def export_bytes(
+    store: Store,
+    fmt: str,
+    theme: str | None,
+    filters: Filters,
+    chart: str = "quadrant_comparison",
+    threshold: int | None = None,
+    marking: str = DEFAULT_MARKING,
+    progress: Progress | None = None,
+) -> bytes:
+    """Return what an export button (or `python -m analytics export`) produces for a view."""
+    if fmt == "pptx":
+        return build_pack(store, theme, filters, threshold, marking, progress)
+    return view_bytes(store, views.chart_view(store, chart, theme, filters), fmt, threshold)
+
+
+def file_name(
+    fmt: str, theme: str | None, chart: str | None, filters: Filters, made_on: dt.date | None = None
+) -> str:
+    """Return a download's file name: what it is, for which view, made when."""
+    parts = ["audit-insight", theme or "all-themes", chart or "slide-pack", *filters.quadrants]
+    if filters.round_id:
+        parts.append(filters.round_id)
+    stem = "_".join(re.sub(r"[^A-Za-z0-9.-]+", "-", p) for p in parts)
+    return f"{stem}_{(made_on or dt.date.today()).isoformat()}.{fmt}"

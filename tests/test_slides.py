@@ -1,0 +1,152 @@
+"""The executive slide pack, opened with python-pptx: slides, titles, alt text, notes, marking."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pytest
+from fixtures_export import HOSTILE, hostile, hostile_dir, image_server  # noqa: F401
+from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+from analytics import queries
+from analytics.domain import Filters
+from analytics.errors import AuditDataError
+from analytics.export import build_pack, pack_charts
+from analytics.views import chart_view
+
+MADE_ON = dt.date(2020, 6, 1)
+
+
+def texts(slide) -> list[str]:
+    return [shape.text_frame.text for shape in slide.shapes if shape.has_text_frame]
+
+
+def pictures(slide) -> list:
+    return [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
+
+
+@pytest.fixture(scope="module")
+def theme_pack(sample, image_server):  # noqa: F811
+    steps = []
+    data = build_pack(sample, "permanency", Filters(quadrants=("NE",)), made_on=MADE_ON,
+                      progress=lambda f, m: steps.append((f, m)))  # fmt: skip
+    return Presentation(io.BytesIO(data)), steps
+
+
+def test_theme_pack_slides_and_titles(theme_pack, sample):
+    deck, _ = theme_pack
+    chosen = Filters(quadrants=("NE",))
+    charts = [chart_view(sample, name, "permanency", chosen) for name, _ in
+              pack_charts(sample, "permanency")]  # fmt: skip
+    assert [c.name for c in charts] == ["quadrant_comparison", "finding_frequency",
+                                        "round_trend", "cohort_profile"]  # fmt: skip
+    titles = [slide.shapes.title.text for slide in deck.slides]
+    actions = queries.action_status(sample, as_of=MADE_ON, theme="permanency")
+    overdue = int((actions["rag"] == "Overdue").sum())
+    assert titles == [
+        "Permanency for children",
+        *(c.title for c in charts),
+        "Findings by standard: share of cases met, NE and the county",
+        f"Actions: {overdue} of {len(actions)} overdue",
+        "What practitioners and managers said",
+    ]
+    assert re.fullmatch(r"NE met \d+ of 10 standards less often than the county", titles[1])
+
+
+def test_every_picture_has_alt_text_and_every_slide_notes_and_marking(theme_pack, sample):
+    deck, _ = theme_pack
+    alts = [
+        pic._element.nvPicPr.cNvPr.get("descr") for slide in deck.slides for pic in pictures(slide)
+    ]
+    assert len(alts) == 4 and all(alts)
+    assert alts[0] == chart_view(sample, "quadrant_comparison", "permanency",
+                                 Filters(quadrants=("NE",))).alt_text  # fmt: skip
+    for slide in deck.slides:
+        assert slide.has_notes_slide and slide.notes_slide.notes_text_frame.text.strip()
+        assert texts(slide).count("OFFICIAL-SENSITIVE") == 2  # top and bottom
+        assert any("standard" in t and "01 June 2020" in t for t in texts(slide))  # footer mode
+
+
+def test_chart_notes_state_findings_with_numbers(theme_pack, sample):
+    deck, _ = theme_pack
+    notes = [slide.notes_slide.notes_text_frame.text for slide in deck.slides]
+    comparison = notes[1]
+    assert comparison.startswith(deck.slides[1].shapes.title.text + ".")
+    assert "since the Interim (January 2020) round" in comparison
+    assert "beyond chance" in comparison
+    for text in notes[1:5]:
+        assert re.search(r"\d", text), text
+    county = queries.quadrant_comparison(sample, "permanency").query("quadrant == 'County'")
+    met, n = int(county["met"].sum()), int(county["n"].sum())
+    assert f"({met} of {n})" in comparison  # the county's met of applicable answers
+
+
+def test_title_slide_and_tables(theme_pack, sample):
+    deck, _ = theme_pack
+    title = "\n".join(texts(deck.slides[0]))
+    for expected in ("Round: Final (April 2020)", "Filters: NE; all teams", "Date: 01 June 2020",
+                     "Data source:", "synthetic", "Mode: standard"):  # fmt: skip
+        assert expected in title
+    findings = next(s for s in deck.slides if s.shapes.title.text.startswith("Findings"))
+    table = next(s for s in findings.shapes if s.has_table).table
+    assert [c.text for c in table.rows[0].cells] == ["Standard", "NE", "County"]
+    assert len(table.rows) == 11
+    first = queries.quadrant_comparison(sample, "permanency").iloc[[1, 4]]  # NE, County
+    assert [table.cell(1, 1).text, table.cell(1, 2).text] == [
+        f"{p:.0%} (n={n})" for p, n in zip(first["pct_met"], first["n"], strict=True)
+    ]
+    actions = next(s for s in deck.slides if s.shapes.title.text.startswith("Actions"))
+    header = [c.text for c in next(s for s in actions.shapes if s.has_table).table.rows[0].cells]
+    assert header == ["Action", "Owner", "Due", "Status", "RAG"]
+
+
+def test_progress_rises_to_one(theme_pack):
+    _, steps = theme_pack
+    fractions = [f for f, _ in steps]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert all(isinstance(m, str) and m for _, m in steps)
+
+
+def test_overview_pack_covers_every_audited_theme(sample, image_server):  # noqa: F811
+    deck = Presentation(io.BytesIO(build_pack(sample, None, Filters(), made_on=MADE_ON)))
+    titles = [slide.shapes.title.text for slide in deck.slides]
+    themes = queries.themes(sample).set_index("theme_id")["title"]
+    audited = [t for t in themes.index if queries.audited_rounds(sample, t)]
+    assert len(audited) == 5
+    charts = [s for s in deck.slides if pictures(s)]
+    assert len(charts) == 2 + len(audited)
+    for theme in audited[1:]:
+        assert any(t.startswith(f"{themes[theme]}: ") for t in titles)
+    assert "Every audited theme: share of standards met by quadrant" in titles
+    assert sum(t.startswith("Actions") for t in titles) == 2  # 30 actions: the first 16
+    assert len(deck.slides) == 1 + len(charts) + 1 + 2 + 1
+
+
+def test_circulation_pack_suppresses_tables_and_says_so(tiny, image_server):  # noqa: F811
+    data = build_pack(tiny, "alpha", Filters(), threshold=5, marking="OFFICIAL", made_on=MADE_ON)
+    deck = Presentation(io.BytesIO(data))
+    assert "Mode: for circulation: counts under 5 suppressed" in "\n".join(texts(deck.slides[0]))
+    for slide in deck.slides:
+        assert texts(slide).count("OFFICIAL") == 2
+    findings = next(s for s in deck.slides if s.shapes.title.text.startswith("Findings"))
+    table = next(s for s in findings.shapes if s.has_table).table
+    cells = [c.text for row in list(table.rows)[1:] for c in row.cells][1:]
+    assert "c" in cells and not any("%" in c for c in cells)
+
+
+def test_a_theme_without_results_has_no_pack(tiny):
+    with pytest.raises(AuditDataError, match="no audited round"):
+        build_pack(tiny, "beta", Filters())
+
+
+def test_hostile_text_goes_into_a_pack_as_plain_text(hostile, image_server):  # noqa: F811
+    deck = Presentation(io.BytesIO(build_pack(hostile, "alpha", Filters(), made_on=MADE_ON)))
+    findings = next(s for s in deck.slides if s.shapes.title.text.startswith("Findings"))
+    table = next(s for s in findings.shapes if s.has_table).table
+    assert table.cell(1, 0).text.startswith("Q1 · =HYPERLINK")
+    quotes = "\n".join(texts(deck.slides[-1]))
+    assert "=cmd|" in quotes and "@SUM(1)" in quotes
+    assert HOSTILE not in quotes
