@@ -1,0 +1,65 @@
+"""`python -m analytics report-doc`: the thematic overview report from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from analytics.cli import EXTRA_PARSERS, add_filter_options, command, filters_from
+from analytics.config import resolve_data_dir
+from analytics.errors import AuditDataError
+from analytics.store import Store
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {number}")
+    return number
+
+
+def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """Add the report-doc sub-command to the command line."""
+    parser = add("report-doc", "the thematic overview report (DOCX), drafted from the data")
+    parser.add_argument(
+        "--theme", action="append", default=[], help="repeat for several (default: every audited)"
+    )
+    add_filter_options(parser)
+    parser.add_argument("--out", required=True, help="where to write the .docx")
+    parser.add_argument(
+        "--suppress-below", type=_positive_int, default=None, metavar="N",
+        help="for circulation: show counts under N as 'c'",
+    )  # fmt: skip
+    parser.add_argument("--no-charts", action="store_true", help="leave the charts out (faster)")
+
+
+EXTRA_PARSERS.append(add_parser)
+
+
+@command("report-doc")
+def run_report_doc(args: argparse.Namespace) -> int:
+    """Write the report and say where, with its size and how long it took."""
+    from analytics.report_doc.document import build_report
+
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise AuditDataError(f"--out: the folder {out.parent} does not exist.")
+    if out.is_dir():
+        raise AuditDataError(f"--out: {out} is a folder; give a file name ending .docx.")
+    store = Store(resolve_data_dir(args.data_dir))
+    started = time.perf_counter()
+    data = build_report(
+        store,
+        args.theme or None,
+        filters_from(args),
+        threshold=args.suppress_below,
+        charts=not args.no_charts,
+    )
+    out.write_bytes(data)
+    print(f"Wrote {out} ({len(data) / 1024:.0f} KB) in {time.perf_counter() - started:.1f} s.")
+    return 0

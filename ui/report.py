@@ -1,0 +1,56 @@
+"""The "draft the report" button: builds the thematic overview DOCX with progress, offers it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from analytics.errors import AuditDataError
+from analytics.report_doc import DOCX_MIME, build_report
+from ui import filters as filter_bar
+from ui.data import store
+
+STATE_PREFIX = "report_doc_"
+
+
+def _file_name(themes: list[str] | None, today: dt.date) -> str:
+    scope = themes[0] if themes and len(themes) == 1 else "thematic-overview"
+    return f"{scope.replace('_', '-')}-report-{today:%Y-%m-%d}.docx"
+
+
+def report_button(themes: list[str] | None, key: str) -> None:
+    """Draw a button that drafts the report (DOCX) for the themes and current filters, then a
+    download button for it; `themes` None means every audited theme, `key` keeps widgets apart."""
+    current = filter_bar.current()
+    threshold = filter_bar.suppress_below()
+    # The built document belongs to the selection it was built for: a changed filter or the
+    # circulation switch must not offer a stale file.
+    wanted = (tuple(themes or ()), current, threshold, store().fingerprint())
+    state_key = f"{STATE_PREFIX}{key}"
+    label = "Draft the report (Word)" + (" for circulation" if threshold else "")
+    if st.button(label, key=f"{state_key}_build", help="A DOCX drafted from the data shown."):
+        with st.status("Drafting the report…", expanded=True) as status:
+            bar = st.progress(0.0, text="Starting")
+
+            def progress(fraction: float, message: str) -> None:
+                bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+            try:
+                data = build_report(store(), themes, current, threshold, progress=progress)
+            except AuditDataError as error:
+                status.update(label="The report could not be drafted", state="error")
+                st.error(str(error))
+                return
+            status.update(label="Report ready", state="complete", expanded=False)
+        st.session_state[state_key] = (wanted, data)
+    built = st.session_state.get(state_key)
+    if built and built[0] == wanted:
+        st.download_button(
+            "Download the report (.docx)",
+            data=built[1],
+            file_name=_file_name(themes, dt.date.today()),
+            mime=DOCX_MIME,
+            key=f"{state_key}_download",
+            icon=":material/download:",
+        )
