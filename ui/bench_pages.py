@@ -1,0 +1,63 @@
+"""Time each page's full AppTest run (caches cleared): `python -m ui.bench_pages DATA_DIR RUNS`.
+
+Called by `python -m analytics bench`; prints {page: {"p50_ms": …}} as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = {
+    "overview": None,
+    "theme": "pages/theme.py",
+    "across_themes": "pages/across_themes.py",
+    "actions": "pages/actions.py",
+    "data": "pages/data.py",
+}
+
+
+def _keep_entry_script() -> None:
+    # AppTest with a pages/ folder stops running app.py after the first run (../shared/STACK.md).
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
+
+
+def time_pages(data_dir: str, runs: int) -> dict[str, dict[str, float]]:
+    """Return the p50 of each page's uncached AppTest run, in milliseconds."""
+    _keep_entry_script()
+    os.environ["AUDIT_DATA_DIR"] = data_dir
+    results = {}
+    for name, path in PAGES.items():
+        times = []
+        for _ in range(runs):
+            st.cache_data.clear()
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+            if path:
+                at.run()
+                st.cache_data.clear()
+            start = time.perf_counter()
+            at = at.switch_page(path).run() if path else at.run()
+            times.append((time.perf_counter() - start) * 1000)
+            if at.exception:
+                raise RuntimeError(f"page {name} raised: {at.exception[0].value}")
+        results[name] = {"p50_ms": round(statistics.median(times), 1)}
+    return results
+
+
+if __name__ == "__main__":
+    print(json.dumps(time_pages(sys.argv[1], int(sys.argv[2]))))
