@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
+import plotly.graph_objects as go
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.oxml import OxmlElement
@@ -15,14 +16,21 @@ from docx.oxml.ns import qn
 from docx.shared import Inches, Pt, RGBColor
 from docx.table import _Cell
 
+from analytics import charts as chart_builders
 from analytics import queries
-from analytics.domain import RAG_COLOURS, ROUND_STATUSES_WITH_DATA, WORDING_BANDS, Filters
+from analytics.domain import (
+    QUADRANTS,
+    RAG_COLOURS,
+    ROUND_STATUSES_WITH_DATA,
+    WORDING_BANDS,
+    Filters,
+)
 from analytics.errors import AuditDataError
+from analytics.images import figure_image, image_export_available
 from analytics.report_doc import findings as F
 from analytics.report_doc import theme as T
 from analytics.report_doc import wording as W
 from analytics.store import Store, read_manifest
-from analytics.views import ChartView, chart_view
 
 ProgressCallback = Callable[[float, str], None]
 """Called as progress(fraction done 0..1, what is being done)."""
@@ -30,11 +38,14 @@ ProgressCallback = Callable[[float, str], None]
 CHART_WIDTH_INCHES = 6.3
 CHART_PIXELS_WIDTH = 1100
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+CONCLUDING = "concluding"
+UNDERWAY = "underway"
+PLANNED = "planned"
 
 
 @dataclass
 class _Charts:
-    """Whether and how charts go in, and the notes to print about them."""
+    """Whether charts go in, and the notes to print about them."""
 
     threshold: int | None
     available: bool = False
@@ -43,13 +54,32 @@ class _Charts:
     notes: list[str] = field(default_factory=list)
 
 
-def _check_inputs(store: Store, themes: Sequence[str] | None, threshold: int | None) -> list[str]:
+def _round_needs_theme(store: Store, round_id: str) -> str:
+    holders = [
+        str(t)
+        for t in queries.themes(store)["theme_id"]
+        if round_id in set(queries.rounds(store, t)["round_id"])
+    ]
+    where = f"it is a round of {', '.join(holders)}" if holders else "no theme has this round"
+    return (
+        f"Round {round_id!r}: a round id belongs to one theme, so a round can only be chosen "
+        f"together with its theme (on the command line, --theme); {where}."
+    )
+
+
+def _check_inputs(
+    store: Store, themes: Sequence[str] | None, filters: Filters, threshold: int | None
+) -> list[str]:
     if threshold is not None and (isinstance(threshold, bool) or int(threshold) < 1):
         raise AuditDataError(f"Suppression threshold must be a whole number of 1 or more, got "
                              f"{threshold!r}.")  # fmt: skip
+    queries.check_quadrants(filters.quadrants)
     if not themes:
         # An empty selection means all: every theme that holds audit results, in report order.
-        return [t for t in queries.themes(store)["theme_id"] if queries.audited_rounds(store, t)]
+        audited = [t for t in queries.themes(store)["theme_id"] if queries.audited_rounds(store, t)]
+        if filters.round_id is not None and len(audited) != 1:
+            raise AuditDataError(_round_needs_theme(store, filters.round_id))
+        return audited
     chosen: list[str] = []
     for theme in themes:
         queries.check_theme(store, theme)
@@ -59,11 +89,11 @@ def _check_inputs(store: Store, themes: Sequence[str] | None, threshold: int | N
 
 
 def _image_export() -> tuple[bool, str]:
-    try:
-        from analytics.images import image_export_available
-    except ImportError as error:  # the image module is optional: the report works without it
-        return False, f"the image export module is not installed ({error})"
     return image_export_available()
+
+
+def _render_png(figure: go.Figure) -> bytes:
+    return figure_image(figure, fmt="png", width=CHART_PIXELS_WIDTH)
 
 
 # --- python-docx helpers ---------------------------------------------------------------------
@@ -111,79 +141,81 @@ def _note(doc: DocxDocument, text: str) -> None:
 # --- charts ----------------------------------------------------------------------------------
 
 
-def _counts_hidden(view: ChartView, threshold: int) -> bool:
-    """Return whether any count the chart plots (or lets a reader derive) would be suppressed."""
-    data = view.data
-    pairs = {
-        "quadrant_comparison": [("met", "n")],
-        "round_trend": [("met_from", "n_from"), ("met_to", "n_to")],
-    }[view.name]
-    for met, n in pairs:
-        for column in (data[met], data[n] - data[met], data[n]):
-            if column.map(lambda v: 0 < v < threshold).any():
-                return True
-    return False
+def chart_figure(chart: T.ChartData, quadrants: Sequence[str]) -> go.Figure:
+    """Return the chart as drawn in the report: from the printed data, without a title."""
+    if chart.name == "quadrant_comparison":
+        # Naming every quadrant draws the same chart as naming none (all are highlighted), and
+        # avoids the builder's own title, which needs at least one county share to be shown.
+        figure = chart_builders.quadrant_comparison_figure(
+            chart.frame, tuple(quadrants) or QUADRANTS, ""
+        )
+    else:
+        figure = chart_builders.round_trend_figure(chart.frame, "", chart.round_labels)
+    # The caption above says what the chart shows; the builder's title states a dashboard
+    # finding (such as a quadrant met fewer standards than the county) that is not tested.
+    figure.update_layout(title={"text": "", "subtitle": {"text": ""}}, margin={"t": 40})
+    return figure
 
 
-def _add_chart(doc: DocxDocument, charts: _Charts, view: ChartView) -> None:
-    if charts.threshold is not None and _counts_hidden(view, charts.threshold):
-        _note(doc, W.CHART_SUPPRESSED.format(threshold=charts.threshold))
-        return
-    from analytics.images import figure_image
-
+def _add_chart(
+    doc: DocxDocument, charts: _Charts, chart: T.ChartData, quadrants: Sequence[str]
+) -> None:
     try:
-        png = figure_image(view.figure, fmt="png", width=CHART_PIXELS_WIDTH)
+        png = _render_png(chart_figure(chart, quadrants))
     except Exception as error:  # a chart is a convenience: the report still goes out without it
         _note(doc, W.CHART_FAILED.format(reason=str(error) or type(error).__name__))
         return
-    doc.add_paragraph(W.FIGURE_CAPTION.format(k=charts.figures + 1, title=view.title),
-                      style="Caption")  # fmt: skip
+    caption = W.FIGURE_CAPTION.format(k=charts.figures + 1, title=chart.caption)
+    doc.add_paragraph(caption, style="Caption")
     shape = doc.add_picture(io.BytesIO(png), width=Inches(CHART_WIDTH_INCHES))
-    _set_alt_text(shape, view.alt_text, view.title)
-    doc.add_paragraph(view.subtitle, style="Caption")
+    _set_alt_text(shape, chart.alt_text, chart.caption)
+    doc.add_paragraph(chart.note, style="Caption")
     charts.figures += 1
 
 
 # --- sections --------------------------------------------------------------------------------
 
 
-def _introduction(doc: DocxDocument, store: Store, chosen: Sequence[str]) -> None:
+def _introduction(
+    doc: DocxDocument, store: Store, chosen: Sequence[str], future_section: int
+) -> None:
     doc.add_heading("1. Introduction", level=1)
     for paragraph in W.INTRO:
         doc.add_paragraph(paragraph)
     themes = queries.themes(store)
-    completed, underway = [], []
+    completed, later = [], 0
     for theme in themes.itertuples(index=False):
         rounds = queries.rounds(store, theme.theme_id)
         done = queries.audited_rounds(store, theme.theme_id)
-        if done:
-            last = rounds[rounds["round_id"] == done[-1]].iloc[0]
-            item = W.COMPLETED_ITEM.format(
-                title=theme.title, label=last["label"], start=F.long_date(last["start_date"]),
-                end=F.long_date(last["end_date"]),
-            )  # fmt: skip
-            concluding = theme.status == "concluding" and "conclud" not in str(last["label"])
-            suffix = W.CONCLUDING_SUFFIX if concluding else ""
-            completed.append(item + suffix)
-        else:
-            underway.append(_planned_item(theme, rounds))
+        if not done:
+            later += 1
+            continue
+        last = rounds[rounds["round_id"] == done[-1]].iloc[0]
+        # A round being concluded is said so by its status (its label may say it too).
+        template = W.CONCLUDING_ITEM if last["status"] == CONCLUDING else W.COMPLETED_ITEM
+        completed.append(template.format(
+            title=theme.title, label=last["label"], start=F.long_date(last["start_date"]),
+            end=F.long_date(last["end_date"]),
+        ))  # fmt: skip
     doc.add_paragraph(W.COMPLETED_INTRO if completed else W.NONE_COMPLETED)
     _bullets(doc, completed)
-    if underway:
-        doc.add_paragraph(W.UNDERWAY_INTRO)
-        _bullets(doc, underway)
+    if later:
+        # As in the seed: the introduction lists what is complete; the rest has its own section.
+        doc.add_paragraph(W.LATER_POINTER.format(number=future_section))
     titles = themes.set_index("theme_id")["title"]
     doc.add_paragraph(W.COVERS.format(themes="; ".join(str(titles[t]) for t in chosen)))
 
 
-def _planned_item(theme, rounds: pd.DataFrame) -> str:
-    # Any round not yet holding results (planned or underway) is a round still to come.
-    planned = rounds[~rounds["status"].isin(ROUND_STATUSES_WITH_DATA)]
+def _future_item(theme, rounds: pd.DataFrame) -> tuple[str, str]:
+    """Return (status, line) for a theme not yet audited: underway or planned, by its round."""
+    coming = rounds[~rounds["status"].isin(ROUND_STATUSES_WITH_DATA)]
     lead = T.plain(theme.lead, "not stated")
-    if planned.empty:
-        return W.PLANNED_ITEM_NO_ROUND.format(title=theme.title, lead=lead)
-    first = planned.iloc[0]
-    return W.PLANNED_ITEM.format(
+    if coming.empty:
+        return PLANNED, W.PLANNED_ITEM_NO_ROUND.format(title=theme.title, lead=lead)
+    underway = coming[coming["status"] == UNDERWAY]
+    first = (underway if len(underway) else coming).iloc[0]
+    status = UNDERWAY if first["status"] == UNDERWAY else PLANNED
+    return status, W.PLANNED_ITEM.format(
         title=theme.title, lead=lead, label=first["label"],
         start=F.long_date(first["start_date"]), end=F.long_date(first["end_date"]),
     )  # fmt: skip
@@ -210,11 +242,33 @@ def _action_table(doc: DocxDocument, rows: Sequence[T.ActionRow]) -> None:
                     run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
 
 
+def _findings(doc: DocxDocument, text: T.ThemeText, threshold: int | None) -> None:
+    uncharacterised = W.UNCHARACTERISED if threshold is None else W.UNCHARACTERISED_CIRCULATION
+    groups = (
+        (F.GROUP_STRENGTH, W.STRENGTHS),
+        (F.GROUP_IMPROVEMENT, W.AREAS),
+        (F.GROUP_UNCHARACTERISED, uncharacterised),
+    )
+    for group, heading in groups:
+        members = [f for f in text.findings if f.group == group]
+        if members:
+            doc.add_heading(heading, level=3)
+            _bullets(doc, [f.paragraph() for f in members])
+    if any(f.group == F.GROUP_NOT_APPLICABLE for f in text.findings):
+        doc.add_paragraph(W.NOT_APPLICABLE_NOTE.format(
+            texts=F.listed(text.findings, F.GROUP_NOT_APPLICABLE)))  # fmt: skip
+    if any(f.group == F.GROUP_SUPPRESSED for f in text.findings):
+        doc.add_paragraph(W.SUPPRESSED_BASE.format(
+            threshold=threshold, texts=F.listed(text.findings, F.GROUP_SUPPRESSED)))  # fmt: skip
+    doc.add_paragraph(text.trend_summary)
+    if text.quadrant_summary:
+        doc.add_paragraph(text.quadrant_summary)
+
+
 def _theme_section(
     doc: DocxDocument,
     number: int,
     text: T.ThemeText,
-    store: Store,
     filters: Filters,
     charts: _Charts,
     as_of: dt.date,
@@ -225,27 +279,13 @@ def _theme_section(
     doc.add_heading(f"{number}.{next(sub)} {W.SECTION_AUDITED}", level=2)
     intro = [text.cohort, text.genders, text.scope, text.round_sentence, text.selection]
     doc.add_paragraph(" ".join(s for s in intro if s))
-    chosen = Filters(quadrants=filters.quadrants, round_id=text.round_id, teams=filters.teams)
-    if charts.available and text.cases:
-        _add_chart(doc, charts, chart_view(store, "quadrant_comparison", text.theme_id, chosen))
+    if charts.available and text.quadrant_chart is not None:
+        _add_chart(doc, charts, text.quadrant_chart, filters.quadrants)
 
     doc.add_heading(f"{number}.{next(sub)} {W.SECTION_FINDINGS}", level=2)
-    groups = ((F.STRENGTH, W.STRENGTHS), (F.IMPROVEMENT, W.AREAS))
-    for group, heading in groups:
-        members = [f for f in text.findings if f.group == group]
-        if members:
-            doc.add_heading(heading, level=3)
-            _bullets(doc, [f.paragraph() for f in members])
-    if any(f.group == F.NOT_APPLICABLE for f in text.findings):
-        doc.add_paragraph(W.NOT_APPLICABLE.format(texts=F.listed(text.findings, F.NOT_APPLICABLE)))
-    if any(f.group == F.SUPPRESSED for f in text.findings):
-        doc.add_paragraph(W.SUPPRESSED_BASE.format(
-            threshold=charts.threshold, texts=F.listed(text.findings, F.SUPPRESSED)))  # fmt: skip
-    doc.add_paragraph(text.trend_summary)
-    if text.quadrant_summary:
-        doc.add_paragraph(text.quadrant_summary)
-    if charts.available and text.earlier_round:
-        _add_chart(doc, charts, chart_view(store, "round_trend", text.theme_id, chosen))
+    _findings(doc, text, charts.threshold)
+    if charts.available and text.trend_chart is not None:
+        _add_chart(doc, charts, text.trend_chart, filters.quadrants)
 
     doc.add_heading(f"{number}.{next(sub)} {W.SECTION_QUOTES}", level=2)
     if text.quotes:
@@ -273,27 +313,29 @@ def _theme_section(
 
 def _future(doc: DocxDocument, store: Store, number: int) -> None:
     doc.add_heading(f"{number}. {W.SECTION_FUTURE}", level=1)
-    themes = queries.themes(store)
-    planned = [
-        _planned_item(theme, queries.rounds(store, theme.theme_id))
-        for theme in themes.itertuples(index=False)
-        if not queries.audited_rounds(store, theme.theme_id)
-    ]
-    doc.add_paragraph(W.FUTURE_INTRO if planned else W.NO_FUTURE)
-    _bullets(doc, planned)
+    items: dict[str, list[str]] = {UNDERWAY: [], PLANNED: []}
+    for theme in queries.themes(store).itertuples(index=False):
+        if not queries.audited_rounds(store, theme.theme_id):
+            status, line = _future_item(theme, queries.rounds(store, theme.theme_id))
+            items[status].append(line)
+    if not any(items.values()):
+        doc.add_paragraph(W.NO_FUTURE)
+    for status, lines in items.items():
+        if lines:
+            doc.add_paragraph(W.FUTURE_INTRO[status])
+            _bullets(doc, lines)
 
 
 def _band_rules() -> list[str]:
     rules = []
     uppers = [None, *(lower for lower, _ in WORDING_BANDS[:-1])]
     for (lower, word), upper in zip(WORDING_BANDS, uppers, strict=True):
-        low, high = f"{lower:.0%}", f"{(upper or 0) - 0.01:.0%}"
         if upper is None:
-            rule = W.BAND_RULE_TOP.format(low=low)
+            rule = W.BAND_RULE_TOP.format(low=f"{lower:.0%}")
         elif lower == 0:
             rule = W.BAND_RULE_BOTTOM.format(high=f"{upper:.0%}")
         else:
-            rule = W.BAND_RULE_MID.format(low=low, high=high)
+            rule = W.BAND_RULE_MID.format(low=f"{lower:.0%}", high=f"{upper:.0%}")
         rules.append(W.BAND_ROW.format(word=f"\u201c{word}\u201d", rule=rule))
     return rules
 
@@ -308,12 +350,8 @@ def _data_source(
     as_of: dt.date,
 ) -> None:
     doc.add_heading(f"{number}. {W.SECTION_SOURCE}", level=1)
-    manifest = read_manifest(store.data_dir)
-    lines = [W.SOURCE_STORE.format(path=store.data_dir.resolve())]
-    if manifest.get("synthetic"):
-        lines.append(W.SOURCE_SYNTHETIC.format(notice=manifest.get("notice", "")).strip())
-    else:
-        lines.append(W.SOURCE_REAL)
+    synthetic = read_manifest(store.data_dir).get("synthetic")
+    lines = [W.SOURCE_SYNTHETIC if synthetic else W.SOURCE_REAL]
     lines.append(W.SOURCE_FILTERS.format(filters=filters.describe()))
     if threshold is not None:
         lines.append(W.SOURCE_SUPPRESSION.format(below=threshold - 1))
@@ -323,16 +361,15 @@ def _data_source(
         doc.add_paragraph(line)
     doc.add_paragraph(W.SOURCE_METHOD)
     _bullets(doc, _band_rules())
-    doc.add_paragraph(W.SOURCE_TESTS.format(small=W.SMALL_BASE))
+    doc.add_paragraph(W.SOURCE_TESTS.format(min_base=W.MIN_BAND_BASE, small=W.SMALL_BASE))
+    for line in W.SIGN_OFF:
+        doc.add_paragraph(line)
 
 
-def _title(doc: DocxDocument, store: Store, chosen: Sequence[str], as_of: dt.date) -> None:
-    ends = []
-    for theme in chosen:
-        done = queries.audited_rounds(store, theme)
-        rounds = queries.rounds(store, theme)
-        ends += rounds.loc[rounds["round_id"].isin(done[-1:]), "end_date"].tolist()
-    month = f" \u2014 {pd.Timestamp(max(ends)):%B %Y}" if ends else ""
+def _title(doc: DocxDocument, texts: Sequence[T.ThemeText], as_of: dt.date) -> None:
+    # The month is that of the latest round the report covers (the chosen round, if any).
+    ends = [t.round_end for t in texts if t.round_end is not None]
+    month = f" \u2014 {max(ends):%B %Y}" if ends else ""
     doc.add_heading(W.REPORT_TITLE + month, level=0)
     _note(doc, W.DRAFT_NOTE.format(date=F.long_date(as_of)))
     doc.core_properties.title = W.REPORT_TITLE + month
@@ -354,40 +391,46 @@ def build_report(
 ) -> bytes:
     """Return the thematic overview report (DOCX bytes) for the themes (None: every audited one).
 
-    `filters` apply to every theme (a round id must exist for each chosen theme); `threshold`
-    suppresses counts below it for circulation; `as_of` dates the report and its RAG (today).
+    `filters` apply to every theme (a round id must exist for each chosen theme, and needs the
+    theme named unless only one theme is audited); `threshold` suppresses counts below it for
+    circulation; `as_of` dates the report and its RAG (today).
     """
     as_of = as_of or dt.date.today()
-    chosen = _check_inputs(store, themes, threshold)
-    queries.check_quadrants(filters.quadrants)
+    chosen = _check_inputs(store, themes, filters, threshold)
     report = progress or (lambda fraction, message: None)
-    steps = len(chosen) + 2
+    steps = 2 * len(chosen) + 2  # read each theme, write each theme, the rest, save
 
     plan = _Charts(threshold=threshold)
     if charts:
         plan.available, plan.reason = _image_export()
         if not plan.available:
             plan.notes.append(W.CHARTS_UNAVAILABLE.format(reason=plan.reason))
+        elif threshold is not None:
+            plan.notes.append(W.CHARTS_CIRCULATION)
     else:
         plan.notes.append(W.CHARTS_OFF)
 
     report(0.0, "Reading the themes and rounds")
     titles = queries.themes(store).set_index("theme_id")["title"]
+    texts = []
+    for index, theme in enumerate(chosen):
+        report((index + 1) / steps, f"Reading {titles[theme]}")
+        texts.append(T.theme_text(store, theme, filters, threshold, as_of))
+
     doc = Document()
     doc.styles["Normal"].font.name = "Arial"
     doc.styles["Normal"].font.size = Pt(11)
-    _title(doc, store, chosen, as_of)
+    _title(doc, texts, as_of)
     if charts and not plan.available:
         _note(doc, W.CHARTS_UNAVAILABLE.format(reason=plan.reason))
-    _introduction(doc, store, chosen)
-    report(1 / steps, "Introduction written")
-    for index, theme in enumerate(chosen):
-        report((index + 1) / steps, f"Writing {titles[theme]}")
-        text = T.theme_text(store, theme, filters, threshold, as_of)
-        _theme_section(doc, index + 2, text, store, filters, plan, as_of)
+    future_section = len(chosen) + 2
+    _introduction(doc, store, chosen, future_section)
+    for index, text in enumerate(texts):
+        report((len(chosen) + index + 1) / steps, f"Writing {text.title}")
+        _theme_section(doc, index + 2, text, filters, plan, as_of)
     report((steps - 1) / steps, "Writing the future audits and data source")
-    _future(doc, store, len(chosen) + 2)
-    _data_source(doc, store, len(chosen) + 3, filters, threshold, plan, as_of)
+    _future(doc, store, future_section)
+    _data_source(doc, store, future_section + 1, filters, threshold, plan, as_of)
     out = io.BytesIO()
     doc.save(out)
     report(1.0, "Report ready")

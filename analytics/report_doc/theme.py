@@ -1,8 +1,9 @@
-"""The report's text for one theme: cohort, findings, quotes, recommendations, actions."""
+"""The report's text for one theme: cohort, findings, quotes, recommendations, actions, charts."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 
@@ -10,17 +11,26 @@ import pandas as pd
 
 from analytics import queries
 from analytics.domain import RAG_ORDER, ROUND_STATUSES_WITH_DATA, Filters
+from analytics.export.suppression import SUPPRESSED
 from analytics.report_doc import wording as W
 from analytics.report_doc.findings import (
     Finding,
+    Printable,
+    circulated_trend,
     cohort_sentence,
+    earlier_printable,
     findings,
     gender_sentence,
     long_date,
     quadrant_differences,
+    quadrant_summary,
+    reported,
     trend_summary,
 )
 from analytics.store import Store
+
+NEXT_STEP = "next step"
+RECOMMENDATION = "recommendation"
 
 
 @dataclass(frozen=True)
@@ -36,13 +46,25 @@ class ActionRow:
 
 
 @dataclass(frozen=True)
+class ChartData:
+    """A chart of the theme: the frame it plots (withheld shares blank) and its words."""
+
+    name: str  # "quadrant_comparison" or "round_trend", the analytics.charts builder to use
+    frame: pd.DataFrame
+    caption: str
+    note: str
+    alt_text: str
+    round_labels: dict[str, str]
+
+
+@dataclass(frozen=True)
 class ThemeText:
-    """Everything the report says about one theme, as text."""
+    """Everything the report says about one theme, as text (and the data of its charts)."""
 
     theme_id: str
     title: str
     round_id: str | None
-    round_label: str
+    round_end: pd.Timestamp | None
     scope: str
     cohort: str
     genders: str | None
@@ -58,6 +80,8 @@ class ThemeText:
     actions_note: str | None
     actions: tuple[ActionRow, ...]
     next_steps: tuple[str, ...]
+    quadrant_chart: ChartData | None = None
+    trend_chart: ChartData | None = None
 
 
 def _label(rounds: pd.DataFrame, round_id: str | None) -> str:
@@ -112,6 +136,85 @@ def action_rows(actions: pd.DataFrame) -> tuple[ActionRow, ...]:
     )
 
 
+def next_round_sentence(row) -> str:
+    """Return "<label> is planned for <dates>." or "<label> is underway (<dates>).", by status."""
+    template = W.NEXT_ROUND.get(str(row.status), W.NEXT_ROUND["planned"])
+    return template.format(
+        label=row.label, start=long_date(row.start_date), end=long_date(row.end_date)
+    )
+
+
+def _blank(frame: pd.DataFrame, rows: list[bool], columns: list[str]) -> None:
+    # Withheld cells become NaN, which plotly leaves out: the chart shows only what is printed.
+    hide = pd.Series(rows, index=frame.index)
+    for column in columns:
+        frame[column] = frame[column].astype(float).where(~hide, math.nan)
+
+
+def quadrant_chart(
+    comparison: pd.DataFrame, printable: Printable, round_text: str, filters: Filters
+) -> ChartData:
+    """Return the quadrant comparison chart's data as printed, with a neutral caption."""
+    frame = printable.frame.copy()
+    circulated = printable.shown is not None
+    if circulated:
+        # Each point as the findings would print it: a share only where met and n may be shown.
+        cells = [
+            printable.share(q, (area,))
+            for q, area in zip(frame["question_id"], frame["quadrant"], strict=True)
+        ]
+        _blank(frame, [not c.known for c in cells], ["pct_met", "ci_low", "ci_high", "met"])
+        _blank(frame, [c.n is None for c in cells], ["n"])
+    standards = W.counted(comparison["question_id"].nunique(), "standard")
+    withheld = W.ALT_WITHHELD if circulated else ""
+    return ChartData(
+        name="quadrant_comparison",
+        frame=frame,
+        caption=W.CAPTION_QUADRANTS,
+        note=W.FIGURE_NOTE.format(round=round_text, filters=filters.describe()),
+        alt_text=W.ALT_QUADRANTS.format(standards=standards, withheld=withheld),
+        round_labels={},
+    )
+
+
+def trend_chart(
+    trend: pd.DataFrame,
+    threshold: int | None,
+    printable: Printable,
+    rounds: pd.DataFrame,
+    filters: Filters,
+) -> ChartData:
+    """Return the round trend chart's data as printed, with a neutral caption."""
+    frame = trend.reset_index(drop=True).copy()
+    labels = rounds.set_index("round_id")["label"].astype(str).to_dict()
+    before = labels.get(str(frame["round_from"].iat[0]), str(frame["round_from"].iat[0]))
+    after = labels.get(str(frame["round_to"].iat[0]), str(frame["round_to"].iat[0]))
+    shown = circulated_trend(frame, threshold)
+    if shown is not None:
+        hidden_before = [
+            not earlier_printable(frame.iloc[i], shown.iloc[i], threshold)
+            for i in range(len(frame))
+        ]
+        _blank(frame, hidden_before, ["pct_met_from", "n_from"])
+        # The later round is printed as the findings print it (pooled over the selection, and
+        # protected against the county and quadrants), not as the trend table alone would allow.
+        hidden_now = [not printable.selection(q).known for q in frame["question_id"]]
+        _blank(frame, hidden_now, ["pct_met_to", "n_to"])
+        _blank(frame, list(shown["p_value"] == SUPPRESSED), ["p_value"])
+    standards = W.counted(len(frame), "standard")
+    withheld = W.ALT_WITHHELD if shown is not None else ""
+    return ChartData(
+        name="round_trend",
+        frame=frame,
+        caption=W.CAPTION_TREND.format(before=before, after=after),
+        note=W.FIGURE_NOTE.format(round=f"{before} to {after}", filters=filters.describe()),
+        alt_text=W.ALT_TREND.format(
+            standards=standards, before=before, after=after, withheld=withheld
+        ),
+        round_labels=labels,
+    )
+
+
 def theme_text(
     store: Store,
     theme: str,
@@ -137,9 +240,10 @@ def theme_text(
     earlier = str(trend["round_from"].iloc[0]) if len(trend) else None
     earlier_label = _label(rounds, earlier) if earlier else None
 
-    round_sentence = None
+    round_sentence, round_end = None, None
     if round_id is not None:
         row = rounds[rounds["round_id"] == round_id].iloc[0]
+        round_end = pd.Timestamp(row["end_date"]) if pd.notna(row["end_date"]) else None
         round_sentence = W.ROUND.format(
             label=row["label"], start=long_date(row["start_date"]), end=long_date(row["end_date"])
         )
@@ -147,17 +251,23 @@ def theme_text(
     if filters.quadrants or filters.teams:
         selection = W.SELECTION.format(selection=filters.describe())
 
+    charts: dict[str, ChartData | None] = {"quadrant_chart": None, "trend_chart": None}
     if cases and not comparison.empty:
+        printable = Printable(comparison, threshold)
         differences = quadrant_differences(comparison, quadrants)
-        found = findings(comparison, trend, differences, earlier_label, threshold)
-        k = int(differences["beyond_chance"].astype(bool).sum()) if len(differences) else 0
-        template = W.QUADRANT_SOME if k else W.QUADRANT_NONE
-        quadrant_summary = (
-            template.format(k=k, comparisons=len(differences)) if len(differences) else None
+        found = findings(comparison, trend, differences, earlier_label, threshold, printable)
+        stated = reported(found)
+        quadrant_note = quadrant_summary(differences, stated, quadrants)
+        summary = trend_summary(
+            trend, earlier_label, left_out=set(comparison["question_id"]) - stated
         )
-        summary = trend_summary(trend, earlier_label)
+        charts["quadrant_chart"] = quadrant_chart(
+            comparison, printable, _label(rounds, round_id), chosen
+        )
+        if len(trend):
+            charts["trend_chart"] = trend_chart(trend, threshold, printable, rounds, chosen)
     else:
-        found, quadrant_summary, summary = [], None, W.NO_FINDINGS
+        found, quadrant_note, summary = [], None, W.NO_FINDINGS
 
     quotes = queries.quotes(store, theme, chosen) if round_id else pd.DataFrame()
     quote_lines = tuple(
@@ -170,18 +280,17 @@ def theme_text(
     )
 
     tracked = _natural_ties(queries.action_status(store, as_of=as_of, theme=theme))
-    recommendations = tuple(
-        plain(t) for t in tracked.loc[tracked["kind"] == "recommendation", "text"]
-    )
-    plan = tracked[tracked["kind"] != "recommendation"]
+    recommendations = tracked[tracked["kind"] == RECOMMENDATION]
+    # Next steps are given once, under Next steps (with owner, date and status), not in the table.
+    plan = tracked[~tracked["kind"].isin([RECOMMENDATION, NEXT_STEP])]
     actions_note = None
-    if plan.empty and len(tracked):
-        plan, actions_note = tracked, W.ACTIONS_ARE_RECOMMENDATIONS
-    elif tracked.empty:
+    if plan.empty and len(recommendations):
+        plan, actions_note = recommendations, W.ACTIONS_ARE_RECOMMENDATIONS
+    elif plan.empty:
         actions_note = W.NO_ACTIONS
 
     next_steps = [
-        W.NEXT_ROUND.format(label=r.label, start=long_date(r.start_date), end=long_date(r.end_date))
+        next_round_sentence(r)
         for r in rounds[~rounds["status"].isin(ROUND_STATUSES_WITH_DATA)].itertuples(index=False)
     ]
     next_steps += [
@@ -189,15 +298,17 @@ def theme_text(
             text=plain(a.text).rstrip("."),
             owner=plain(a.owner, "not stated"),
             due=long_date(a.due_date) or W.NO_DUE_DATE.lower(),
+            status=plain(a.status, "status not recorded"),
+            rag=str(a.rag).lower(),
         )
-        for a in tracked[tracked["kind"] == "next step"].itertuples(index=False)
+        for a in tracked[tracked["kind"] == NEXT_STEP].itertuples(index=False)
     ]
 
     return ThemeText(
         theme_id=theme,
         title=str(meta["title"]),
         round_id=round_id,
-        round_label=_label(rounds, round_id),
+        round_end=round_end,
         scope=_sentence(plain(meta["scope"])),
         cohort=cohort_sentence(profile, quadrants, threshold),
         genders=gender_sentence(profile, threshold),
@@ -206,11 +317,12 @@ def theme_text(
         cases=cases,
         findings=tuple(found),
         trend_summary=summary,
-        quadrant_summary=quadrant_summary,
+        quadrant_summary=quadrant_note,
         earlier_round=earlier,
         quotes=quote_lines,
-        recommendations=recommendations,
+        recommendations=tuple(plain(t) for t in recommendations["text"]),
         actions_note=actions_note,
         actions=action_rows(plan),
         next_steps=tuple(next_steps) or (W.NO_NEXT_STEPS,),
+        **charts,
     )
