@@ -5,6 +5,8 @@ Titles state the finding (from analytics.narrative); subtitles carry n, round an
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -33,9 +35,26 @@ CHART_NAMES = (
 )
 
 
+def literal(value: object) -> str:
+    """Return text from the data as plotly shows it literally: plotly reads <b>, <a href=…> and
+    the like in any label as markup, so <, > and & are escaped (plotly shows the entities as the
+    characters)."""
+    return html.escape(str(value), quote=False)
+
+
+def plain_title(fig: go.Figure) -> str:
+    """Return a figure's title as plain text (the figure holds it escaped: see literal())."""
+    return html.unescape(fig.layout.title.text or "")
+
+
 def _layout(fig: go.Figure, title: str, subtitle: str, height: int) -> go.Figure:
     fig.update_layout(
-        title={"text": title, "subtitle": {"text": subtitle}, "x": 0, "xanchor": "left"},
+        title={
+            "text": literal(title),
+            "subtitle": {"text": literal(subtitle)},
+            "x": 0,
+            "xanchor": "left",
+        },
         font={"family": FONT, "size": 13, "color": "#0B0C0C"},
         height=height,
         margin={"l": 10, "r": 20, "t": 90, "b": 40},
@@ -48,8 +67,8 @@ def _layout(fig: go.Figure, title: str, subtitle: str, height: int) -> go.Figure
 
 
 def question_label(question_id: str, text: str, limit: int = 55) -> str:
-    """Return the axis label of a question: its id and its text, shortened."""
-    return f"{question_id} · {narrative.short(text, limit)}"
+    """Return the axis label of a question: its id and its text, shortened (escaped markup)."""
+    return literal(f"{question_id} · {narrative.short(text, limit)}")
 
 
 def quadrant_comparison_figure(
@@ -167,7 +186,7 @@ def round_trend_figure(
             x=trend["pct_met_from"],
             y=labels,
             mode="markers",
-            name=names.get(trend["round_from"].iloc[0], trend["round_from"].iloc[0])
+            name=literal(names.get(trend["round_from"].iloc[0], trend["round_from"].iloc[0]))
             if len(trend)
             else "from",
             marker={"color": "white", "size": 11, "line": {"width": 2, "color": "#505A5F"}},
@@ -180,7 +199,7 @@ def round_trend_figure(
             x=trend["pct_met_to"],
             y=labels,
             mode="markers+text",
-            name=names.get(trend["round_to"].iloc[0], trend["round_to"].iloc[0])
+            name=literal(names.get(trend["round_to"].iloc[0], trend["round_to"].iloc[0]))
             if len(trend)
             else "to",
             marker={"color": QUADRANT_COLOURS["NW"], "size": 12},
@@ -228,7 +247,7 @@ def cohort_profile_figure(profile: pd.DataFrame, subtitle: str = "") -> go.Figur
         ]
         fig.add_trace(
             go.Bar(
-                x=rows["value"],
+                x=[literal(v) for v in rows["value"]],
                 y=rows["cases"],
                 marker_color=colours,
                 text=rows["cases"],
@@ -265,8 +284,8 @@ def heatmap_figure(
     fig = go.Figure(
         go.Heatmap(
             z=wide.to_numpy(),
-            x=list(wide.columns),
-            y=list(wide.index),
+            x=[literal(c) for c in wide.columns],
+            y=[literal(r) for r in wide.index],
             zmin=0,
             zmax=1,
             colorscale=SEQUENTIAL_SCALE,
@@ -299,9 +318,29 @@ def category_matrix_figure(
     )  # fmt: skip
 
 
-def theme_quadrant_figure(summary: pd.DataFrame, subtitle: str = "") -> go.Figure:
-    """Return the theme x quadrant heatmap of pct_met at each theme's latest round."""
-    return heatmap_figure(
+def theme_quadrant_figure(
+    summary: pd.DataFrame, subtitle: str = "", quadrants: tuple[str, ...] = ()
+) -> go.Figure:
+    """Return the theme x quadrant heatmap of pct_met at each theme's latest round, with the
+    selected quadrants' columns outlined and their labels in bold."""
+    columns = [*QUADRANTS, COUNTY]
+    fig = heatmap_figure(
         summary, "title", "quadrant", narrative.theme_heatmap_title(summary), subtitle,
-        row_order=list(dict.fromkeys(summary["title"])), column_order=[*QUADRANTS, COUNTY],
+        row_order=list(dict.fromkeys(summary["title"])), column_order=columns,
     )  # fmt: skip
+    shown = list(fig.data[0].x)
+    for quadrant in quadrants:
+        if quadrant not in shown:
+            continue
+        at = shown.index(quadrant)
+        fig.add_shape(
+            type="rect", xref="x", yref="paper", x0=at - 0.5, x1=at + 0.5, y0=0, y1=1,
+            line={"color": QUADRANT_COLOURS[quadrant], "width": 4}, fillcolor="rgba(0,0,0,0)",
+        )  # fmt: skip
+    if quadrants:
+        fig.update_xaxes(
+            tickmode="array",
+            tickvals=shown,
+            ticktext=[f"<b>{c}</b>" if c in quadrants else c for c in shown],
+        )
+    return fig

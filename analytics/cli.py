@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -97,6 +98,11 @@ def run_report(args: argparse.Namespace) -> int:
     """Print the question x quadrant table."""
     store = Store(resolve_data_dir(args.data_dir))
     filters = filters_from(args)
+    # Refuse what would print an empty or all-zero table: a theme with no audited round, a
+    # planned round, a team the theme does not have.
+    round_id = queries.require_audited_round(store, args.theme, filters.round_id)
+    queries.check_teams(store, filters.teams, args.theme)
+    filters = Filters(quadrants=filters.quadrants, round_id=round_id, teams=filters.teams)
     frame = queries.quadrant_comparison(store, args.theme, filters)
     if filters.quadrants:
         frame = frame[frame["quadrant"].isin(filters.quadrants)]
@@ -125,19 +131,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _load_extensions() -> None:
-    # Modules that add commands register themselves on import; each is optional so the core CLI
-    # keeps working while a feature's module is absent.
-    import importlib
+# Modules that register sub-commands (command() and EXTRA_PARSERS) when imported. They import
+# this module, so main() loads them rather than the top of this file.
+COMMAND_MODULES: tuple[str, ...] = (
+    "analytics.ingest.commands",
+    "analytics.export.command",
+    "analytics.report_doc.command",
+    "analytics.bench",
+)
 
-    for module in (
-        "analytics.ingest",
-        "analytics.export",
-        "analytics.report_doc",
-        "analytics.bench",
-    ):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as error:
-            if error.name != module:
-                raise
+
+def _load_extensions() -> None:
+    for module in COMMAND_MODULES:
+        importlib.import_module(module)

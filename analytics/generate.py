@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.catalogue import CATALOGUE_TABLES, catalogue_table, read_catalogue_file
-from analytics.domain import GRADES, NOT_APPLICABLE, QUADRANTS, RESPONSES
+from analytics.domain import NOT_APPLICABLE, QUADRANTS, RESPONSES
 from analytics.errors import AuditDataError
 from analytics.store import write_new_store
 
@@ -29,24 +29,17 @@ QUADRANT_EFFECT_SD = 0.06
 QUADRANT_EFFECT_LIMIT = 0.08  # keeps a quadrant plausible: no 0 of 22 where the county is 30%
 QUESTION_NOISE_SD = 0.06
 
-COMMENTS: dict[str, tuple[str, ...]] = {
-    "Met": (
-        "Clearly evidenced on the case record.",
-        "Evidenced in the case notes and the plan.",
-        "Seen in supervision records and case notes.",
-    ),
-    "Partially met": (
-        "Evidenced for part of the period only.",
-        "Recorded, but without analysis of the impact on the child.",
-        "Started, but not reviewed or updated.",
-    ),
-    "Not met": (
-        "No evidence found on the case record.",
-        "Not completed within the expected timescale.",
-        "Not recorded; the worker could not say where it is held.",
-    ),
-    "Not applicable": ("",),
-}
+# How strongly one case's answers go together: each case has a latent practice quality, and
+# within its quadrant and team the better answers to a question go to the cases whose quality
+# (plus this much noise per question) is highest. Counts per cell are unchanged.
+CASE_NOISE_SD = 2.0
+# Overall grade from a case's score: (Met + half of Partially met) / applicable standards.
+GRADE_FLOORS: tuple[tuple[float, str], ...] = (
+    (0.90, "Outstanding"),
+    (0.65, "Good"),
+    (0.40, "Requires improvement"),
+    (0.00, "Inadequate"),
+)
 
 
 def allocate(total: int, weights: np.ndarray, caps: np.ndarray) -> np.ndarray:
@@ -84,10 +77,48 @@ def _team_effects(spec: str | None) -> dict[str, float]:
     return {team: float(effect) for team, effect in pairs}
 
 
-def _grade(share_met: np.ndarray) -> np.ndarray:
-    # Grade follows the share of applicable standards met in the case.
-    bins = np.digitize(share_met, [0.4, 0.7, 0.9])  # 0: <40%, 1: 40-69%, 2: 70-89%, 3: >=90%
-    return np.array(GRADES[::-1], dtype=object)[bins]
+def _grade(score: np.ndarray) -> np.ndarray:
+    """Return each case's overall grade from its score (see GRADE_FLOORS)."""
+    grades = np.full(score.shape, GRADE_FLOORS[-1][1], dtype=object)
+    for floor, grade in reversed(GRADE_FLOORS[:-1]):
+        grades[score >= floor] = grade
+    return grades
+
+
+def _correlate(codes: np.ndarray, cell_index: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Return the cases x questions codes with each question's answers, within each cell,
+    handed out again so that cases of better latent quality tend to get the better answers.
+
+    Every cell keeps exactly its Met, Partially met and Not met counts (and which cases are Not
+    applicable), so every quadrant and team figure is unchanged; only which case gave which
+    answer moves, so a case that meets many standards is graded well, as in a real audit.
+    """
+    quality = rng.normal(0, 1, codes.shape[0])
+    out = codes.copy()
+    for question in range(codes.shape[1]):
+        noisy = quality + rng.normal(0, CASE_NOISE_SD, codes.shape[0])
+        for cell in np.unique(cell_index):
+            members = np.flatnonzero((cell_index == cell) & (codes[:, question] < 3))
+            best_first = members[np.argsort(-noisy[members], kind="stable")]
+            out[best_first, question] = np.sort(codes[members, question])
+    return out
+
+
+def _comment_table(questions: pd.DataFrame, comments: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Return, per question id, an array [response code][pick] of comments that fit the
+    question's category and the response (none for Not applicable)."""
+    by_key = {
+        key: rows["comment"].tolist()
+        for key, rows in comments.groupby(["category", "response"], sort=False)
+    }
+    table = {}
+    for row in questions.itertuples(index=False):
+        options = [by_key.get((row.category, r), [""]) for r in RESPONSES]
+        width = max(len(o) for o in options)
+        table[row.question_id] = np.array(
+            [[o[i % len(o)] for i in range(width)] for o in options], dtype=object
+        )
+    return table
 
 
 def _one_round(
@@ -97,8 +128,14 @@ def _one_round(
     scale: int,
     tables: dict[str, pd.DataFrame],
     quadrant_effect: dict[str, float],
+    case_rng: np.random.Generator,
+    comments: dict[str, np.ndarray],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return (cases, responses) for one theme and round."""
+    """Return (cases, responses) for one theme and round.
+
+    `rng` draws everything the seed's numbers depend on; `case_rng` only which case gave which
+    answer (see _correlate), so realism can change without moving any count.
+    """
     cohorts, targets = tables["cohorts"], tables["targets"]
     cells = cohorts[(cohorts["theme_id"] == theme_id) & (cohorts["round_id"] == round_id)]
     sizes = cells["cases"].astype(int).to_numpy() * scale
@@ -134,9 +171,11 @@ def _one_round(
     codes = []  # one array of response codes (index into RESPONSES) per question
     for target in round_targets.itertuples(index=False):
         codes.append(_question_codes(target, rng, total, cells, cell_index, quadrant_effect, scale))
-    code_matrix = np.stack(codes, axis=1)  # cases x questions
-    applicable = code_matrix < 3
-    met_share = (code_matrix == 0).sum(axis=1) / np.maximum(applicable.sum(axis=1), 1)
+    code_matrix = _correlate(np.stack(codes, axis=1), cell_index, case_rng)  # cases x questions
+    applicable = (code_matrix < 3).sum(axis=1)
+    score = ((code_matrix == 0).sum(axis=1) + 0.5 * (code_matrix == 1).sum(axis=1)) / np.maximum(
+        applicable, 1
+    )
 
     cases = pd.DataFrame(
         {
@@ -149,23 +188,26 @@ def _one_round(
             "audit_date": audit_date,
             "gender": gender,
             "age_band": age_band,
-            "overall_grade": _grade(met_share),
+            "overall_grade": _grade(score),
         }
     )
     n_questions = len(round_targets)
     flat_codes = code_matrix.reshape(-1)
     comment_pick = rng.integers(0, 3, flat_codes.size)
-    comment_table = np.array(
-        [[COMMENTS[r][i % len(COMMENTS[r])] for i in range(3)] for r in RESPONSES], dtype=object
-    )
+    question_of = np.tile(round_targets["question_id"].to_numpy(), total)
+    comment = np.empty(flat_codes.size, dtype=object)
+    for j, question_id in enumerate(round_targets["question_id"]):
+        fitting = comments[question_id]  # rows case by case: question j is every n-th answer
+        picked = comment_pick[j::n_questions] % fitting.shape[1]
+        comment[j::n_questions] = fitting[flat_codes[j::n_questions], picked]
     responses = pd.DataFrame(
         {
             "audit_id": np.repeat(audit_id, n_questions),
             "theme_id": theme_id,
             "round_id": round_id,
-            "question_id": np.tile(round_targets["question_id"].to_numpy(), total),
+            "question_id": question_of,
             "response": np.array(RESPONSES, dtype=object)[flat_codes],
-            "comment": comment_table[flat_codes, comment_pick],
+            "comment": comment,
             "quadrant": np.repeat(quadrant, n_questions),
             "team": np.repeat(team, n_questions),
         }
@@ -209,9 +251,11 @@ def sample_chunks(scale: int = 1, seed: int = DEFAULT_SEED) -> Iterator[tuple[st
     if scale < 1:
         raise AuditDataError(f"--scale must be a whole number of at least 1, not {scale}.")
     rng = np.random.default_rng(seed)
+    case_rng = np.random.default_rng([seed, 1])
     tables = {name: catalogue_table(name) for name in CATALOGUE_TABLES}
-    for name in ("cohorts", "targets", "cohort_genders", "age_bands"):
+    for name in ("cohorts", "targets", "cohort_genders", "age_bands", "comments"):
         tables[name] = read_catalogue_file(name)
+    comments = _comment_table(tables["questions"], tables["comments"])
     for name in CATALOGUE_TABLES:
         yield name, tables[name]
     theme_rounds = tables["cohorts"][["theme_id", "round_id"]].drop_duplicates()
@@ -221,7 +265,9 @@ def sample_chunks(scale: int = 1, seed: int = DEFAULT_SEED) -> Iterator[tuple[st
             raw = rng.normal(0, QUADRANT_EFFECT_SD, len(QUADRANTS))
             centred = np.clip(raw - raw.mean(), -QUADRANT_EFFECT_LIMIT, QUADRANT_EFFECT_LIMIT)
             effects[theme_id] = dict(zip(QUADRANTS, centred, strict=True))
-        cases, responses = _one_round(theme_id, round_id, rng, scale, tables, effects[theme_id])
+        cases, responses = _one_round(
+            theme_id, round_id, rng, scale, tables, effects[theme_id], case_rng, comments
+        )
         yield "cases", cases
         yield "responses", responses
 

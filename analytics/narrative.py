@@ -7,6 +7,7 @@ says they are beyond chance.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,16 @@ def short(text: str, limit: int = 60) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+# Characters that Markdown (and Streamlit's extensions: :emoji:, $math$, :red[colour]) reads.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def escape_markdown(text: object) -> str:
+    """Return text from the data escaped so a Markdown renderer (st.title, st.caption, st.info)
+    shows it literally: every character Markdown could read as markup gets a backslash."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def area_name(quadrant: str) -> str:
@@ -109,7 +120,7 @@ def round_trend_title(trend: pd.DataFrame) -> str:
     up = int((trend["beyond_chance"] & (trend["change"] > 0)).sum())
     down = int((trend["beyond_chance"] & (trend["change"] < 0)).sum())
     if up == 0 and down == 0:
-        return f"No change beyond chance in {len(trend)} standards since the previous round"
+        return f"No change beyond chance in {len(trend)} standards between the two rounds"
     parts = []
     if up:
         parts.append(f"{up} improved")
@@ -118,17 +129,19 @@ def round_trend_title(trend: pd.DataFrame) -> str:
     return f"{' and '.join(parts)} beyond chance; {len(trend) - up - down} within noise"
 
 
-def round_trend_alt(trend: pd.DataFrame) -> str:
-    """Return one sentence describing the dumbbell chart."""
+def round_trend_alt(trend: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
+    """Return one sentence describing the dumbbell chart (rounds named by their labels)."""
     if trend.empty:
         return "No earlier round to compare with."
+    names = labels or {}
     beyond = trend[trend["beyond_chance"]]
     listed = "; ".join(
         f"{r.question_id} {pct(r.pct_met_from)} to {pct(r.pct_met_to)}" for r in beyond.itertuples()
     )
+    first, second = str(trend["round_from"].iloc[0]), str(trend["round_to"].iloc[0])
     return (
         f"Dumbbell chart of the share met in {len(trend)} standards between "
-        f"{trend['round_from'].iloc[0]} and {trend['round_to'].iloc[0]}"
+        f"{names.get(first, first)} and {names.get(second, second)}"
         + (f"; beyond chance: {listed}." if listed else "; no change is beyond chance.")
     )
 

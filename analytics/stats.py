@@ -105,6 +105,9 @@ class ChangeResult:
     p_value: float
     method: str  # "fisher" or "two-proportion z"
     beyond_chance: bool  # p_value < alpha
+    # Answers per case the counts were divided by before testing (pooled_change_test); 1 when
+    # the test ran on the counts as given.
+    design_effect: int = 1
 
 
 def change_test(met_a: int, n_a: int, met_b: int, n_b: int, alpha: float = 0.05) -> ChangeResult:
@@ -123,6 +126,45 @@ def change_test(met_a: int, n_a: int, met_b: int, n_b: int, alpha: float = 0.05)
     else:
         p = _two_proportion_z_p(met_a, n_a, met_b, n_b)
     return ChangeResult(change, p, method, p < alpha)
+
+
+def _half_up(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
+def design_effect(answers: int, cases: int) -> int:
+    """Return the applicable answers per case, rounded half up (at least 1; 1 with no cases)."""
+    return max(1, _half_up(answers / cases)) if cases > 0 else 1
+
+
+def pooled_change_test(
+    met_a: int, n_a: int, cases_a: int, met_b: int, n_b: int, cases_b: int, alpha: float = 0.05
+) -> ChangeResult:
+    """Return the change b - a in share met of answers pooled over several questions, tested at
+    the case level.
+
+    The answers one case gives to a theme's questions are not independent (a well-run case
+    tends to meet many standards), so testing the pooled answers as if they were would call
+    too many changes beyond chance. Each round's applicable and Met answers are therefore
+    divided by that round's design effect (its applicable answers per case, rounded half up)
+    and rounded half up again, and change_test runs on those effective counts: in effect one
+    answer per case. The change reported is still the one in the full counts.
+    """
+    for met, n, cases in ((met_a, n_a, cases_a), (met_b, n_b, cases_b)):
+        if n < 0 or met < 0 or met > n or cases < 0:
+            raise ValueError(f"need 0 <= met <= n and cases >= 0, got {met}, {n}, {cases}")
+    effect_a, effect_b = design_effect(n_a, cases_a), design_effect(n_b, cases_b)
+    tested = change_test(
+        _half_up(met_a / effect_a),
+        _half_up(n_a / effect_a),
+        _half_up(met_b / effect_b),
+        _half_up(n_b / effect_b),
+        alpha,
+    )
+    change = met_b / n_b - met_a / n_a if n_a and n_b else math.nan
+    return ChangeResult(
+        change, tested.p_value, tested.method, tested.beyond_chance, max(effect_a, effect_b)
+    )
 
 
 def _is_small(value: object, threshold: int) -> bool:

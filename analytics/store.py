@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -30,9 +31,8 @@ from analytics.errors import AuditDataError
 T = TypeVar("T")
 MANIFEST_NAME = "store.json"
 SMALL_TABLES: tuple[str, ...] = ("themes", "rounds", "questions", "actions", "quotes")
-IN_MEMORY_TABLES: frozenset[str] = frozenset(
-    {*SMALL_TABLES, "imports", *(rollup for rollup, _, _ in ROLLUPS.values())}
-)
+ROLLUP_TABLES: frozenset[str] = frozenset(rollup for rollup, _, _ in ROLLUPS.values())
+IN_MEMORY_TABLES: frozenset[str] = frozenset({*SMALL_TABLES, "imports", *ROLLUP_TABLES})
 
 
 def read_manifest(data_dir: Path) -> dict[str, Any]:
@@ -82,7 +82,12 @@ class Store:
         self._small: dict[str, tuple[tuple[object, ...], pd.DataFrame]] = {}
         self._memo: dict[str, tuple[tuple[object, ...], Any]] = {}
         self._pins: list[tuple[tuple[int, int], int]] = []  # ((device, inode), fd), newest last
-        self._refresh_views()
+        self._broken: dict[tuple[str, str], str] = {}
+        try:
+            self._refresh_views()
+        except BaseException:
+            self.close()
+            raise
 
     def _pinned_root(self) -> Path:
         """Return a path to the store's current version that an import's swap cannot move.
@@ -104,25 +109,81 @@ class Store:
             os.close(self._pins.pop(0)[1])
         return _PROC_FD / str(fd)
 
-    def _view_sql(self, table: str, root: Path) -> str:
-        schema = SCHEMAS[table]
-        columns = ", ".join(f"CAST({f.name} AS {duckdb_type(f.type)}) AS {f.name}" for f in schema)
-        if not parquet_files(root, table):
-            # An empty table is normal (a new store, or one made before the table existed): a
-            # typed view with no rows.
-            nulls = ", ".join(f"CAST(NULL AS {duckdb_type(f.type)}) AS {f.name}" for f in schema)
-            kind = "TABLE" if table in IN_MEMORY_TABLES else "VIEW"
-            return f"CREATE OR REPLACE {kind} {table} AS SELECT {nulls} WHERE false"
-        pattern = _sql_string(str(table_dir(root, table) / "**" / "*.parquet"))
-        hive = ", hive_partitioning = true, hive_types_autocast = false"
-        hive = hive if table in PARTITIONED_TABLES else ", hive_partitioning = false"
-        # The catalogue and the roll-ups stay small at any scale (counts by category, not rows):
-        # held in memory once per store version, they answer a query without touching a file.
-        kind = "TABLE" if table in IN_MEMORY_TABLES else "VIEW"
-        return (
-            f"CREATE OR REPLACE {kind} {table} AS SELECT {columns} "
-            f"FROM read_parquet({pattern}{hive}, union_by_name = true)"
+    def _columns(self, table: str) -> str:
+        return ", ".join(
+            f"CAST({f.name} AS {duckdb_type(f.type)}) AS {f.name}" for f in SCHEMAS[table]
         )
+
+    def _empty_sql(self, table: str) -> str:
+        # An empty table is normal (a new store, or one made before the table existed): a typed
+        # table or view with no rows.
+        nulls = ", ".join(
+            f"CAST(NULL AS {duckdb_type(f.type)}) AS {f.name}" for f in SCHEMAS[table]
+        )
+        kind = "TABLE" if table in IN_MEMORY_TABLES else "VIEW"
+        return f"CREATE OR REPLACE {kind} {table} AS SELECT {nulls} WHERE false"
+
+    def _read_sql(self, table: str, files: list[Path]) -> str:
+        listed = "[" + ", ".join(_sql_string(str(f)) for f in files) + "]"
+        if table in PARTITIONED_TABLES:
+            # No union_by_name: it reads every file's footer on every bind, so a query on one
+            # theme and round would touch every partition. Writers write the contract's columns
+            # (to_arrow), and DuckDB matches a file's columns by name, so none is needed here.
+            options = "hive_partitioning = true, hive_types_autocast = false"
+        else:
+            # The catalogue and the import history are small, read whole once per store version,
+            # and may hold files from before a column was added: union them by name.
+            options = "hive_partitioning = false, union_by_name = true"
+        return f"SELECT {self._columns(table)} FROM read_parquet({listed}, {options})"
+
+    def _create(self, table: str, root: Path) -> None:
+        files = parquet_files(root, table)
+        if not files:
+            self._con.execute(self._empty_sql(table))
+        elif table in ROLLUP_TABLES:
+            self._load_rollup(table, root, files)
+        elif table in IN_MEMORY_TABLES:
+            # The catalogue stays small at any scale: held in memory once per store version, it
+            # answers a query without touching a file.
+            try:
+                self._con.execute(
+                    f"CREATE OR REPLACE TABLE {table} AS {self._read_sql(table, files)}"
+                )
+            except duckdb.Error as error:
+                raise AuditDataError(
+                    f"The audit store at {self.data_dir} could not be opened: its {table} table "
+                    f"is unreadable ({self._explain(error)}). Restore the file from a backup "
+                    "(the sample store: `python -m analytics generate`)."
+                ) from error
+        else:
+            # DuckDB reads the first listed file's footer to bind the view: put a readable one
+            # first, so a damaged file only affects queries on its own theme and round.
+            files = _readable_first(files, table)
+            self._con.execute(f"CREATE OR REPLACE VIEW {table} AS {self._read_sql(table, files)}")
+
+    def _load_rollup(self, table: str, root: Path, files: list[Path]) -> None:
+        """Hold a roll-up in memory; a partition whose files cannot be read is left out and
+        recorded, so queries on the other themes and rounds still answer (see require_readable)."""
+        try:
+            self._con.execute(f"CREATE OR REPLACE TABLE {table} AS {self._read_sql(table, files)}")
+            return
+        except duckdb.Error:
+            pass  # find the damaged partition(s), one at a time
+        self._con.execute(self._empty_sql(table))
+        by_partition: dict[tuple[str, str], list[Path]] = {}
+        for path in files:
+            by_partition.setdefault(_partition_of(path, root, table), []).append(path)
+        for partition, paths in sorted(by_partition.items()):
+            try:
+                self._con.execute(f"INSERT INTO {table} {self._read_sql(table, paths)}")
+            except duckdb.Error as error:
+                self._broken.setdefault(partition, self._explain(error))
+
+    def _explain(self, error: BaseException) -> str:
+        """Return a DuckDB message's first line (the SQL it quotes after that is ours, not the
+        user's), with the pinned store path (/proc/self/fd/N) shown as the data directory."""
+        first = str(error).strip().split("\n", 1)[0]
+        return _PINNED_PATH.sub(lambda _: str(self.data_dir), first)
 
     def _refresh_views(self) -> None:
         with self._lock:
@@ -130,9 +191,29 @@ class Store:
             key = (root, self.fingerprint())
             if key == self._views_key:
                 return
-            for table in TABLES:
-                self._con.execute(self._view_sql(table, root))
+            self._broken = {}
+            try:
+                for table in TABLES:
+                    self._create(table, root)
+            except duckdb.Error as error:
+                raise AuditDataError(
+                    f"The audit store at {self.data_dir} could not be opened: "
+                    f"{self._explain(error)}"
+                ) from error
             self._views_key = key
+
+    def require_readable(self, partitions: Iterable[tuple[str, str | None]]) -> None:
+        """Raise AuditDataError if a file of one of these (theme, round) partitions could not
+        be read when the store was opened (the other themes and rounds still answer)."""
+        self._refresh_views()
+        for theme_id, round_id in partitions:
+            problem = self._broken.get((theme_id, str(round_id)))
+            if problem is not None:
+                raise AuditDataError(
+                    f"The audit store at {self.data_dir} has an unreadable file for {theme_id} "
+                    f"round {round_id}: {problem}. Re-import that round or restore the file "
+                    "from a backup (the sample store: `python -m analytics generate`)."
+                )
 
     def memo(self, name: str, build: Callable[[], T]) -> T:
         """Return build()'s result, computed once per store version (for derived vocabularies
@@ -168,23 +249,33 @@ class Store:
         stat = os.stat(self.data_dir)
         return f"{stat.st_dev:x}-{stat.st_ino:x}-{stat.st_mtime_ns:x}"
 
-    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        """Run one SQL statement with bound parameters and return the result as a frame."""
+    def query(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, large: bool = False
+    ) -> pd.DataFrame:
+        """Run one SQL statement with bound parameters and return the result as a frame.
+
+        `large=True` fetches through Arrow: for results of many rows of text (the drill-down's
+        cases) it is about twice as fast; dates then come back as datetime64 as well.
+        """
         for attempt in (1, 2):
             self._refresh_views()
             cursor = self._con.cursor()
             try:
+                if large:
+                    table = cursor.sql(sql, params=dict(params or {})).to_arrow_table()
+                    return table.to_pandas(date_as_object=False)
                 return cursor.execute(sql, dict(params or {})).df()
             except duckdb.IOException as error:
                 # An import swapped the store between listing and opening its files: the next
                 # attempt reads the new version whole.
                 if attempt == 2:
                     raise AuditDataError(
-                        f"The audit store at {self.data_dir} could not answer: {error}"
+                        f"The audit store at {self.data_dir} could not answer: "
+                        f"{self._explain(error)}"
                     ) from error
             except duckdb.Error as error:
                 raise AuditDataError(
-                    f"The audit store at {self.data_dir} could not answer: {error}"
+                    f"The audit store at {self.data_dir} could not answer: {self._explain(error)}"
                 ) from error
             finally:
                 cursor.close()
@@ -212,7 +303,35 @@ class Store:
 
 
 _PROC_FD = Path("/proc/self/fd")
+_PINNED_PATH = re.compile(re.escape(str(_PROC_FD)) + r"/\d+")
 _KEEP_PINS = 3
+# Rows of a partition file are written in this order, in row groups of ROW_GROUP_ROWS: a query
+# for one question and quadrant (the drill-down) then reads one or two row groups, not the file.
+SORT_KEYS: dict[str, tuple[str, ...]] = {
+    "responses": ("question_id", "quadrant", "team", "audit_id"),
+    "cases": ("quadrant", "team", "audit_id"),
+}
+ROW_GROUP_ROWS = 122_880  # DuckDB's own row group size
+
+
+def _partition_of(path: Path, root: Path, table: str) -> tuple[str, str]:
+    """Return (theme_id, round_id) from a partitioned file's hive folders."""
+    parts = dict(part.split("=", 1) for part in path.relative_to(table_dir(root, table)).parts[:-1])
+    return parts.get("theme_id", ""), parts.get("round_id", "")
+
+
+def _readable_first(files: list[Path], table: str) -> list[Path]:
+    """Return the files with the first one whose footer reads and has the contract's columns
+    moved to the front (usually the first file: one footer is read)."""
+    needed = set(SCHEMAS[table].names) - set(PARTITION_COLUMNS)
+    for index, path in enumerate(files):
+        try:
+            names = set(pq.read_schema(path).names)
+        except (OSError, pa.ArrowException):
+            continue
+        if needed <= names:
+            return [path, *files[:index], *files[index + 1 :]]
+    return files
 
 
 def to_arrow(table: str, frame: pd.DataFrame) -> pa.Table:
@@ -256,15 +375,18 @@ def _write_files(data_dir: Path, table: str, frame: pd.DataFrame, file_stem: str
         pq.write_table(arrow, path)
         return [path]
     keys = frame[list(PARTITION_COLUMNS)].drop_duplicates().itertuples(index=False)
+    order = [(column, "ascending") for column in SORT_KEYS.get(table, ())]
     for theme_id, round_id in sorted(keys):
         mask = (frame["theme_id"] == theme_id) & (frame["round_id"] == round_id)
         part = arrow.filter(pa.array(mask.to_numpy())).drop_columns(list(PARTITION_COLUMNS))
+        if order:
+            part = part.sort_by(order)
         folder = root / f"theme_id={theme_id}" / f"round_id={round_id}"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{file_stem}.parquet"
         if path.exists():
             raise AuditDataError(f"{path} already exists: one file per table, theme and round.")
-        pq.write_table(part, path, row_group_size=1_000_000)
+        pq.write_table(part, path, row_group_size=ROW_GROUP_ROWS)
         written.append(path)
     return written
 

@@ -40,9 +40,7 @@ def round_label(store: Store, theme: str, round_id: str | None) -> str:
     """Return a round's label ("Final (April 2020)"), or a note that there is none."""
     if round_id is None:
         return "no audited round"
-    rounds = queries.rounds(store, theme)
-    match = rounds.loc[rounds["round_id"] == round_id, "label"]
-    return str(match.iloc[0]) if len(match) else round_id
+    return str(queries.round_labels(store, theme).get(round_id, round_id))
 
 
 def theme_titles(store: Store) -> dict[str, str]:
@@ -74,6 +72,15 @@ def _cases(store: Store, theme: str, filters: Filters) -> int:
     return int(profile.loc[profile["dimension"] == "quadrant", "cases"].sum())
 
 
+def _in_round(filters: Filters, round_id: str) -> Filters:
+    return Filters(quadrants=filters.quadrants, round_id=round_id, teams=filters.teams)
+
+
+def _selected_cases(summary: pd.DataFrame) -> int:
+    # Cases audited in the selection, over every theme's latest round (theme_summary rows).
+    return int(summary.loc[summary["selected"], "cases"].sum())
+
+
 LATEST = "each theme's latest round"
 # Views that span every theme (each at its latest audited round); they take no theme.
 CROSS_THEME_VIEWS = ("category_matrix", "category_by_quadrant", "theme_quadrant")
@@ -83,21 +90,22 @@ VIEW_NAMES = (*CHART_NAMES, "category_by_quadrant", "theme_quadrant")
 def _view(name: str, figure: go.Figure, data: pd.DataFrame, subtitle: str, alt: str,
           theme: str | None, label: str, filters: Filters) -> ChartView:  # fmt: skip
     return ChartView(
-        name, figure, data, figure.layout.title.text, subtitle, alt, theme, label, filters
+        name, figure, data, charts.plain_title(figure), subtitle, alt, theme, label, filters
     )
 
 
 def _cross_theme_view(store: Store, name: str, filters: Filters) -> ChartView:
-    subtitle = subtitle_for(None, LATEST, filters)
     if name == "theme_quadrant":
         summary = queries.theme_summary(store, filters)
-        figure = charts.theme_quadrant_figure(summary, subtitle)
+        subtitle = subtitle_for(_selected_cases(summary), LATEST, filters)
+        figure = charts.theme_quadrant_figure(summary, subtitle, filters.quadrants)
         return _view(name, figure, summary, subtitle, narrative.theme_heatmap_alt(summary), None,
                      LATEST, filters)  # fmt: skip
     by = "theme" if name == "category_matrix" else "quadrant"
     # The quadrant view always shows all four quadrants and the county, so it ignores the
-    # quadrant selection; the theme view describes the selection.
+    # quadrant selection (and its n is the county's); the theme view describes the selection.
     scope = filters if by == "theme" else Filters(round_id=filters.round_id, teams=filters.teams)
+    subtitle = subtitle_for(_selected_cases(queries.theme_summary(store, scope)), LATEST, scope)
     matrix = queries.category_matrix(store, scope)
     figure = charts.category_matrix_figure(
         matrix, by, subtitle, theme_titles(store), category_order()
@@ -126,7 +134,8 @@ def chart_view(
         return _cross_theme_view(store, name, filters)
     if name == "finding_frequency" and theme is None:
         data = _top_findings(queries.finding_frequency(store, None, filters))
-        subtitle = subtitle_for(None, LATEST, filters)
+        cases = _selected_cases(queries.theme_summary(store, filters))
+        subtitle = subtitle_for(cases, LATEST, filters)
         figure = charts.finding_frequency_figure(data, subtitle, TOP_FINDINGS)
         return _view(name, figure, data, subtitle, narrative.finding_frequency_alt(data), None,
                      LATEST, filters)  # fmt: skip
@@ -137,13 +146,19 @@ def chart_view(
     round_id = queries.resolve_round(store, theme, filters.round_id)
     label = round_label(store, theme, round_id)
     if name == "round_trend":
+        # Always from the earlier round to the later one, whichever the filter chose.
         data = queries.round_trend(store, theme, filters, round_from=compare_round)
+        labels = queries.round_labels(store, theme)
         if len(data):
-            label = f"{round_label(store, theme, data['round_from'].iloc[0])} to {label}"
-        subtitle = subtitle_for(_cases(store, theme, filters), label, filters)
-        labels = queries.rounds(store, theme).set_index("round_id")["label"].to_dict()
+            first, second = data["round_from"].iloc[0], data["round_to"].iloc[0]
+            label = f"{labels.get(first, first)} to {labels.get(second, second)}"
+            cases = f"{_cases(store, theme, _in_round(filters, first))} and "
+            cases += f"{_cases(store, theme, _in_round(filters, second))} cases"
+            subtitle = f"n={cases} · {label} · {filters.describe()}"
+        else:
+            subtitle = subtitle_for(_cases(store, theme, filters), label, filters)
         figure = charts.round_trend_figure(data, subtitle, labels)
-        alt = narrative.round_trend_alt(data)
+        alt = narrative.round_trend_alt(data, labels)
     elif name == "quadrant_comparison":
         data = queries.quadrant_comparison(store, theme, filters)
         subtitle = subtitle_for(_cases(store, theme, filters), label, filters)
@@ -156,7 +171,8 @@ def chart_view(
         alt = narrative.finding_frequency_alt(data)
     else:  # cohort_profile
         data = queries.cohort_profile(store, theme, filters)
-        subtitle = subtitle_for(None, label, filters)
+        cases = int(data.loc[data["dimension"] == "quadrant", "cases"].sum())
+        subtitle = subtitle_for(cases, label, filters)
         figure = charts.cohort_profile_figure(data, subtitle)
         alt = narrative.cohort_alt(data)
     return _view(name, figure, data, subtitle, alt, theme, label, filters)

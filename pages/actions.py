@@ -15,13 +15,13 @@ def page() -> None:
     """Render the tracker, overdue first, filterable by theme, owner and status."""
     st.title("Actions tracker")
     render.synthetic_notice()
-    themes = data.query("themes").set_index("theme_id")["title"]
+    titles = data.query("theme_choices")
     left, middle, right, last = st.columns([1, 2, 2, 2])
     as_of = left.date_input("RAG as of", value=dt.date.today(), key="actions_as_of")
     theme = middle.selectbox(
         "Theme",
-        [None, *themes.index],
-        format_func=lambda t: "All themes" if t is None else themes[t],
+        [None, *titles],
+        format_func=lambda t: "All themes" if t is None else titles[t],
         key="actions_theme",
     )
     owners = right.multiselect("Owner", data.query("action_owners"), key="actions_owners")
@@ -29,13 +29,13 @@ def page() -> None:
     table = data.query(
         "action_status", as_of=as_of, theme=theme, owners=tuple(owners), statuses=tuple(statuses)
     )
-    counts = rag_counts(table)
-    st.text("  ·  ".join(f"{rag}: {count}" for rag, count in counts.items()))
+    st.text("  ·  ".join(f"{rag}: {count}" for rag, count in rag_counts(table).items()))
     st.dataframe(
-        table[["rag", "days_overdue", "theme_id", "action_id", "kind", "text", "outcome", "owner",
-               "due_date", "status", "round_before", "pct_met_before", "n_before", "round_after",
-               "pct_met_after", "n_after"]],
+        table,
         hide_index=True,
+        column_order=("rag", "days_overdue", "theme_id", "action_id", "kind", "text", "outcome",
+                      "owner", "due_date", "status", "round_before", "pct_met_before",
+                      "n_before", "round_after", "pct_met_after", "n_after"),
         column_config={
             "rag": st.column_config.TextColumn("RAG"),
             "due_date": st.column_config.DateColumn("due"),

@@ -5,6 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import data, filters, render
+from ui.exports import pack_button
+from ui.report import report_button
+
+CHANGE = st.column_config.NumberColumn("change (pts)", format="%+.0f")
 
 
 def page() -> None:
@@ -19,13 +23,24 @@ def page() -> None:
     )
 
     st.subheader("Themes")
+    if chosen.quadrants:
+        st.caption(
+            f"County figures, then the selection's own ({', '.join(chosen.quadrants)}): "
+            "cases, % met with n, and change since the previous round."
+        )
     st.dataframe(
         data.query("overview_table", chosen),
         hide_index=True,
         column_config={
             "pct_met": render.PERCENT,
-            "pct_met_previous": render.PERCENT,
-            "change_pts": st.column_config.NumberColumn("change (pts)", format="%+.0f"),
+            "change_pts": CHANGE,
+            "selection_cases": st.column_config.NumberColumn("selection cases"),
+            "selection_pct_met": st.column_config.NumberColumn("selection", format="percent"),
+            "selection_n": st.column_config.NumberColumn("selection n"),
+            "selection_change_pts": st.column_config.NumberColumn(
+                "selection change (pts)", format="%+.0f"
+            ),
+            "selection_change": st.column_config.TextColumn("selection change"),
         },
     )
     st.subheader("Practice standards by theme and quadrant")
@@ -46,11 +61,6 @@ def page() -> None:
 
 def _meeting_outputs() -> None:
     st.subheader("For the executive meeting")
-    try:
-        from ui.exports import pack_button
-        from ui.report import report_button
-    except ImportError:
-        return
     left, right = st.columns(2)
     with left:
         pack_button(None, "overview_pack")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.domain import COUNTY, QUADRANTS
+from analytics.domain import COUNTY, QUADRANTS, Filters
+from analytics.narrative import escape_markdown as md
 from ui import data, filters, render
+from ui.exports import pack_button
+from ui.report import report_button
 
 
 def page(theme_id: str) -> None:
     """Render one theme: headline, quadrant comparison, findings, trends, cohort, voice, actions."""
     chosen = filters.current()
-    theme = data.query("themes").set_index("theme_id").loc[theme_id]
-    st.title(theme["title"])
+    theme = data.query("theme_info", theme_id)
+    st.title(md(theme["title"]))  # text from the data: shown literally, never as Markdown
     render.synthetic_notice()
     if not data.query("audited_rounds", theme_id):
         _planned(theme_id, theme)
@@ -32,7 +35,7 @@ def page(theme_id: str) -> None:
     _meeting_outputs(theme_id)
 
 
-def _planned(theme_id: str, theme) -> None:
+def _planned(theme_id: str, theme: dict) -> None:
     st.text(f"Status: {theme['status']}. Led by {theme['lead']}.")
     st.text(theme["scope"])
     planned = data.query("planned_rounds", theme_id)
@@ -40,10 +43,12 @@ def _planned(theme_id: str, theme) -> None:
         st.info("No audit round is planned yet.")
         return
     st.subheader("Planned rounds")
-    st.dataframe(planned[["label", "start_date", "end_date", "status"]], hide_index=True)
+    st.dataframe(
+        planned, hide_index=True, column_order=("label", "start_date", "end_date", "status")
+    )
 
 
-def _headline(theme_id: str, chosen) -> None:
+def _headline(theme_id: str, chosen: Filters) -> None:
     figures = data.query("headline", theme_id, chosen)
     columns = st.columns(4)
     columns[0].metric("Cases audited", figures["cases"])
@@ -62,46 +67,46 @@ def _headline(theme_id: str, chosen) -> None:
             f"{change.change * 100:+.0f} pts",
             delta=verdict,
             delta_color="normal" if change.beyond_chance else "off",
-            help=f"{change.method} test, p = {change.p_value:.3f}",
+            help=f"{change.method} test on case-level counts (answers ÷ {change.design_effect} "
+            f"per case), p = {change.p_value:.3f}",
         )
-    good = figures["grades"].get("Outstanding", 0) + figures["grades"].get("Good", 0)
     if figures["cases"]:
         columns[3].metric(
             "Graded good or better",
-            f"{good / figures['cases']:.0%}",
-            help=f"{good} of {figures['cases']} cases",
+            f"{figures['pct_good_or_better']:.0%}",
+            help=f"{figures['good_or_better']} of {figures['cases']} cases graded Outstanding "
+            "or Good",
         )
-    st.caption(
-        f"n = {figures['n']} applicable answers from {figures['cases']} cases; {chosen.describe()}"
-    )
+    st.caption(md(f"n = {figures['n']} applicable answers from {figures['cases']} cases; "
+                  f"{chosen.describe()}"))  # fmt: skip
 
 
-def _trends(theme_id: str, chosen) -> None:
+def _trends(theme_id: str, chosen: Filters) -> None:
     st.subheader("Trends between rounds")
     audited = data.query("audited_rounds", theme_id)
-    rounds = data.query("rounds", theme_id).set_index("round_id")["label"]
+    labels = data.query("round_labels", theme_id)
     if len(audited) < 2:
-        planned = data.query("planned_rounds", theme_id)
-        nxt = (
-            f" Next: {planned.iloc[0]['label']}, planned {planned.iloc[0]['start_date']:%B %Y}"
-            f"–{planned.iloc[0]['end_date']:%B %Y}."
-            if len(planned)
-            else " No re-audit is planned yet."
-        )
+        upcoming = data.query("next_planned", theme_id)
+        nxt = f" Next: {upcoming}." if upcoming else " No re-audit is planned yet."
         st.info(
-            f"Only one audit round so far ({rounds[audited[0]]}): nothing to compare with.{nxt}"
+            md(f"Only one audit round so far ({labels[audited[0]]}): nothing to compare with.{nxt}")
         )
         return
     current = chosen.round_id or audited[-1]
-    earlier = [r for r in audited if r != current]
+    earlier = data.query("earlier_rounds", theme_id, current)
+    if not earlier:
+        st.info(
+            md(f"{labels[current]} is the earliest audited round: there is no earlier round to ")
+            + "compare it with. Choose a later round in the filter bar to see the change since it."
+        )
+        return
     compare = st.selectbox(
-        "Compare with round", earlier[::-1], format_func=rounds.get, key=f"compare_{theme_id}"
+        "Compare with the earlier round", earlier, format_func=labels.get, key=f"compare_{theme_id}"
     )
-    view = data.chart("round_trend", theme_id, chosen, compare)
-    render.show_chart(view, f"{theme_id}_trend")
+    render.show_chart(data.chart("round_trend", theme_id, chosen, compare), f"{theme_id}_trend")
 
 
-def _voices(theme_id: str, chosen) -> None:
+def _voices(theme_id: str, chosen: Filters) -> None:
     st.subheader("What practitioners and managers said")
     quotes = data.query("quotes", theme_id, chosen)
     if quotes.empty:
@@ -114,11 +119,11 @@ def _voices(theme_id: str, chosen) -> None:
 
 def _actions(theme_id: str) -> None:
     st.subheader("Recommendations and actions")
-    actions = data.query("action_status", theme=theme_id)
     st.dataframe(
-        actions[["action_id", "kind", "text", "owner", "due_date", "status", "rag",
-                 "pct_met_before", "pct_met_after"]],
+        data.query("action_status", theme=theme_id),
         hide_index=True,
+        column_order=("action_id", "kind", "text", "owner", "due_date", "status", "rag",
+                      "pct_met_before", "pct_met_after"),
         column_config={
             "rag": st.column_config.TextColumn("RAG"),
             "pct_met_before": st.column_config.NumberColumn("met before", format="percent"),
@@ -127,27 +132,24 @@ def _actions(theme_id: str) -> None:
     )  # fmt: skip
 
 
-def _drill_down(theme_id: str, chosen) -> None:
+def _drill_down(theme_id: str, chosen: Filters) -> None:
     st.subheader("Drill down: the cases behind a number")
-    questions = data.query("quadrant_comparison", theme_id, chosen)
-    labels = dict(zip(questions["question_id"], questions["text"], strict=False))
+    standards = data.query("questions", theme_id)
     left, right = st.columns([3, 1])
     question = left.selectbox(
         "Standard",
-        list(labels),
-        format_func=lambda q: f"{q} · {labels[q]}",
+        list(standards),
+        format_func=lambda q: f"{q} · {standards[q]}",
         key=f"drill_q_{theme_id}",
     )
+    areas = [*QUADRANTS, COUNTY]
     default = chosen.quadrants[0] if chosen.quadrants else COUNTY
-    area = right.selectbox(
-        "Cases in",
-        [*QUADRANTS, COUNTY],
-        index=[*QUADRANTS, COUNTY].index(default),
-        key=f"drill_a_{theme_id}",
-    )
+    area = right.selectbox("Cases in", areas, index=areas.index(default), key=f"drill_a_{theme_id}")
     scope = filters.with_quadrants(chosen, () if area == COUNTY else (area,))
     cases = data.query("cases_behind", theme_id, question, scope)
-    st.caption(f"{len(cases)} cases; child references are pseudonymous.")
+    total = data.query("cell_cases", theme_id, question, scope)
+    shown = f"the first {len(cases)} of {total}, not met first" if total > len(cases) else total
+    st.caption(f"{md(shown)} cases; child references are pseudonymous.")
     st.dataframe(
         cases, hide_index=True, column_config={"audit_date": st.column_config.DateColumn()}
     )
@@ -155,11 +157,6 @@ def _drill_down(theme_id: str, chosen) -> None:
 
 def _meeting_outputs(theme_id: str) -> None:
     st.subheader("For the executive meeting")
-    try:
-        from ui.exports import pack_button
-        from ui.report import report_button
-    except ImportError:
-        return
     left, right = st.columns(2)
     with left:
         pack_button(theme_id, f"{theme_id}_pack")

@@ -8,9 +8,10 @@ import subprocess
 import sys
 from contextlib import redirect_stdout
 
+import duckdb
 import pandas as pd
+import pytest
 
-from analytics import queries
 from analytics.cli import main
 
 
@@ -21,15 +22,44 @@ def run_cli(*args: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-def test_report_csv_matches_query(sample_dir, sample):
+PLAIN_REPORT = """
+WITH answered AS (
+    SELECT question_id, quadrant, response
+    FROM read_parquet($glob, hive_partitioning = true)
+    WHERE theme_id = 'permanency' AND round_id = '2020-04-final'
+),
+areas AS (
+    SELECT question_id, quadrant, response FROM answered
+    UNION ALL
+    SELECT question_id, 'County', response FROM answered
+)
+SELECT question_id, quadrant,
+       count(*) FILTER (WHERE response <> 'Not applicable') AS n,
+       count(*) FILTER (WHERE response = 'Met') AS met,
+       count(*) FILTER (WHERE response = 'Partially met') AS partially_met,
+       count(*) FILTER (WHERE response = 'Not met') AS not_met,
+       count(*) FILTER (WHERE response = 'Met')
+           / count(*) FILTER (WHERE response <> 'Not applicable') AS pct_met
+FROM areas
+GROUP BY question_id, quadrant
+ORDER BY question_id, list_position(['NW', 'NE', 'SW', 'SE', 'County'], quadrant)
+"""
+
+
+def test_report_csv_is_what_plain_duckdb_computes(sample_dir):
     code, out = run_cli("report", "--theme", "permanency", "--format", "csv",
                         "--data-dir", str(sample_dir))  # fmt: skip
     assert code == 0
     table = pd.read_csv(io.StringIO(out))
     assert len(table) == 10 * 5  # every question x the four quadrants and the county
+    assert set(table["theme_id"]) == {"permanency"}
     assert set(table["round_id"]) == {"2020-04-final"}
-    expected = queries.quadrant_comparison(sample, "permanency")
-    assert table["met"].tolist() == expected["met"].tolist()
+    glob = str(sample_dir / "responses" / "**" / "*.parquet")
+    plain = duckdb.sql(PLAIN_REPORT, params={"glob": glob}).df()
+    columns = ["question_id", "quadrant", "n", "met", "partially_met", "not_met", "pct_met"]
+    pd.testing.assert_frame_equal(table[columns], plain[columns], check_dtype=False)
+    county = table[(table["quadrant"] == "County") & (table["question_id"] == "PERM-05")]
+    assert county[["n", "met"]].values.tolist() == [[61, 20]]  # the seed's 61 cases; 33% met
 
 
 def test_report_json_and_quadrant_filter(sample_dir):
@@ -59,3 +89,70 @@ def test_generate_via_subprocess(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "271 cases, 3179 responses" in result.stdout
+
+
+def test_report_on_a_damaged_store_exits_2_naming_the_directory(tiny_dir, capsys):
+    (tiny_dir / "themes" / "part-0.parquet").write_bytes(b"not parquet")
+    code = main(["report", "--theme", "alpha", "--data-dir", str(tiny_dir)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(f"error: The audit store at {tiny_dir} could not be opened")
+    assert f"{tiny_dir}/themes/part-0.parquet" in err
+    assert "Traceback" not in err and "/proc/self/fd" not in err
+
+
+def test_report_in_a_subprocess_on_a_damaged_round_exits_2(tiny_dir):
+    (
+        tiny_dir / "response_counts" / "theme_id=alpha" / "round_id=r2" / "part-0.parquet"
+    ).write_bytes(b"not parquet")
+    result = subprocess.run(
+        [sys.executable, "-m", "analytics", "report", "--theme", "alpha",
+         "--data-dir", str(tiny_dir)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        f"error: The audit store at {tiny_dir} has an unreadable file for alpha round r2"
+    )
+    assert "Traceback" not in result.stderr
+    earlier = subprocess.run(
+        [sys.executable, "-m", "analytics", "report", "--theme", "alpha", "--round", "r1",
+         "--format", "csv", "--data-dir", str(tiny_dir)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert earlier.returncode == 0, earlier.stderr  # the other round still answers
+    assert "alpha,r1,Q1,County,2,0,0,2,0.0" in earlier.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--theme", "permanency", "--team", "Nobody"],
+         "error: Unknown team 'Nobody' for theme permanency. Allowed: Family Safeguarding, "
+         "Looked After.\n"),
+        (["--theme", "placement_stability"],
+         "error: Theme placement_stability (Placement stability) has no audited round yet, so "
+         "there is nothing to report. Planned: 2020-underway (Underway (2020), April "
+         "2020–September 2020).\n"),
+        (["--theme", "permanency", "--round", "2020-10-rereview"],
+         "error: Round 2020-10-rereview (Re-review (about 6 months on), September 2020–October "
+         "2020) of theme permanency is planned: it has no audit results yet. Rounds with "
+         "results: 2020-01-interim, 2020-04-final.\n"),
+        (["--theme", "permanency", "--round", "zzz"],
+         "error: Unknown round 'zzz' for theme permanency. Allowed: 2020-01-interim, "
+         "2020-04-final, 2020-10-rereview.\n"),
+    ],
+)  # fmt: skip
+def test_report_refuses_what_would_print_nothing(sample_dir, capsys, args, message):
+    code = main(["report", *args, "--data-dir", str(sample_dir)])
+    captured = capsys.readouterr()
+    assert (code, captured.err, captured.out) == (2, message, "")
+
+
+def test_report_for_a_team(sample_dir):
+    code, out = run_cli("report", "--theme", "pathway_planning", "--team", "CWD", "--quadrant",
+                        "NW", "--format", "csv", "--data-dir", str(sample_dir))  # fmt: skip
+    table = pd.read_csv(io.StringIO(out))
+    assert code == 0 and set(table["quadrant"]) == {"NW"}
+    # NW's CWD team: cohorts.csv gives it 2 plans, so 2 answers to PP-01 (none not applicable).
+    assert table.loc[table["question_id"] == "PP-01", "n"].tolist() == [2]

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics import queries
 from analytics.domain import Filters
+from analytics.narrative import escape_markdown
+from analytics.store import write_new_store
+from tests.conftest import tiny_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
@@ -57,12 +61,35 @@ def test_overview(app, sample):
     assert set(urgent["rag"]) <= {"Overdue", "Due soon"} and len(urgent) > 0
 
 
-def test_overview_with_quadrant_in_url(app):
+NE_PERMANENCY = """
+SELECT count(DISTINCT audit_id) AS cases,
+       count(*) FILTER (WHERE response <> 'Not applicable') AS n,
+       count(*) FILTER (WHERE response = 'Met') AS met
+FROM read_parquet($glob, hive_partitioning = true)
+WHERE theme_id = 'permanency' AND round_id = '2020-04-final' AND quadrant = 'NE'
+"""
+
+
+def test_overview_with_quadrant_in_url_shows_the_quadrant(app, sample_dir):
     app.query_params["quadrant"] = "NE"
     at = app.run()
     assert not at.exception
     assert at.sidebar.multiselect[0].value == ["NE"]
-    assert "NE" in figures(at)[0]["layout"]["title"]["subtitle"]["text"]
+    # NE's own figure beside the county's, computed here with plain DuckDB on the files.
+    glob = str(sample_dir / "responses" / "**" / "*.parquet")
+    ((cases, n, met),) = duckdb.sql(NE_PERMANENCY, params={"glob": glob}).fetchall()
+    table = at.dataframe[0].value.set_index("theme")
+    permanency = table.loc["Permanency for children"]
+    assert (cases, n) == (15, 146)  # 15 NE cases; 4 of them not applicable for PERM-06
+    assert (permanency["selection_cases"], permanency["selection_n"]) == (cases, n)
+    assert permanency["selection_pct_met"] == pytest.approx(met / n)
+    assert permanency["n"] == 586 and permanency["pct_met"] != pytest.approx(met / n)
+    assert permanency["selection_change"] in ("beyond chance", "within noise")
+    heatmap = figures(at)[0]
+    assert "NE" in heatmap["layout"]["title"]["subtitle"]["text"]
+    (outline,) = heatmap["layout"]["shapes"]
+    assert (outline["x0"], outline["x1"]) == (0.5, 1.5)  # the NE column
+    assert "<b>NE</b>" in heatmap["layout"]["xaxis"]["ticktext"]
 
 
 def test_first_theme_page_via_navigation(app, sample):
@@ -180,3 +207,85 @@ def test_bad_url_values_are_ignored_not_fatal(app):
     at.switch_page("pages/theme.py").run()
     assert not at.exception
     assert at.sidebar.multiselect[0].value == ["SW"]
+
+
+def test_team_in_url_is_honoured_and_written_back(app, sample):
+    app.query_params["quadrant"] = "NE"
+    app.query_params["team"] = "Looked After"
+    at = app.run()
+    at.switch_page("pages/theme.py").run()
+    assert not at.exception
+    assert at.sidebar.multiselect[1].value == ["Looked After"]
+    assert at.metric[0].value == "8"  # cohorts.csv: NE's Looked After team, final round
+    assert at.query_params["team"] in ("Looked After", ["Looked After"])
+    assert at.query_params["quadrant"] in ("NE", ["NE"])
+
+
+def open_theme(sample_dir, monkeypatch, theme_id: str, **params: str) -> AppTest:
+    monkeypatch.setenv("AUDIT_DATA_DIR", str(sample_dir))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_function(render_theme, args=(theme_id,), default_timeout=TIMEOUT)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def test_round_in_url_is_honoured_and_written_back(sample_dir, monkeypatch):
+    at = open_theme(sample_dir, monkeypatch, "permanency", round="2020-01-interim")
+    assert not at.exception
+    assert at.sidebar.selectbox[0].value == "2020-01-interim"
+    assert at.metric[0].value == "40"  # the interim round's cohort
+    assert at.query_params["round"] in ("2020-01-interim", ["2020-01-interim"])
+    # The earliest round has nothing earlier to compare with: said, and no backwards chart.
+    assert any("is the earliest audited round" in i.value for i in at.info)
+    assert len(figures(at)) == 3
+
+
+def test_trend_runs_from_the_earlier_round(sample_dir, monkeypatch, sample):
+    at = open_theme(sample_dir, monkeypatch, "permanency", round="2020-04-final")
+    assert at.selectbox(key="compare_permanency").options == ["Interim (January 2020)"]
+    trend = next(f for f in figures(at) if "beyond chance" in f["layout"]["title"]["text"])
+    names = [t.get("name") for t in trend["data"] if t.get("name")]
+    assert names == ["Interim (January 2020)", "Final (April 2020)"]
+    expected = queries.round_trend(sample, "permanency")
+    up = int((expected["beyond_chance"] & (expected["change"] > 0)).sum())
+    down = int((expected["beyond_chance"] & (expected["change"] < 0)).sum())
+    assert (up, down) == (2, 0)  # PERM-02 and PERM-05 improved, as the seed says
+    assert trend["layout"]["title"]["text"].startswith("2 improved beyond chance")
+
+
+HOSTILE = "*Not markdown* <b>nor html</b> [x](javascript:alert(1))"
+
+
+@pytest.fixture
+def hostile_dir(tmp_path):
+    """The tiny store with text from the data that Markdown or HTML would act on."""
+    tables = tiny_tables()
+    tables["themes"].loc[0, "title"] = f"Alpha {HOSTILE}"
+    tables["quotes"].loc[0, "text"] = HOSTILE
+    tables["responses"]["comment"] = HOSTILE
+    tables["questions"].loc[0, "text"] = f"Q text {HOSTILE}"
+    tables["rounds"].loc[1, "label"] = f"Round two {HOSTILE}"
+    directory = tmp_path / "hostile"
+    write_new_store(directory, tables.items(), {"synthetic": True, "notice": "tiny"})
+    return directory
+
+
+def test_text_from_the_data_shows_literally(hostile_dir, monkeypatch):
+    at = open_theme(hostile_dir, monkeypatch, "alpha")
+    assert not at.exception
+    assert at.title[0].value == escape_markdown(f"Alpha {HOSTILE}")
+    assert at.title[0].value.startswith("Alpha \\*Not markdown\\* \\<b\\>")
+    # Every element that renders Markdown shows the text escaped, never raw.
+    rendered = [e.value for kind in ("title", "subheader", "caption", "info", "markdown")
+                for e in getattr(at, kind)]  # fmt: skip
+    assert rendered and not any("*Not markdown*" in value for value in rendered)
+    texts = [t.value for t in at.text]
+    assert f"“{HOSTILE}”" in texts  # the quote, as text
+    drill = at.dataframe[-1].value
+    assert set(drill["comment"]) == {HOSTILE}  # the comments, as data
+    for figure in figures(at):
+        labels = [str(y) for trace in figure["data"] for y in trace.get("y", [])
+                  if isinstance(y, str)]  # fmt: skip
+        assert not any("<b>" in label for label in labels)
+        assert "<b>nor html" not in figure["layout"]["title"]["text"]

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
+import shutil
+from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from analytics import queries
 from analytics.domain import Filters
 from analytics.errors import AuditDataError, UnknownValueError
 from analytics.stats import wilson_interval
+from analytics.store import SORT_KEYS, Store, write_new_store, write_table_files
+from analytics.views import chart_view
+from tests.conftest import tiny_tables
 
 NAN = float("nan")
 
@@ -179,14 +184,144 @@ def test_cases_behind_a_cell(tiny):
     ]
 
 
-def test_theme_summary_change_since_previous_round(tiny):
-    frame = queries.theme_summary(tiny)
+def test_theme_summary_whole_rows_with_the_selection_flagged(tiny):
+    frame = queries.theme_summary(tiny, Filters(quadrants=("NE",)))
+    columns = ["quadrant", "round_id", "cases", "n", "met", "round_id_previous",
+               "cases_previous", "n_previous", "met_previous", "selected"]  # fmt: skip
+    assert rows(frame, columns) == [
+        ("NW", "r2", 2, 3, 2, "r1", 1, 2, 1, False),
+        ("NE", "r2", 1, 2, 1, "r1", 1, 2, 0, True),
+        ("SW", "r2", 1, 2, 0, None, None, None, None, False),
+        ("County", "r2", 4, 7, 3, "r1", 2, 4, 1, False),
+    ]
     county = frame[frame["quadrant"] == "County"].iloc[0]
-    assert (county["round_id"], county["cases"], county["n"], county["met"]) == ("r2", 4, 7, 3)
-    assert county["round_id_previous"] == "r1"
     assert county["change"] == pytest.approx(3 / 7 - 1 / 4)
+    # Case level: r2 has 7 answers from 4 cases (design effect 2: 2 of 4), r1 4 from 2 (1 of 2);
+    # Fisher on [[1, 1], [2, 2]] gives p = 1.
     assert not county["beyond_chance"]
-    assert frame["quadrant"].tolist() == ["NW", "NE", "SW", "County"]
+    assert queries.theme_summary(tiny)["selected"].tolist() == [False, False, False, True]
+
+
+def test_overview_table_shows_the_selection_beside_the_county(tiny):
+    table = queries.overview_table(tiny, Filters(quadrants=("NE",)))
+    alpha, beta = table.to_dict("records")
+    assert alpha["theme"] == "Alpha theme" and alpha["round"] == "Round two"
+    assert (alpha["cases"], alpha["NW"], alpha["NE"], alpha["SW"]) == (4, 2, 1, 1)
+    assert pd.isna(alpha["SE"])
+    assert (alpha["n"], alpha["pct_met"]) == (7, pytest.approx(3 / 7))
+    assert alpha["change_pts"] == pytest.approx((3 / 7 - 1 / 4) * 100)
+    assert alpha["change"] == "within noise"
+    # NE alone: A3 met 1 of 2 in r2; B2 met 0 of 2 in r1.
+    assert alpha["selection"] == "NE"
+    assert (alpha["selection_cases"], alpha["selection_n"]) == (1, 2)
+    assert alpha["selection_pct_met"] == 0.5
+    assert alpha["selection_change_pts"] == pytest.approx(50.0)
+    assert alpha["selection_change"] == "within noise"
+    assert beta["theme"] == "Beta theme" and beta["round"] == "Underway: May 2020–Sep 2020"
+    assert pd.isna(beta["pct_met"]) and pd.isna(beta["selection_pct_met"])
+    county_only = queries.overview_table(tiny)
+    assert "selection_pct_met" not in county_only.columns
+
+
+def test_headline_whole(tiny):
+    figures = queries.headline(tiny, "alpha")
+    change = figures.pop("change")
+    assert figures == {
+        "round_id": "r2",
+        "cases": 4,
+        "grades": {"Good": 1, "Requires improvement": 2, "Inadequate": 1},
+        "good_or_better": 1,
+        "pct_good_or_better": 0.25,
+        "met": 3,
+        "n": 7,
+        "pct_met": pytest.approx(3 / 7),
+        "ci_low": pytest.approx(wilson_interval(3, 7)[0]),
+        "ci_high": pytest.approx(wilson_interval(3, 7)[1]),
+        "previous_round_id": "r1",
+        "pct_met_previous": 0.25,
+    }
+    assert (change.change, change.p_value) == (pytest.approx(3 / 7 - 1 / 4), pytest.approx(1.0))
+    assert (change.method, change.beyond_chance, change.design_effect) == ("fisher", False, 2)
+    earliest = queries.headline(tiny, "alpha", Filters(round_id="r1", quadrants=("NE",)))
+    assert (earliest["cases"], earliest["grades"], earliest["good_or_better"]) == (
+        1, {"Inadequate": 1}, 0,
+    )  # fmt: skip
+    assert earliest["previous_round_id"] is None and earliest["change"] is None
+
+
+def test_round_trend_always_runs_from_the_earlier_round(tiny):
+    default = queries.round_trend(tiny, "alpha")
+    backwards = queries.round_trend(tiny, "alpha", Filters(round_id="r1"), round_from="r2")
+    pd.testing.assert_frame_equal(backwards, default)
+    assert set(backwards["round_from"]) == {"r1"} and set(backwards["round_to"]) == {"r2"}
+    assert queries.round_trend(tiny, "alpha", Filters(round_id="r1")).empty  # nothing earlier
+    view = chart_view(tiny, "round_trend", "alpha", Filters(round_id="r1"), compare_round="r2")
+    assert view.subtitle == (
+        "n=2 and 4 cases · Round one to Round two · all quadrants (county); all teams"
+    )
+    assert view.title == "No change beyond chance in 2 standards between the two rounds"
+    assert view.alt_text == (
+        "Dumbbell chart of the share met in 2 standards between Round one and Round two; "
+        "no change is beyond chance."
+    )
+
+
+def test_cases_behind_is_limited_not_met_first_and_counted(tiny):
+    frame = queries.cases_behind(tiny, "alpha", "Q2", limit=2)
+    assert rows(frame, ["audit_id", "response"]) == [("A3", "Not met"), ("A4", "Not met")]
+    everything = queries.cases_behind(tiny, "alpha", "Q2", limit=None)
+    assert everything["audit_id"].tolist() == ["A3", "A4", "A2", "A1"]
+    assert queries.cell_cases(tiny, "alpha", "Q2") == 4
+    assert queries.cell_cases(tiny, "alpha", "Q2", Filters(quadrants=("NW",), teams=("T2",))) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "filters", "subtitle"),
+    [
+        ("category_matrix", Filters(quadrants=("NE",)),
+         "n=1 cases · each theme's latest round · NE; all teams"),
+        ("category_by_quadrant", Filters(quadrants=("NE",)),
+         "n=4 cases · each theme's latest round · all quadrants (county); all teams"),
+        ("theme_quadrant", Filters(quadrants=("NW",)),
+         "n=2 cases · each theme's latest round · NW; all teams"),
+        ("finding_frequency", Filters(),
+         "n=4 cases · each theme's latest round · all quadrants (county); all teams"),
+    ],
+)  # fmt: skip
+def test_cross_theme_subtitles_give_n(tiny, name, filters, subtitle):
+    assert chart_view(tiny, name, None, filters).subtitle == subtitle
+
+
+def test_cohort_subtitle_gives_n(tiny):
+    view = chart_view(tiny, "cohort_profile", "alpha", Filters(quadrants=("NW",)))
+    assert view.subtitle == "n=2 cases · Round two · NW; all teams"
+
+
+def test_heatmap_outlines_the_selected_quadrant(tiny):
+    figure = chart_view(tiny, "theme_quadrant", None, Filters(quadrants=("NE",))).figure
+    assert list(figure.data[0].x) == ["NW", "NE", "SW", "County"]  # no SE answers in the tiny store
+    (outline,) = figure.layout.shapes
+    assert (outline.x0, outline.x1) == (0.5, 1.5)
+    assert list(figure.layout.xaxis.ticktext) == ["NW", "<b>NE</b>", "SW", "County"]
+
+
+def test_chart_text_from_the_data_is_not_markup(tmp_path):
+    hostile = "<b>Bold</b> & <a href='javascript:alert(1)'>link</a>"
+    tables = tiny_tables()
+    tables["questions"].loc[1, "text"] = hostile  # Q2, the most often not met
+    tables["themes"].loc[0, "title"] = hostile
+    write_new_store(tmp_path / "h", tables.items(), {"synthetic": True})
+    store = Store(tmp_path / "h")
+    view = chart_view(store, "finding_frequency", "alpha", Filters())
+    assert hostile in view.title  # the words as the data has them, for slides and alt text
+    shown = view.figure.layout.title.text
+    assert "<b>" not in shown and "&lt;b&gt;Bold&lt;/b&gt; &amp; &lt;a href=" in shown
+    labels = [str(label) for trace in view.figure.data for label in trace.y]
+    assert all("<" not in label for label in labels)
+    heatmap = chart_view(store, "theme_quadrant", None).figure
+    assert list(heatmap.data[0].y) == [
+        "&lt;b&gt;Bold&lt;/b&gt; &amp; &lt;a href='javascript:alert(1)'&gt;link&lt;/a&gt;"
+    ]
 
 
 def test_store_contents(tiny):
@@ -204,11 +339,19 @@ def test_store_contents(tiny):
     [
         (lambda s: queries.quadrant_comparison(s, "gamma"), "Unknown theme 'gamma'. Allowed: alpha, beta."),
         (lambda s: queries.quadrant_comparison(s, "alpha", Filters(round_id="r9")),
-         "Unknown round for theme 'alpha' 'r9'. Allowed: r1, r2, r3."),
+         "Unknown round 'r9' for theme alpha. Allowed: r1, r2, r3."),
         (lambda s: queries.finding_frequency(s, "alpha", Filters(quadrants=("North",))),
          "Unknown quadrant 'North'. Allowed: NW, NE, SW, SE."),
         (lambda s: queries.cases_behind(s, "alpha", "Q9"),
-         "Unknown question for theme 'alpha' 'Q9'. Allowed: Q1, Q2."),
+         "Unknown question 'Q9' for theme alpha. Allowed: Q1, Q2."),
+        (lambda s: queries.quotes(s, "alpha", Filters(round_id="zzz")),
+         "Unknown round 'zzz' for theme alpha. Allowed: r1, r2, r3."),
+        (lambda s: queries.quotes(s, None, Filters(round_id="zzz")),
+         "Unknown round 'zzz'. Allowed: b1, r1, r2, r3."),
+        (lambda s: queries.quadrant_comparison(s, "alpha", Filters(teams=("Nobody",))),
+         "Unknown team 'Nobody'. Allowed: T1, T2."),
+        (lambda s: queries.check_teams(s, ["T2", "T3"], "alpha"),
+         "Unknown team 'T3' for theme alpha. Allowed: T1, T2."),
     ],
 )  # fmt: skip
 def test_unknown_values_are_named(tiny, call, message):
@@ -217,22 +360,152 @@ def test_unknown_values_are_named(tiny, call, message):
     assert str(caught.value) == message
 
 
+def test_a_planned_round_is_refused_saying_so(tiny):
+    with pytest.raises(AuditDataError) as caught:
+        queries.quadrant_comparison(tiny, "alpha", Filters(round_id="r3"))
+    assert str(caught.value) == (
+        "Round r3 (Re-audit, October 2020–October 2020) of theme alpha is planned: it has no "
+        "audit results yet. Rounds with results: r1, r2."
+    )
+
+
+def test_a_planned_theme_gives_empty_frames_or_a_plain_refusal(tiny):
+    assert queries.resolve_round(tiny, "beta", None) is None
+    assert queries.quadrant_comparison(tiny, "beta").empty
+    assert queries.cohort_profile(tiny, "beta").empty
+    with pytest.raises(AuditDataError) as caught:
+        queries.require_audited_round(tiny, "beta")
+    assert str(caught.value) == (
+        "Theme beta (Beta theme) has no audited round yet, so there is nothing to report. "
+        "Planned: b1 (Underway, May 2020–September 2020)."
+    )
+
+
 def test_hostile_strings_are_bound_not_spliced(tiny):
     hostile = "alpha' OR 1=1; DROP VIEW responses; --"
     with pytest.raises(UnknownValueError):
         queries.quadrant_comparison(tiny, hostile)
-    frame = queries.quadrant_comparison(tiny, "alpha", Filters(teams=(hostile,)))
-    assert frame["n"].sum() == 0  # no team matches; nothing was executed as SQL
-    assert not queries.themes(tiny).empty
+    with pytest.raises(UnknownValueError, match="Unknown team"):
+        queries.quadrant_comparison(tiny, "alpha", Filters(teams=(hostile,)))
+    with pytest.raises(UnknownValueError, match="Unknown question"):
+        queries.cases_behind(tiny, "alpha", hostile)
+    # Nothing was executed as SQL: the views are all still there with every answer.
+    assert queries.quadrant_comparison(tiny, "alpha")["n"].sum() == 14
 
 
 def test_missing_store_says_how_to_make_one(tmp_path):
-    from analytics.store import Store
-
     with pytest.raises(AuditDataError, match="python -m analytics generate"):
         Store(tmp_path / "nowhere")
 
 
-def test_planned_theme_has_no_round_with_data(tiny):
-    assert queries.resolve_round(tiny, "beta", None) is None
-    assert math.isnan(float("nan"))
+# --- the small vocabularies the pages show --------------------------------------------------
+
+
+def test_vocabularies(tiny):
+    assert queries.theme_choices(tiny) == {"alpha": "Alpha theme", "beta": "Beta theme"}
+    assert queries.theme_info(tiny, "beta")["status"] == "planned"
+    assert queries.round_labels(tiny, "alpha") == {
+        "r1": "Round one", "r2": "Round two", "r3": "Re-audit",
+    }  # fmt: skip
+    assert queries.questions(tiny, "alpha") == {
+        "Q1": "Visits are timely", "Q2": "The child is heard",
+    }  # fmt: skip
+    assert queries.teams(tiny) == ["T1", "T2"]
+    assert queries.next_planned(tiny, "alpha") == "Re-audit: Oct 2020–Oct 2020"
+    assert queries.earlier_rounds(tiny, "alpha") == ["r1"]  # before the latest, r2
+    assert queries.earlier_rounds(tiny, "alpha", "r1") == []
+
+
+# --- the store: partitions, damaged files, messages -----------------------------------------
+
+
+def _corrupt(path: Path) -> None:
+    path.write_bytes(b"not a parquet file" * 4)
+
+
+def test_a_damaged_round_leaves_the_other_rounds_answering(tiny_dir):
+    # r1's responses and its roll-up are unreadable; r2 (another partition) still answers.
+    for table in ("responses", "response_counts"):
+        _corrupt(tiny_dir / table / "theme_id=alpha" / "round_id=r1" / "part-0.parquet")
+    store = Store(tiny_dir)
+    frame = queries.quadrant_comparison(store, "alpha", Filters(round_id="r2"))
+    assert frame.loc[frame["quadrant"] == "County", "n"].tolist() == [4, 3]
+    cases = queries.cases_behind(store, "alpha", "Q1", Filters(round_id="r2", quadrants=("NW",)))
+    assert cases["audit_id"].tolist() == ["A2", "A1"]
+    with pytest.raises(AuditDataError) as caught:
+        queries.quadrant_comparison(store, "alpha", Filters(round_id="r1"))
+    message = str(caught.value)
+    assert "alpha round r1" in message and str(tiny_dir) in message
+    assert "/proc/self/fd" not in message
+
+
+def test_a_damaged_file_in_another_theme_leaves_permanency_answering(sample_dir, sample, tmp_path):
+    copy = tmp_path / "data"
+    shutil.copytree(sample_dir, copy)
+    damaged = [
+        # the first responses file DuckDB would bind a view with, and another theme's files
+        copy / "responses" / "theme_id=missing" / "round_id=2020-04" / "part-0.parquet",
+        copy / "cases" / "theme_id=private_fostering" / "round_id=2020-04" / "part-0.parquet",
+        copy / "response_counts" / "theme_id=private_fostering" / "round_id=2020-04"
+        / "part-0.parquet",
+    ]  # fmt: skip
+    for path in damaged:
+        _corrupt(path)
+    store = Store(copy)
+    chosen = Filters(quadrants=("NE",))
+    pd.testing.assert_frame_equal(
+        queries.quadrant_comparison(store, "permanency", chosen),
+        queries.quadrant_comparison(sample, "permanency", chosen),
+    )
+    pd.testing.assert_frame_equal(
+        queries.cases_behind(store, "permanency", "PERM-05", chosen),
+        queries.cases_behind(sample, "permanency", "PERM-05", chosen),
+    )
+    # What needs the damaged theme says which files, under the directory the user knows.
+    for call in (
+        lambda: queries.quadrant_comparison(store, "private_fostering"),
+        lambda: queries.category_matrix(store),
+        lambda: queries.cases_behind(store, "missing", "MIS-01"),
+    ):
+        with pytest.raises(AuditDataError) as caught:
+            call()
+        assert str(copy) in str(caught.value) and "/proc/self/fd" not in str(caught.value)
+
+
+def test_a_damaged_catalogue_is_a_plain_error_naming_the_directory(tiny_dir):
+    _corrupt(tiny_dir / "themes" / "part-0.parquet")
+    with pytest.raises(AuditDataError) as caught:
+        Store(tiny_dir)
+    message = str(caught.value)
+    assert message.startswith(f"The audit store at {tiny_dir} could not be opened: its themes")
+    assert f"{tiny_dir}/themes/part-0.parquet" in message and "/proc/self/fd" not in message
+
+
+def test_a_query_reads_only_its_partition(tiny):
+    # EXPLAIN ANALYZE names the files a query read: one partition's, not every footer.
+    plan = tiny.query(
+        "EXPLAIN ANALYZE SELECT count(*) FROM responses WHERE theme_id = $t AND round_id = $r",
+        {"t": "alpha", "r": "r2"},
+    ).iloc[0, 1]
+    assert "Scanning Files: 1/2" in plan
+    assert "round_id=r2" in plan and "round_id=r1" not in plan
+
+
+def test_writers_write_the_contract_columns_sorted(tmp_path):
+    tables = tiny_tables()
+    shuffled = tables["responses"][list(reversed(tables["responses"].columns))]
+    written = write_table_files(tmp_path, "responses", shuffled, "part-0")
+    base = [p for p in written if p.parts[-4] == "responses"]
+    assert len(base) == 2  # one file per theme and round
+    for path in base:
+        table = pq.read_table(path)
+        assert table.schema.names == [
+            "audit_id",
+            "question_id",
+            "response",
+            "comment",
+            "quadrant",
+            "team",
+        ]  # fmt: skip (the contract's order, partition columns in the folder names)
+        keys = list(zip(*(table[c].to_pylist() for c in SORT_KEYS["responses"]), strict=True))
+        assert keys == sorted(keys)

@@ -11,7 +11,9 @@ from pandas.testing import assert_frame_equal
 from analytics.stats import (
     ChangeResult,
     change_test,
+    design_effect,
     fisher_exact_two_sided,
+    pooled_change_test,
     suppress_counts,
     suppress_percentages,
     suppress_table,
@@ -149,6 +151,37 @@ def test_change_test_empty_period_is_nan_and_not_beyond_chance(n_a, n_b):
     result = change_test(0, n_a, 0, n_b)
     assert math.isnan(result.p_value)
     assert result.beyond_chance is False
+
+
+def test_design_effect_is_answers_per_case_rounded_half_up():
+    assert design_effect(100, 10) == 10
+    assert design_effect(7, 4) == 2  # 1.75
+    assert design_effect(5, 2) == 3  # 2.5 rounds up, not to even
+    assert design_effect(3, 4) == 1  # never below one answer per case
+    assert design_effect(0, 0) == 1
+
+
+def test_pooled_change_is_tested_at_the_case_level():
+    # 10 cases a round, 10 questions each: 30 of 100 answers met, then 60 of 100. Pooled as if
+    # independent, Fisher gives p of about 3e-5; at the case level the counts become 3 of 10 and
+    # 6 of 10, and Fisher on [[3, 7], [6, 4]] gives p = 62120 / 167960 (hypergeometric, by hand:
+    # the tables with x = 0, 1, 2, 3, 6, 7, 8, 9 are as or less likely than x = 3).
+    assert change_test(30, 100, 60, 100).beyond_chance
+    result = pooled_change_test(30, 100, 10, 60, 100, 10)
+    assert result.change == pytest.approx(0.3)
+    assert result.p_value == pytest.approx(62120 / 167960)
+    assert (result.method, result.beyond_chance, result.design_effect) == ("fisher", False, 10)
+
+
+def test_pooled_change_rounds_each_round_by_its_own_design_effect():
+    # 7 answers from 4 cases (effect 2): 3 met -> 2 of 4; 4 answers from 2 cases (effect 2):
+    # 1 met -> 1 of 2. Fisher on [[1, 1], [2, 2]] is 1.
+    result = pooled_change_test(1, 4, 2, 3, 7, 4)
+    assert result.change == pytest.approx(3 / 7 - 1 / 4)
+    assert result.p_value == pytest.approx(1.0)
+    assert result == pooled_change_test(1, 4, 2, 3, 7, 4)  # deterministic
+    with pytest.raises(ValueError):
+        pooled_change_test(5, 4, 2, 3, 7, 4)
 
 
 def test_change_test_rejects_impossible_counts():

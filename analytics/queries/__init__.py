@@ -1,7 +1,7 @@
 """Named queries: each returns a frame at a stated grain, from one .sql file with bound parameters.
 
 Every function takes the store and the shared filters (quadrants, round, teams; empty means all)
-and validates theme, round and quadrant values before any SQL runs.
+and validates theme, round, quadrant and team values before any SQL runs.
 """
 
 from __future__ import annotations
@@ -18,15 +18,19 @@ from analytics import stats
 from analytics.domain import (
     COUNTY,
     DUE_SOON_DAYS,
+    GRADES,
     QUADRANTS,
     RAG_ORDER,
     ROUND_STATUSES_WITH_DATA,
     Filters,
 )
-from analytics.errors import UnknownValueError
+from analytics.errors import AuditDataError, UnknownValueError
 from analytics.store import Store
 
 ALL = Filters()  # no filter: every quadrant, the latest round, every team
+GOOD_OR_BETTER: tuple[str, ...] = GRADES[:2]  # Outstanding, Good
+# The drill-down lists at most this many cases (not met first); cell_cases counts them all.
+CASES_BEHIND_LIMIT = 1000
 
 
 @cache
@@ -40,6 +44,15 @@ def run(store: Store, name: str, **params: Any) -> pd.DataFrame:
     return store.query(sql_text(name), params)
 
 
+class UnknownInThemeError(UnknownValueError):
+    """A round or question id that the theme does not have."""
+
+    def __init__(self, what: str, value: object, allowed: list[str], theme: str):
+        super().__init__(what, value, allowed)
+        listed = ", ".join(allowed) or "(none loaded)"
+        self.args = (f"Unknown {what} {value!r} for theme {theme}. Allowed: {listed}.",)
+
+
 # --- vocabularies and validation -------------------------------------------------------------
 
 
@@ -51,6 +64,19 @@ def themes(store: Store) -> pd.DataFrame:
             ["sort_order", "theme_id"], ignore_index=True
         ),
     ).copy()
+
+
+def theme_choices(store: Store) -> dict[str, str]:
+    """Return theme id -> title for every theme, in report order."""
+    frame = themes(store)
+    return dict(zip(frame["theme_id"], frame["title"], strict=True))
+
+
+def theme_info(store: Store, theme: str) -> dict[str, Any]:
+    """Return one theme's catalogue row (title, status, lead, scope) as a dict."""
+    check_theme(store, theme)
+    frame = themes(store)
+    return frame[frame["theme_id"] == theme].iloc[0].to_dict()
 
 
 def _rounds_by_theme(store: Store) -> dict[str | None, pd.DataFrame]:
@@ -71,24 +97,43 @@ def rounds(store: Store, theme: str | None = None) -> pd.DataFrame:
     return by_theme[theme].copy()
 
 
+def round_labels(store: Store, theme: str) -> dict[str, str]:
+    """Return round id -> label ("Final (April 2020)") for one theme's rounds, in date order."""
+    frame = rounds(store, theme)
+    return dict(zip(frame["round_id"], frame["label"], strict=True))
+
+
 def question_ids(store: Store, theme: str) -> list[str]:
     """Return a theme's question ids, in order."""
+    return list(questions(store, theme))
 
-    def build() -> dict[str, list[str]]:
-        frame = store.small_table("questions")
-        return {str(t): sorted(rows["question_id"]) for t, rows in frame.groupby("theme_id")}
 
-    return list(store.memo("question_ids", build).get(theme, []))
+def questions(store: Store, theme: str) -> dict[str, str]:
+    """Return question id -> the standard's text for one theme, in question order."""
+
+    def build() -> dict[str, dict[str, str]]:
+        frame = store.small_table("questions").sort_values(["theme_id", "question_id"])
+        return {
+            str(t): dict(zip(rows["question_id"], rows["text"], strict=True))
+            for t, rows in frame.groupby("theme_id")
+        }
+
+    return dict(store.memo("questions_by_theme", build).get(theme, {}))
 
 
 def teams(store: Store, theme: str | None = None) -> list[str]:
-    """Return the teams that appear in the audited cases, alphabetically."""
-    frame = store.query(
-        "SELECT DISTINCT team FROM case_counts WHERE ($theme IS NULL OR theme_id = $theme) "
-        "AND team IS NOT NULL ORDER BY team",
-        {"theme": theme},
-    )
-    return frame["team"].tolist()
+    """Return the teams that appear in the audited cases (of one theme, or all), alphabetically."""
+
+    def build() -> dict[str | None, list[str]]:
+        frame = store.query(
+            "SELECT DISTINCT theme_id, team FROM case_counts WHERE team IS NOT NULL ORDER BY team"
+        )
+        by_theme: dict[str | None, list[str]] = {None: sorted(set(frame["team"]))}
+        for key, rows in frame.groupby("theme_id"):
+            by_theme[str(key)] = rows["team"].tolist()
+        return by_theme
+
+    return list(store.memo("teams_by_theme", build).get(theme, []))
 
 
 def check_theme(store: Store, theme: str) -> str:
@@ -107,6 +152,20 @@ def check_quadrants(quadrants: tuple[str, ...] | list[str]) -> list[str]:
     return list(quadrants)
 
 
+def check_teams(
+    store: Store, chosen: tuple[str, ...] | list[str], theme: str | None = None
+) -> list[str]:
+    """Return the teams as a list if each appears in the audited cases (of the theme, if given;
+    of any theme, if not), else raise an error naming the known teams."""
+    known = teams(store, theme)
+    for team in chosen:
+        if team not in known:
+            if theme is None:
+                raise UnknownValueError("team", team, known)
+            raise UnknownInThemeError("team", team, known, theme)
+    return list(chosen)
+
+
 def _audited(store: Store) -> dict[str, list[str]]:
     frame = store.small_table("rounds")
     frame = frame[frame["status"].isin(ROUND_STATUSES_WITH_DATA)]
@@ -119,39 +178,99 @@ def audited_rounds(store: Store, theme: str) -> list[str]:
     return list(store.memo("audited_rounds", lambda: _audited(store)).get(theme, []))
 
 
+def earlier_rounds(store: Store, theme: str, round_id: str | None = None) -> list[str]:
+    """Return the audited rounds before `round_id` (default: the latest), latest first: the
+    rounds a trend can start from."""
+    current = resolve_round(store, theme, round_id)
+    done = audited_rounds(store, theme)
+    return done[: done.index(current)][::-1] if current in done else []
+
+
+def _planned_text(row: Any) -> str:
+    return f"{row.round_id} ({row.label}, {row.start_date:%B %Y}–{row.end_date:%B %Y})"
+
+
 def resolve_round(store: Store, theme: str, round_id: str | None) -> str | None:
-    """Return the chosen round (checked), or the theme's latest audited round; None if none."""
+    """Return the chosen round (checked), or the theme's latest audited round; None if none.
+
+    A round that is known but planned (no results yet) is refused with a message saying so.
+    """
     check_theme(store, theme)
+    done = audited_rounds(store, theme)
     if round_id is None:
-        done = audited_rounds(store, theme)
-        return done[-1] if done else None
-    known = store.memo(f"round_ids|{theme}", lambda: rounds(store, theme)["round_id"].tolist())
-    if round_id not in known:
-        raise UnknownValueError(f"round for theme {theme!r}", round_id, known)
+        round_id = done[-1] if done else None
+    elif round_id not in done:
+        known = store.memo(f"round_ids|{theme}", lambda: rounds(store, theme)["round_id"].tolist())
+        if round_id not in known:
+            raise UnknownInThemeError("round", round_id, known, theme)
+        listed = rounds(store, theme)
+        row = next(listed[listed["round_id"] == round_id].itertuples(index=False))
+        with_data = ", ".join(done) if done else "none yet"
+        raise AuditDataError(
+            f"Round {_planned_text(row)} of theme {theme} is {row.status}: it has no audit "
+            f"results yet. Rounds with results: {with_data}."
+        )
+    if round_id is not None:
+        store.require_readable([(theme, round_id)])
     return round_id
+
+
+def require_audited_round(store: Store, theme: str, round_id: str | None = None) -> str:
+    """Return the resolved round, or raise if the theme has no audited round yet (naming its
+    planned rounds), for callers that cannot show an empty result (the command line)."""
+    resolved = resolve_round(store, theme, round_id)
+    if resolved is not None:
+        return resolved
+    planned = planned_rounds(store, theme)
+    listed = "; ".join(_planned_text(r) for r in planned.itertuples(index=False))
+    title = theme_info(store, theme)["title"]
+    raise AuditDataError(
+        f"Theme {theme} ({title}) has no audited round yet, so there is nothing to report. "
+        + (f"Planned: {listed}." if listed else "No round is planned yet.")
+    )
+
+
+def _round_keys(store: Store) -> dict[str, list[str]]:
+    # 'theme|round' keys of each theme's first, previous and latest audited rounds ("first" and
+    # "previous" only for themes with two or more).
+    keys: dict[str, list[str]] = {"first": [], "previous": [], "latest": []}
+    for theme in themes(store)["theme_id"]:
+        done = audited_rounds(store, theme)
+        if done:
+            keys["latest"].append(f"{theme}|{done[-1]}")
+        if len(done) >= 2:
+            keys["first"].append(f"{theme}|{done[0]}")
+            keys["previous"].append(f"{theme}|{done[-2]}")
+    return keys
+
+
+def _theme_round_keys(store: Store, *which: str) -> list[list[str]]:
+    keys = store.memo("round_keys", lambda: _round_keys(store))
+    chosen = [list(keys[w]) for w in which]
+    store.require_readable(tuple(k.split("|", 1)) for listed in chosen for k in listed)
+    return chosen
 
 
 def latest_theme_rounds(store: Store) -> list[str]:
     """Return 'theme|round' for each theme's latest audited round."""
-
-    def build() -> list[str]:
-        keys = []
-        for theme in themes(store)["theme_id"]:
-            done = audited_rounds(store, theme)
-            if done:
-                keys.append(f"{theme}|{done[-1]}")
-        return keys
-
-    return list(store.memo("latest_theme_rounds", build))
+    return _theme_round_keys(store, "latest")[0]
 
 
-def _filter_params(filters: Filters) -> dict[str, list[str]]:
-    return {"quadrants": check_quadrants(filters.quadrants), "teams": list(filters.teams)}
+def _filter_params(store: Store, filters: Filters) -> dict[str, list[str]]:
+    return {
+        "quadrants": check_quadrants(filters.quadrants),
+        "teams": check_teams(store, filters.teams),
+    }
 
 
 def _with_wilson(frame: pd.DataFrame, met: str = "met", n: str = "n") -> pd.DataFrame:
     low, high = stats.wilson_bounds(frame[met].to_numpy(), frame[n].to_numpy())
     return frame.assign(ci_low=low, ci_high=high)
+
+
+def _selected(frame: pd.DataFrame, quadrants: list[str]) -> pd.Series:
+    # The selection is flagged, not filtered, so a page can highlight it against the others.
+    return frame["quadrant"].isin(quadrants) if quadrants else frame["quadrant"] == COUNTY
 
 
 # --- the queries behind the charts -----------------------------------------------------------
@@ -164,11 +283,10 @@ def quadrant_comparison(store: Store, theme: str, filters: Filters = ALL) -> pd.
     them against the others.
     """
     round_id = resolve_round(store, theme, filters.round_id)
-    params = _filter_params(filters)
+    params = _filter_params(store, filters)
     frame = run(store, "quadrant_comparison", theme=theme, round=round_id, teams=params["teams"])
     frame = _with_wilson(frame)
-    chosen = params["quadrants"]
-    frame["selected"] = frame["quadrant"].isin(chosen) if chosen else frame["quadrant"] == COUNTY
+    frame["selected"] = _selected(frame, params["quadrants"])
     return frame
 
 
@@ -184,8 +302,16 @@ def finding_frequency(
     else:
         round_id = resolve_round(store, theme, filters.round_id)
         theme_rounds = [f"{theme}|{round_id}"] if round_id else []
-    frame = run(store, "finding_frequency", theme_rounds=theme_rounds, **_filter_params(filters))
-    return frame
+    return run(
+        store, "finding_frequency", theme_rounds=theme_rounds, **_filter_params(store, filters)
+    )
+
+
+TREND_COLUMNS = [
+    "question_id", "text", "category", "round_from", "round_to", "n_from", "met_from",
+    "pct_met_from", "n_to", "met_to", "pct_met_to", "change", "p_value", "test",
+    "beyond_chance",
+]  # fmt: skip
 
 
 def round_trend(
@@ -197,30 +323,27 @@ def round_trend(
 ) -> pd.DataFrame:
     """Return per question pct_met in two rounds, the change, n on both sides, and its test.
 
-    Defaults: the latest audited round (or the filter's round) against the one before it. With
-    fewer than two audited rounds the frame is empty.
+    The comparison always runs from the earlier round to the later one (by the rounds' dates),
+    whichever order they are given in. Defaults: the filter's round (else the latest audited
+    round) against the audited round before it. With no second round the frame is empty.
     """
-    round_to = resolve_round(store, theme, round_to or filters.round_id)
+    chosen = resolve_round(store, theme, round_to or filters.round_id)
     if round_from is None:
-        done = audited_rounds(store, theme)
-        earlier = done[: done.index(round_to)] if round_to in done else []
-        round_from = earlier[-1] if earlier else None
+        earlier = earlier_rounds(store, theme, chosen)
+        other = earlier[0] if earlier else None
     else:
-        resolve_round(store, theme, round_from)
-    columns = [
-        "question_id", "text", "category", "round_from", "round_to", "n_from", "met_from",
-        "pct_met_from", "n_to", "met_to", "pct_met_to", "change", "p_value", "test",
-        "beyond_chance",
-    ]  # fmt: skip
-    if round_from is None or round_to is None or round_from == round_to:
-        return pd.DataFrame(columns=columns)
+        other = resolve_round(store, theme, round_from)
+    if chosen is None or other is None or other == chosen:
+        return pd.DataFrame(columns=TREND_COLUMNS)
+    done = audited_rounds(store, theme)
+    first, second = sorted((other, chosen), key=done.index)
     frame = run(
         store,
         "round_trend",
         theme=theme,
-        round_from=round_from,
-        round_to=round_to,
-        **_filter_params(filters),
+        round_from=first,
+        round_to=second,
+        **_filter_params(store, filters),
     )
     tests = [
         stats.change_test(int(a_met), int(a_n), int(b_met), int(b_n))
@@ -232,18 +355,15 @@ def round_trend(
     frame["p_value"] = [t.p_value for t in tests]
     frame["test"] = [t.method for t in tests]
     frame["beyond_chance"] = [t.beyond_chance for t in tests]
-    return frame[columns]
-
-
-def _count(cell: pd.Series, measure: str, round_id: str) -> int:
-    value = cell.get((measure, round_id), 0)
-    return 0 if pd.isna(value) else int(value)
+    return frame[TREND_COLUMNS]
 
 
 def cohort_profile(store: Store, theme: str, filters: Filters = ALL) -> pd.DataFrame:
     """Return cases by dimension (quadrant, team, gender, age_band, overall_grade) and value."""
     round_id = resolve_round(store, theme, filters.round_id)
-    return run(store, "cohort_profile", theme=theme, round=round_id, **_filter_params(filters))
+    return run(
+        store, "cohort_profile", theme=theme, round=round_id, **_filter_params(store, filters)
+    )
 
 
 def category_matrix(store: Store, filters: Filters = ALL) -> pd.DataFrame:
@@ -252,7 +372,10 @@ def category_matrix(store: Store, filters: Filters = ALL) -> pd.DataFrame:
     Each theme contributes its latest audited round.
     """
     return run(
-        store, "category_matrix", theme_rounds=latest_theme_rounds(store), **_filter_params(filters)
+        store,
+        "category_matrix",
+        theme_rounds=latest_theme_rounds(store),
+        **_filter_params(store, filters),
     ).pipe(_with_wilson)
 
 
@@ -267,20 +390,8 @@ def recurring_weaknesses(
         theme_rounds=latest_theme_rounds(store),
         threshold=threshold,
         min_themes=min_themes,
-        **_filter_params(filters),
+        **_filter_params(store, filters),
     )
-
-
-def _first_and_latest(store: Store) -> tuple[list[str], list[str]]:
-    # "Before" is a theme's first audited round (only with two or more), "after" its latest.
-    before, after = [], []
-    for theme in themes(store)["theme_id"]:
-        done = audited_rounds(store, theme)
-        if len(done) >= 2:
-            before.append(f"{theme}|{done[0]}")
-        if done:
-            after.append(f"{theme}|{done[-1]}")
-    return before, after
 
 
 def action_status(
@@ -294,14 +405,14 @@ def action_status(
     linked questions pct_met in the theme's first and latest audited rounds."""
     if theme is not None:
         check_theme(store, theme)
-    before, after = store.memo("first_and_latest", lambda: _first_and_latest(store))
+    first, latest = _theme_round_keys(store, "first", "latest")
     return run(
         store,
         "action_status",
         as_of=as_of or dt.date.today(),
         due_soon_days=DUE_SOON_DAYS,
-        before=before,
-        after=after,
+        before=first,
+        after=latest,
         theme=theme,
         owners=list(owners),
         statuses=list(statuses),
@@ -309,9 +420,15 @@ def action_status(
 
 
 def quotes(store: Store, theme: str | None = None, filters: Filters = ALL) -> pd.DataFrame:
-    """Return the quotes for a theme (all themes if None), round and quadrants."""
+    """Return the quotes for a theme (all themes if None), round (all if None) and quadrants."""
     if theme is not None:
         check_theme(store, theme)
+        if filters.round_id is not None:
+            resolve_round(store, theme, filters.round_id)
+    elif filters.round_id is not None:
+        known = sorted(set(rounds(store)["round_id"]))
+        if filters.round_id not in known:
+            raise UnknownValueError("round", filters.round_id, known)
     return run(
         store,
         "quotes",
@@ -321,49 +438,68 @@ def quotes(store: Store, theme: str | None = None, filters: Filters = ALL) -> pd
     )
 
 
-def cases_behind(
-    store: Store, theme: str, question_id: str, filters: Filters = ALL
-) -> pd.DataFrame:
-    """Return the audited cases behind one question x quadrant cell (pseudonymous references)."""
+def _cell(store: Store, theme: str, question_id: str, filters: Filters) -> dict[str, Any]:
     round_id = resolve_round(store, theme, filters.round_id)
     known = question_ids(store, theme)
     if question_id not in known:
-        raise UnknownValueError(f"question for theme {theme!r}", question_id, known)
-    return run(
-        store,
-        "cases_behind",
-        theme=theme,
-        round=round_id,
-        question=question_id,
-        **_filter_params(filters),
+        raise UnknownInThemeError("question", question_id, known, theme)
+    return {"theme": theme, "round": round_id, "question": question_id,
+            **_filter_params(store, filters)}  # fmt: skip
+
+
+def cases_behind(
+    store: Store,
+    theme: str,
+    question_id: str,
+    filters: Filters = ALL,
+    limit: int | None = CASES_BEHIND_LIMIT,
+) -> pd.DataFrame:
+    """Return the audited cases behind one question x quadrant cell (pseudonymous references),
+    not met first, at most `limit` of them (None: all; cell_cases counts them all)."""
+    params = _cell(store, theme, question_id, filters)
+    return store.query(sql_text("cases_behind"), {**params, "limit": limit}, large=True)
+
+
+def cell_cases(store: Store, theme: str, question_id: str, filters: Filters = ALL) -> int:
+    """Return the number of cases behind one question x quadrant cell (all of them)."""
+    return int(
+        run(store, "cell_count", **_cell(store, theme, question_id, filters))["cases"].iat[0]
     )
-
-
-def _latest_and_previous(store: Store) -> tuple[list[str], list[str]]:
-    latest, previous = [], []
-    for theme in themes(store)["theme_id"]:
-        done = audited_rounds(store, theme)
-        if done:
-            latest.append(f"{theme}|{done[-1]}")
-        if len(done) >= 2:
-            previous.append(f"{theme}|{done[-2]}")
-    return latest, previous
 
 
 def theme_summary(store: Store, filters: Filters = ALL) -> pd.DataFrame:
     """Return per audited theme x area (NW..SE, County): the latest round's cases, pct_met with n
-    and Wilson interval, and the change since the theme's previous round with its test."""
-    latest, previous = store.memo("latest_and_previous", lambda: _latest_and_previous(store))
-    frame = run(store, "theme_summary", latest=latest, previous=previous, teams=list(filters.teams))
+    and Wilson interval, and the change since the theme's previous round with its test.
+
+    The selected quadrants (County when none) are flagged in `selected`. The change pools the
+    answers to every question of the theme, so it is tested at the case level
+    (stats.pooled_change_test): answers from one case are not independent.
+    """
+    latest, previous = _theme_round_keys(store, "latest", "previous")
+    params = _filter_params(store, filters)
+    frame = run(store, "theme_summary", latest=latest, previous=previous, teams=params["teams"])
     tests = [
-        stats.change_test(int(b_met), int(b_n), int(a_met), int(a_n)) if pd.notna(b_n) else None
-        for b_met, b_n, a_met, a_n in zip(
-            frame["met_previous"], frame["n_previous"], frame["met"], frame["n"], strict=True
+        _pooled_change(met_b, n_b, cases_b, met, n, cases)
+        for met_b, n_b, cases_b, met, n, cases in zip(
+            frame["met_previous"], frame["n_previous"], frame["cases_previous"],
+            frame["met"], frame["n"], frame["cases"], strict=True,
         )
-    ]
+    ]  # fmt: skip
     frame["change"] = [t.change if t else np.nan for t in tests]
     frame["beyond_chance"] = [bool(t and t.beyond_chance) for t in tests]
-    return _with_wilson(frame)
+    frame = _with_wilson(frame)
+    frame["selected"] = _selected(frame, params["quadrants"])
+    return frame
+
+
+def _pooled_change(
+    met_a: Any, n_a: Any, cases_a: Any, met_b: Any, n_b: Any, cases_b: Any
+) -> stats.ChangeResult | None:
+    if any(pd.isna(v) for v in (met_a, n_a, cases_a, met_b, n_b, cases_b)) or not n_a or not n_b:
+        return None
+    return stats.pooled_change_test(
+        int(met_a), int(n_a), int(cases_a), int(met_b), int(n_b), int(cases_b)
+    )
 
 
 def store_contents(store: Store) -> pd.DataFrame:
@@ -372,43 +508,52 @@ def store_contents(store: Store) -> pd.DataFrame:
 
 
 def headline(store: Store, theme: str, filters: Filters = ALL) -> dict[str, Any]:
-    """Return one theme's headline figures for the selection: cases, pct_met with n and interval,
-    grades, and the change since the previous audited round with its test."""
+    """Return one theme's headline figures for the selection, as the theme page shows them.
+
+    Keys: round_id; cases; grades (grade -> cases, in grade order); good_or_better (cases graded
+    Outstanding or Good) and pct_good_or_better; met, n, pct_met, ci_low, ci_high over every
+    question; previous_round_id, pct_met_previous and change (a stats.ChangeResult from
+    pooled_change_test, at the case level, or None without an earlier audited round).
+    """
     round_id = resolve_round(store, theme, filters.round_id)
     profile = cohort_profile(store, theme, filters)
-    grades = profile[profile["dimension"] == "overall_grade"].set_index("value")["cases"]
-    headline: dict[str, Any] = {
-        "round_id": round_id,
-        "cases": int(profile.loc[profile["dimension"] == "quadrant", "cases"].sum()),
-        "grades": {str(k): int(v) for k, v in grades.items()},
-    }
-    done = audited_rounds(store, theme)
-    earlier = done[: done.index(round_id)] if round_id in done else []
-    previous = earlier[-1] if earlier else None
+    graded = profile[profile["dimension"] == "overall_grade"]
+    by_grade = dict(zip(graded["value"], graded["cases"], strict=True))
+    grades = {g: int(by_grade[g]) for g in (*GRADES, *sorted(set(by_grade) - set(GRADES)))
+              if g in by_grade}  # fmt: skip
+    earlier = earlier_rounds(store, theme, round_id) if round_id else []
+    previous = earlier[0] if earlier else None
     totals = run(
         store,
         "selection_totals",
         theme=theme,
         rounds=[r for r in (round_id, previous) if r],
-        **_filter_params(filters),
-    ).set_index("round_id")
-    met, n = _totals(totals, round_id)
+        **_filter_params(store, filters),
+    )
+    by_round = {r.round_id: (int(r.met), int(r.n), int(r.cases)) for r in totals.itertuples()}
+    met, n, cases = by_round.get(round_id, (0, 0, 0))
+    good = sum(grades.get(g, 0) for g in GOOD_OR_BETTER)
     low, high = stats.wilson_interval(met, n)
-    headline.update(met=met, n=n, pct_met=met / n if n else np.nan, ci_low=low, ci_high=high)
-    headline["previous_round_id"] = previous
-    headline["change"] = None
+    figures: dict[str, Any] = {
+        "round_id": round_id,
+        "cases": cases,
+        "grades": grades,
+        "good_or_better": good,
+        "pct_good_or_better": good / cases if cases else np.nan,
+        "met": met,
+        "n": n,
+        "pct_met": met / n if n else np.nan,
+        "ci_low": low,
+        "ci_high": high,
+        "previous_round_id": previous,
+        "pct_met_previous": np.nan,
+        "change": None,
+    }
     if previous:
-        met_b, n_b = _totals(totals, previous)
-        headline["change"] = stats.change_test(met_b, n_b, met, n)
-        headline["pct_met_previous"] = met_b / n_b if n_b else np.nan
-    return headline
-
-
-def _totals(totals: pd.DataFrame, round_id: str | None) -> tuple[int, int]:
-    if round_id not in totals.index:
-        return 0, 0
-    row = totals.loc[round_id]
-    return int(row["met"]), int(row["n"])
+        met_b, n_b, cases_b = by_round.get(previous, (0, 0, 0))
+        figures["pct_met_previous"] = met_b / n_b if n_b else np.nan
+        figures["change"] = _pooled_change(met_b, n_b, cases_b, met, n, cases)
+    return figures
 
 
 def action_owners(store: Store) -> list[str]:
@@ -422,38 +567,72 @@ def planned_rounds(store: Store, theme: str) -> pd.DataFrame:
     return frame[~frame["status"].isin(ROUND_STATUSES_WITH_DATA)].reset_index(drop=True)
 
 
+def next_planned(store: Store, theme: str) -> str | None:
+    """Return the theme's first round without results as "label: Mon YYYY–Mon YYYY", or None."""
+    return store.memo("next_planned", lambda: _next_planned(store)).get(theme)
+
+
+OVERVIEW_COLUMNS = [
+    "theme", "status", "round", "cases", *QUADRANTS, "pct_met", "n", "change_pts", "change",
+]  # fmt: skip
+SELECTION_COLUMNS = [
+    "selection", "selection_cases", "selection_pct_met", "selection_n", "selection_change_pts",
+    "selection_change",
+]  # fmt: skip
+
+
 def overview_table(store: Store, filters: Filters = ALL) -> pd.DataFrame:
-    """Return one row per theme: latest round, cases by quadrant, pct_met with n, and the change
-    since the previous round (in percentage points) with whether it is beyond chance."""
-    summary = theme_summary(store, filters).to_dict("records")
+    """Return one row per theme: latest round, cases by quadrant, the county's pct_met with n and
+    change since the previous round (percentage points, and whether beyond chance).
+
+    With quadrants chosen, the selection's own cases, pct_met, n and change (the chosen quadrants
+    pooled) follow in the `selection_*` columns.
+    """
     by_theme: dict[str, dict[str, dict[str, Any]]] = {}
-    for row in summary:
+    for row in theme_summary(store, filters).to_dict("records"):
         by_theme.setdefault(row["theme_id"], {})[row["quadrant"]] = row
+    quadrants = tuple(filters.quadrants)
     labels = store.memo(
         "round_labels",
         lambda: {(r.theme_id, r.round_id): r.label for r in rounds(store).itertuples()},
     )
-    planned = store.memo("next_planned", lambda: _next_planned(store))
     rows = []
     for theme in themes(store).itertuples(index=False):
         row: dict[str, Any] = {"theme": theme.title, "status": theme.status}
-        areas = by_theme.get(theme.theme_id)
-        if areas and COUNTY in areas:
+        areas = by_theme.get(theme.theme_id, {})
+        if COUNTY in areas:
             county = areas[COUNTY]
             row["round"] = labels.get((theme.theme_id, county["round_id"]), county["round_id"])
-            row["cases"] = county["cases"]
             row.update({q: areas[q]["cases"] for q in QUADRANTS if q in areas})
-            row.update(pct_met=county["pct_met"], n=county["n"])
-            if isinstance(county["round_id_previous"], str):
-                row["change_pts"] = county["change"] * 100
-                row["change"] = "beyond chance" if county["beyond_chance"] else "within noise"
-        elif theme.theme_id in planned:
-            row["round"] = planned[theme.theme_id]
+            row.update(_overview_figures([county], ""))
+            if quadrants:
+                chosen = [areas[q] for q in quadrants if q in areas]
+                row.update(_overview_figures(chosen, "selection_"), selection=", ".join(quadrants))
+        else:
+            row["round"] = next_planned(store, theme.theme_id)
         rows.append(row)
-    columns = ["theme", "status", "round", "cases", *QUADRANTS, "pct_met", "n", "change_pts",
-               "change"]  # fmt: skip
+    columns = OVERVIEW_COLUMNS + (SELECTION_COLUMNS if quadrants else [])
     table = pd.DataFrame(rows).reindex(columns=columns)
-    return table.astype({c: "Int64" for c in ("cases", *QUADRANTS, "n")})
+    counts = ("cases", *QUADRANTS, "n", *(("selection_cases", "selection_n") if quadrants else ()))
+    return table.astype({c: "Int64" for c in counts})
+
+
+def _overview_figures(areas: list[dict[str, Any]], prefix: str) -> dict[str, Any]:
+    # The chosen areas pooled: counts add up, so the share and its change are recomputed.
+    cases, n, met = (sum(int(a[c]) for a in areas) for c in ("cases", "n", "met"))
+    figures: dict[str, Any] = {
+        f"{prefix}cases": cases,
+        f"{prefix}n": n,
+        f"{prefix}pct_met": met / n if n else np.nan,
+    }
+    if areas and all(isinstance(a["round_id_previous"], str) for a in areas):
+        before = [sum(int(a[c]) for a in areas)
+                  for c in ("met_previous", "n_previous", "cases_previous")]  # fmt: skip
+        test = _pooled_change(*before, met, n, cases)
+        if test is not None:
+            figures[f"{prefix}change_pts"] = test.change * 100
+            figures[f"{prefix}change"] = "beyond chance" if test.beyond_chance else "within noise"
+    return figures
 
 
 def _next_planned(store: Store) -> dict[str, str]:

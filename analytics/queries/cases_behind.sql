@@ -1,11 +1,27 @@
--- grain: audited case, for one question x quadrant cell of one theme and round; params: $theme, $round, $question, $quadrants (empty = county), $teams (empty = all)
+-- grain: audited case, for one question x quadrant cell of one theme and round, not met first (at most $limit; NULL = all); params: $theme, $round, $question, $quadrants (empty = county), $teams (empty = all), $limit
+-- Both sides filter on the partition columns and on quadrant and team with bound values, so
+-- DuckDB reads one partition's files and, within them, only the row groups of the cell (the
+-- files are sorted by question, quadrant and team: analytics/store.py SORT_KEYS). The order and
+-- the limit need only the responses, so they are applied before the join with the cases.
+WITH answered AS (
+    SELECT audit_id, response, comment,
+           list_position(['Not met', 'Partially met', 'Met', 'Not applicable'], response) AS rank
+    FROM responses
+    WHERE theme_id = $theme AND round_id = $round AND question_id = $question
+      AND (len($quadrants::VARCHAR[]) = 0 OR list_contains($quadrants::VARCHAR[], quadrant))
+      AND (len($teams::VARCHAR[]) = 0 OR list_contains($teams::VARCHAR[], team))
+    ORDER BY rank, audit_id
+    LIMIT $limit
+),
+audited AS (
+    SELECT audit_id, child_ref, quadrant, team, audit_date, overall_grade
+    FROM cases
+    WHERE theme_id = $theme AND round_id = $round
+      AND (len($quadrants::VARCHAR[]) = 0 OR list_contains($quadrants::VARCHAR[], quadrant))
+      AND (len($teams::VARCHAR[]) = 0 OR list_contains($teams::VARCHAR[], team))
+)
 SELECT c.audit_id, c.child_ref, c.quadrant, c.team, c.audit_date, r.response, r.comment,
        c.overall_grade
-FROM responses AS r
-JOIN cases AS c ON c.audit_id = r.audit_id AND c.theme_id = r.theme_id AND c.round_id = r.round_id
-WHERE r.theme_id = $theme AND r.round_id = $round AND r.question_id = $question
-  AND c.theme_id = $theme AND c.round_id = $round
-  AND (len($quadrants::VARCHAR[]) = 0 OR list_contains($quadrants::VARCHAR[], r.quadrant))
-  AND (len($teams::VARCHAR[]) = 0 OR list_contains($teams::VARCHAR[], r.team))
-ORDER BY CASE r.response WHEN 'Not met' THEN 1 WHEN 'Partially met' THEN 2 WHEN 'Met' THEN 3
-         ELSE 4 END, c.audit_id
+FROM answered AS r
+JOIN audited AS c USING (audit_id)
+ORDER BY r.rank, c.audit_id
