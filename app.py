@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import auth, render
 from ui import filters as filter_bar
 from ui.data import load_themes
 
@@ -11,7 +12,11 @@ from ui.data import load_themes
 def main() -> None:
     """Build the navigation, show the filter bar for the chosen page, run the page."""
     st.set_page_config(page_title="Audit Insight", layout="wide")
-    themes = load_themes()
+    actor = auth.gate()
+    if actor is None:  # signed out, or no role: the sign-in page is the only page there is
+        st.navigation([st.Page(auth.sign_in_page, title="Sign in")], position="hidden").run()
+        return
+    themes = render.guarded(load_themes)  # a missing or broken store: a message, not a traceback
     theme_pages = [
         st.Page("pages/theme.py", title=row.title, url_path=row.theme_id)
         for row in themes.itertuples(index=False)
@@ -31,7 +36,7 @@ def main() -> None:
     theme_ids = set(themes["theme_id"])
     theme_id = navigation.url_path if navigation.url_path in theme_ids else None
     filter_bar.set_theme(theme_id)
-    filter_bar.render(theme_id)
+    filter_bar.render(theme_id, actor.default_quadrants)
     navigation.run()
 
 

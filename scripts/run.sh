@@ -6,4 +6,4 @@ scripts/setup.sh run
 data_dir="${AUDIT_DATA_DIR:-data}"
 [ -f "$data_dir/store.json" ] || .venv/bin/python -m analytics generate --data-dir "$data_dir"
 export BROWSER_PATH="${BROWSER_PATH:-$(command -v chromium || true)}"
-exec .venv/bin/streamlit run app.py --server.address "${HOST:-127.0.0.1}" --server.port "${PORT:-8501}" "$@"
+exec .venv/bin/python -m ui.serve --server.address "${HOST:-127.0.0.1}" --server.port "${PORT:-8501}" "$@"

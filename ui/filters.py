@@ -20,11 +20,14 @@ def _seed_widget(key: str, value: object) -> None:
         st.session_state[key] = value
 
 
-def render(theme_id: str | None) -> Filters:
-    """Draw the filter bar for the current page, sync it with the URL, and return the filters."""
+def render(theme_id: str | None, home_quadrants: tuple[str, ...] = ()) -> Filters:
+    """Draw the filter bar for the current page, sync it with the URL, and return the filters.
+
+    A session opens on the URL's quadrants, else the user's home quadrants (an inspection lead's).
+    """
     sidebar = st.sidebar
     sidebar.header("Filters")
-    _seed_widget("filter_quadrants", _from_url("quadrant", list(QUADRANTS)))
+    _seed_widget("filter_quadrants", _from_url("quadrant", list(QUADRANTS)) or list(home_quadrants))
     quadrants = sidebar.multiselect(
         "Quadrant",
         QUADRANTS,

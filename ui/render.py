@@ -9,7 +9,8 @@ import streamlit as st
 
 from analytics.errors import AuditDataError
 from analytics.views import ChartView
-from ui import data
+from ui import auth, data
+from ui.exports import chart_downloads, suppressed_table
 
 PERCENT = st.column_config.NumberColumn(format="percent")
 
@@ -23,21 +24,18 @@ def synthetic_notice() -> None:
 
 def show_chart(view: ChartView, key: str) -> None:
     """Render a chart, its one-sentence alt text, its data and its export buttons."""
-    st.plotly_chart(
-        view.figure,
-        key=f"chart_{key}",
-        config={"toImageButtonOptions": {"filename": _file_name(view), "format": "png"}},
-    )
+    config: dict[str, Any] = {
+        "toImageButtonOptions": {"filename": _file_name(view), "format": "png"}
+    }
+    if auth.auth_configured():
+        # With sign-in, images leave through the PNG/SVG buttons, which check the role and are
+        # recorded in the audit trail; plotly's own button would bypass both.
+        config = {"modeBarButtonsToRemove": ["toImage"]}
+    st.plotly_chart(view.figure, key=f"chart_{key}", config=config)
     st.text(view.alt_text)  # a description from the numbers, for every reader
-    try:
-        from ui.exports import chart_downloads, suppressed_table
-    except ImportError:  # exports not installed in this build
-        chart_downloads, suppressed_table = None, None
     with st.expander("Data behind this chart"):
-        table = suppressed_table(view) if suppressed_table else view.data
-        st.dataframe(table, hide_index=True, key=f"data_{key}")
-    if chart_downloads:
-        chart_downloads(view, key)
+        st.dataframe(suppressed_table(view), hide_index=True, key=f"data_{key}")
+    chart_downloads(view, key)
 
 
 def _file_name(view: ChartView) -> str:

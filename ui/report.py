@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import streamlit as st
 
+from analytics.access import Permission
 from analytics.errors import AuditDataError
+from analytics.export import recorded_export
 from analytics.report_doc import DOCX_MIME, build_report
+from ui import auth
 from ui import filters as filter_bar
 from ui.data import store
 
@@ -22,6 +26,8 @@ def _file_name(themes: list[str] | None, today: dt.date) -> str:
 def report_button(themes: list[str] | None, key: str) -> None:
     """Draw a button that drafts the report (DOCX) for the themes and current filters, then a
     download button for it; `themes` None means every audited theme, `key` keeps widgets apart."""
+    if not auth.can(Permission.EXPORT):
+        return  # the slide pack's place on the page already says who may export
     current = filter_bar.current()
     threshold = filter_bar.suppress_below()
     # The built document belongs to the selection it was built for: a changed filter or the
@@ -46,11 +52,22 @@ def report_button(themes: list[str] | None, key: str) -> None:
         st.session_state[state_key] = (wanted, data)
     built = st.session_state.get(state_key)
     if built and built[0] == wanted:
+        name = _file_name(themes, dt.date.today())
+        theme = themes[0] if themes and len(themes) == 1 else None
         st.download_button(
             "Download the report (.docx)",
-            data=built[1],
-            file_name=_file_name(themes, dt.date.today()),
+            data=partial(
+                recorded_export,
+                store(),
+                auth.current_actor(),
+                lambda: built[1],
+                what=name,
+                theme=theme,
+                filters=current,
+                threshold=threshold,
+            ),
+            file_name=name,
             mime=DOCX_MIME,
             key=f"{state_key}_download",
-            icon=":material/download:",
+            on_click="ignore",
         )

@@ -1,0 +1,99 @@
+"""What the real-browser tests share: starting `streamlit run` on 127.0.0.1, Debian's chromium,
+and waiting for the app to finish running (never a fixed sleep)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+STARTUP_TIMEOUT_S = 60
+APP_TIMEOUT_MS = 60_000
+CONTENT = '[data-testid="stMainBlockContainer"] h1'
+# The app root says whether a script run is going on; a widget change sets "rerunRequested" at
+# once, so waiting for "notRunning" after an action cannot pass before its rerun (unlike the
+# status widget, which Streamlit shows only after a delay).
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+# The test command sets AUDIT_REQUIRE_BROWSER=1: there a missing chromium fails the run instead of
+# skipping the browser tests silently.
+if not Path(CHROMIUM).exists() and os.environ.get("AUDIT_REQUIRE_BROWSER") == "1":
+    raise RuntimeError(f"Debian's chromium is needed for the browser tests ({CHROMIUM} missing)")
+
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
+
+
+def free_port() -> int:
+    """Return a TCP port free on 127.0.0.1 now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def dashboard(
+    data_dir: Path, env: dict[str, str] | None = None, args: Sequence[str] = (), port: int = 0
+) -> Iterator[str]:
+    """Run the dashboard (as scripts/run.sh does) on 127.0.0.1 over `data_dir`; yield its URL."""
+    port = port or free_port()
+    environment = {**os.environ, "AUDIT_DATA_DIR": str(data_dir), **(env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ui.serve", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", *args],
+        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while True:  # poll the health endpoint: bounded in time
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"streamlit did not start:\n{output}")
+            time.sleep(0.2)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def wait_until_idle(page) -> None:
+    """Wait for the app to finish running: content drawn and no running indicator."""
+    page.wait_for_selector(CONTENT, timeout=APP_TIMEOUT_MS)
+    page.wait_for_selector(IDLE, state="attached", timeout=APP_TIMEOUT_MS)
+
+
+async def wait_until_idle_async(page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
+    """wait_until_idle for Playwright's async API."""
+    await page.wait_for_selector(CONTENT, timeout=timeout_ms)
+    await page.wait_for_selector(IDLE, state="attached", timeout=timeout_ms)
+
+
+def assert_no_exception(page, where: str) -> None:
+    """Fail if the page shows a Streamlit exception box."""
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, f"{where}: {exceptions.first.inner_text()}"

@@ -1,0 +1,238 @@
+"""Roles from the roles file, refusals in the engine, and the audit trail that records each action."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from ingest_helpers import ANALYST, copy_store, data_hashes, round_tables, tree_hashes, xlsx
+
+from analytics import audit_trail, export, ingest, views
+from analytics.access import (
+    AccessPolicy,
+    AccessRefused,
+    Actor,
+    Grant,
+    Permission,
+    load_policy,
+    local_operator,
+    require,
+)
+from analytics.domain import Filters
+from analytics.errors import AuditDataError
+from analytics.store import Store
+
+ROLES_FILE = """
+group_claim = "groups"
+
+[users]
+"Lead.NE@Council.example" = { role = "inspection_lead", quadrant = "NE" }
+"analyst@council.example" = "analyst"
+"reader@council.example" = { role = "reader" }
+
+[groups]
+"plt" = { role = "leadership" }
+"qa-team" = { role = "analyst" }
+"staff" = { role = "reader" }
+"""
+READER = Actor("reader@council.example", "Reader", "reader", signed_in=True)
+LEAD_NE = Actor("lead.ne@council.example", "Lead NE", "inspection_lead", "NE", signed_in=True)
+ALPHA_QUESTIONS = ["Q1", "Q2"]
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> AccessPolicy:
+    path = tmp_path / "roles.toml"
+    path.write_text(ROLES_FILE)
+    return load_policy(path)
+
+
+def test_users_match_by_email_whatever_the_case(policy):
+    actor = policy.actor_for({"email": "lead.ne@council.EXAMPLE", "name": "Pat"})
+    assert actor == Actor("lead.ne@council.example", "Pat", "inspection_lead", "NE", True)
+    assert actor.default_quadrants == ("NE",)
+    assert policy.actor_for({"email": "analyst@council.example"}).role == "analyst"
+
+
+def test_a_users_own_line_beats_their_groups(policy):
+    actor = policy.actor_for({"email": "reader@council.example", "groups": ["qa-team"]})
+    assert actor.role == "reader"
+
+
+def test_groups_give_the_role_that_allows_most(policy):
+    claims = {"email": "someone@council.example", "groups": ["staff", "qa-team", "plt"]}
+    assert policy.actor_for(claims).role == "analyst"
+    assert policy.actor_for({"sub": "x", "groups": "plt"}).role == "leadership"
+
+
+def test_unlisted_users_get_no_role_unless_a_default_is_set(policy, tmp_path):
+    nobody = policy.actor_for({"email": "new@council.example"})
+    assert nobody.role is None and nobody.signed_in
+    assert not any(nobody.can(p) for p in Permission)
+    path = tmp_path / "default.toml"
+    path.write_text('default_role = "reader"\n')
+    assert load_policy(path).actor_for({"email": "new@council.example"}).role == "reader"
+
+
+def test_a_missing_roles_file_grants_nothing(tmp_path):
+    assert load_policy(tmp_path / "absent.toml").actor_for({"email": "a@b.c"}).role is None
+
+
+def test_permissions_per_role():
+    assert [READER.can(p) for p in Permission] == [True, False, False]
+    assert [LEAD_NE.can(p) for p in Permission] == [True, True, False]
+    assert [ANALYST.can(p) for p in Permission] == [True, True, True]
+    leadership = Actor("d@council.example", "Director", "leadership")
+    assert [leadership.can(p) for p in Permission] == [True, True, False]
+    assert local_operator().can(Permission.IMPORT)  # the command line writes the files anyway
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[users]\n'a@b.c' = { role = 'owner' }\n", "[users] 'a@b.c' has role 'owner'; roles:"),
+        ("[users]\n'a@b.c' = { role = 'inspection_lead', quadrant = 'N' }\n", "quadrant 'N'"),
+        ("[groups]\n'g' = 3\n", "[groups] 'g' must be { role = ..., quadrant = ... }"),
+        ("default_role = 'admin'\n", "default_role 'admin' is not a role"),
+        ("[users\n", "is not valid TOML"),
+    ],
+)
+def test_a_bad_roles_file_is_refused_naming_the_line(tmp_path, text, message):
+    path = tmp_path / "roles.toml"
+    path.write_text(text)
+    with pytest.raises(AuditDataError) as error:
+        load_policy(path)
+    assert message in str(error.value) and str(path) in str(error.value)
+
+
+def test_require_names_who_what_and_which_roles_may():
+    with pytest.raises(AccessRefused) as error:
+        require(READER, Permission.IMPORT, "import audit rounds")
+    assert str(error.value) == (
+        "Reader (Reader) may not import audit rounds: that needs a role with the 'import' "
+        "permission (analyst). Nothing was changed."
+    )
+
+
+def test_a_reader_cannot_import_and_nothing_is_written(tiny_dir):
+    before = tree_hashes(tiny_dir, skip=("audit_trail/",))
+    with pytest.raises(AccessRefused):
+        ingest.import_files(
+            tiny_dir, [xlsx(round_tables("alpha", "r9", ALPHA_QUESTIONS))], actor=READER
+        )
+    assert tree_hashes(tiny_dir, skip=("audit_trail/",)) == before
+    trail = audit_trail.read_trail(tiny_dir)
+    assert trail[["user", "role", "action", "what", "outcome"]].values.tolist() == [
+        [READER.user, "reader", "import", "round.xlsx", "refused"]
+    ]
+    assert "may not import round.xlsx" in trail.loc[0, "detail"]
+
+
+def test_a_lead_cannot_undo_an_import(tiny_dir):
+    done = ingest.import_files(
+        tiny_dir, [xlsx(round_tables("alpha", "r9", ALPHA_QUESTIONS))], actor=ANALYST
+    )
+    before = data_hashes(tiny_dir)
+    with pytest.raises(AccessRefused):
+        ingest.undo_import(tiny_dir, done.import_id, actor=LEAD_NE)
+    assert data_hashes(tiny_dir) == before
+    assert ingest.import_history(tiny_dir).loc[0, "state"] == "active"
+    trail = audit_trail.read_trail(tiny_dir)
+    assert trail[["user", "action", "what", "outcome"]].values.tolist() == [
+        [LEAD_NE.user, "undo-import", "imp-0001", "refused"],
+        [ANALYST.user, "import", "round.xlsx", "done"],
+    ]
+
+
+def test_exports_are_recorded_with_filters_and_mode(tiny):
+    filters = Filters(quadrants=("NE", "NW"), round_id="r2")
+    view = views.chart_view(tiny, "quadrant_comparison", "alpha", filters)
+    data = export.recorded_export(
+        tiny, LEAD_NE, lambda: export.view_bytes(tiny, view, "csv", 3),
+        what="alpha.csv", theme="alpha", filters=filters, threshold=3,
+    )  # fmt: skip
+    assert data.startswith("\ufeff".encode())
+    trail = audit_trail.read_trail(tiny.data_dir)
+    assert trail.drop(columns=["event_id", "at"]).to_dict("records") == [
+        {
+            "user": LEAD_NE.user, "role": "inspection_lead", "action": "export", "what": "alpha.csv",
+            "theme_id": "alpha", "round_id": "r2", "quadrants": "NE,NW", "teams": "",
+            "mode": "for circulation: counts under 3 suppressed", "outcome": "done", "detail": "",
+        }
+    ]  # fmt: skip
+
+
+def test_a_reader_cannot_export_and_the_bytes_are_never_made(tiny):
+    made = []
+    with pytest.raises(AccessRefused):
+        export.recorded_export(
+            tiny, READER, lambda: made.append(1) or b"x",
+            what="alpha.pptx", theme="alpha", filters=Filters(), threshold=None,
+        )  # fmt: skip
+    assert made == []
+    trail = audit_trail.read_trail(tiny.data_dir)
+    assert trail[["action", "what", "outcome"]].values.tolist() == [
+        ["export", "alpha.pptx", "refused"]
+    ]
+
+
+def test_recording_an_export_does_not_change_the_stores_version(tiny):
+    audit_trail.record(tiny.data_dir, audit_trail.Event(LEAD_NE, "export", "first.csv"))
+    version = tiny.fingerprint()  # the folder exists now: later events change no cached answer
+    audit_trail.record(tiny.data_dir, audit_trail.Event(LEAD_NE, "export", "second.csv"))
+    assert tiny.fingerprint() == version
+
+
+def test_concurrent_events_are_each_recorded_exactly_once(tiny_dir, monkeypatch):
+    monkeypatch.setattr(audit_trail, "COMPACT_AFTER_FILES", 7)  # merges happen during the run
+
+    def export_many(worker: int) -> None:
+        actor = Actor(f"user{worker}@council.example", f"User {worker}", "leadership")
+        for i in range(6):
+            audit_trail.record(tiny_dir, audit_trail.Event(actor, "export", f"{worker}-{i}.png"))
+
+    threads = [threading.Thread(target=export_many, args=(w,)) for w in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    trail = audit_trail.read_trail(tiny_dir)
+    assert sorted(trail["what"]) == sorted(f"{w}-{i}.png" for w in range(5) for i in range(6))
+    assert trail["event_id"].is_unique
+    assert len(list((tiny_dir / audit_trail.TRAIL_DIR).glob("*.parquet"))) <= 7
+
+
+def test_an_import_carries_the_trail_forward(sample_dir, tmp_path):
+    data_dir = copy_store(sample_dir, tmp_path / "data")
+    audit_trail.record(data_dir, audit_trail.Event(LEAD_NE, "export", "before.csv"))
+    tables = round_tables("permanency", "2021-03", [f"PERM-{i:02d}" for i in range(1, 11)])
+    ingest.import_files(data_dir, [xlsx(tables)], actor=ANALYST)
+    assert audit_trail.read_trail(data_dir)["what"].tolist() == ["round.xlsx", "before.csv"]
+    assert (
+        Store(data_dir).query("SELECT count(*) AS n FROM cases WHERE round_id = '2021-03'")["n"][0]
+        == 4
+    )
+
+
+def test_the_trail_answers_who_exported_the_ne_permanency_pack(tiny_dir):
+    for actor, theme, quadrants, what in [
+        (LEAD_NE, "permanency", ("NE",), "audit-insight_permanency_slide-pack_NE.pptx"),
+        (ANALYST, "permanency", (), "audit-insight_permanency_slide-pack.pptx"),
+        (LEAD_NE, "missing", ("NE",), "audit-insight_missing_slide-pack_NE.pptx"),
+    ]:
+        event = audit_trail.Event(actor, "export", what, theme, Filters(quadrants=quadrants))
+        audit_trail.record(tiny_dir, event)
+    trail = audit_trail.read_trail(tiny_dir)
+    found = trail[(trail["theme_id"] == "permanency") & trail["quadrants"].str.split(",").map(lambda q: "NE" in q)
+                  & trail["what"].str.endswith(".pptx")]  # fmt: skip
+    assert found["user"].tolist() == [LEAD_NE.user]
+
+
+def test_an_empty_trail_has_the_columns(tiny_dir):
+    assert audit_trail.read_trail(tiny_dir).columns.tolist() == list(audit_trail.COLUMNS)
+
+
+def test_grant_of_a_quadrant_only_where_given():
+    policy = AccessPolicy(users={"a@b.c": Grant("leadership")})
+    assert policy.actor_for({"email": "a@b.c"}).default_quadrants == ()
