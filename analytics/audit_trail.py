@@ -24,8 +24,11 @@ from analytics.access import AccessRefused, Actor, Permission, require
 from analytics.atomic import fsync_path, writer_lock
 from analytics.domain import Filters
 from analytics.errors import AuditDataError
+from analytics.store import Store
 
 TRAIL_DIR = "audit_trail"
+# Where replicas reading a store at a URL record their events (a folder they share).
+TRAIL_DIR_ENV = "AUDIT_TRAIL_DIR"
 # Past this many event files, the next write merges them into one (readers drop duplicates by
 # event_id, so a read during the merge still counts each event once).
 COMPACT_AFTER_FILES = 500
@@ -84,6 +87,21 @@ class Event:
         }
 
 
+def home(store: Store) -> Path:
+    """Return the folder whose audit_trail/ holds this store's trail: the store's own folder, or
+    $AUDIT_TRAIL_DIR for a store read from a URL (which is read-only here)."""
+    if not store.remote:
+        return store.data_dir
+    shared = os.environ.get(TRAIL_DIR_ENV)
+    if not shared:
+        raise AuditDataError(
+            f"The store at {store.location} is read from a URL, so this dashboard cannot record "
+            f"exports in it: set {TRAIL_DIR_ENV} to a folder the replicas share "
+            "(docs/deployment.md). Nothing was exported."
+        )
+    return Path(shared)
+
+
 def require_recorded(
     data_dir: str | os.PathLike[str], permission: Permission, event: Event
 ) -> None:
@@ -131,7 +149,7 @@ def _compact_if_needed(folder: Path) -> None:
     os.replace(partial, folder / name)
     for path in files:
         if path.name != name:
-            path.unlink()
+            path.unlink(missing_ok=True)  # another replica may have merged it already
 
 
 def read_trail(data_dir: str | os.PathLike[str]) -> pd.DataFrame:

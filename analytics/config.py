@@ -1,4 +1,8 @@
-"""Where the store lives: --data-dir, else $AUDIT_DATA_DIR, else data/ beside the project."""
+"""Where the store lives: --data-dir, else $AUDIT_DATA_DIR, else data/ beside the project.
+
+A store may also be a URL (s3://bucket/audit, gs://…, https://…, file:///…): read-only, read by
+DuckDB (docs/deployment.md). Paths stay Path objects; URLs stay strings (Path would fold "//").
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 DATA_DIR_ENV = "AUDIT_DATA_DIR"
 
+StoreLocation = Path | str
 
-def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """Return the data directory chosen by argument, environment or default."""
-    if explicit:
-        return Path(explicit)
-    from_env = os.environ.get(DATA_DIR_ENV)
-    return Path(from_env) if from_env else DEFAULT_DATA_DIR
+
+def is_url(location: str | os.PathLike[str]) -> bool:
+    """Return whether a store location is a URL (scheme://...) rather than a local folder."""
+    return isinstance(location, str) and "://" in location
+
+
+def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> StoreLocation:
+    """Return the store chosen by argument, environment or default: a Path, or a URL string."""
+    chosen = explicit or os.environ.get(DATA_DIR_ENV)
+    if not chosen:
+        return DEFAULT_DATA_DIR
+    if is_url(str(chosen)):
+        return str(chosen).rstrip("/")
+    return Path(chosen)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analytics.atomic import replace_dir, replace_file, sibling, writer_lock
+from analytics.config import is_url
 from analytics.contract import (
     PARTITION_COLUMNS,
     PARTITIONED_TABLES,
@@ -64,19 +67,25 @@ def parquet_files(data_dir: Path, table: str) -> list[Path]:
 
 
 class Store:
-    """Read access to one audit store (a data directory of Parquet folders) through DuckDB."""
+    """Read access to one audit store (a data directory of Parquet folders) through DuckDB.
+
+    The store is a local folder, or a URL (s3://, gs://, https://, file://) that DuckDB reads:
+    read-only, its version taken from store.json, which writers publish last (docs/deployment.md).
+    """
 
     def __init__(self, data_dir: str | os.PathLike[str]):
-        self.data_dir = Path(data_dir)
-        if not self.data_dir.is_dir():
+        self.remote = is_url(data_dir)
+        self.location = str(data_dir).rstrip("/") if self.remote else str(Path(data_dir))
+        if not self.remote and not Path(self.location).is_dir():
             raise AuditDataError(
-                f"No audit store at {self.data_dir}. Create the sample store with "
-                f"`python -m analytics generate --data-dir {self.data_dir}`, or import a round "
+                f"No audit store at {self.location}. Create the sample store with "
+                f"`python -m analytics generate --data-dir {self.location}`, or import a round "
                 "with `python -m analytics ingest FILE --data-dir DIR`."
             )
         self._con = duckdb.connect(
             ":memory:", config={"autoinstall_known_extensions": False, "threads": 2}
         )
+        self._remote_version: tuple[float, str] = (float("-inf"), "")
         self._lock = threading.Lock()
         self._views_key: tuple[object, ...] = ()
         self._small: dict[str, tuple[tuple[object, ...], pd.DataFrame]] = {}
@@ -84,18 +93,47 @@ class Store:
         self._pins: list[tuple[tuple[int, int], int]] = []  # ((device, inode), fd), newest last
         self._broken: dict[tuple[str, str], str] = {}
         try:
+            if self.remote:
+                self._load_remote_reader()
             self._refresh_views()
         except BaseException:
             self.close()
             raise
 
-    def _pinned_root(self) -> Path:
+    @property
+    def data_dir(self) -> Path:
+        """Return the store's local folder (a store read from a URL has none: AuditDataError)."""
+        if self.remote:
+            raise AuditDataError(
+                f"The store at {self.location} is read from a URL, so it is read-only here: "
+                "imports go through the one writer's local store (docs/deployment.md)."
+            )
+        return Path(self.location)
+
+    def _load_remote_reader(self) -> None:
+        scheme = self.location.split("://", 1)[0].lower()
+        if scheme == "file":
+            return  # DuckDB reads file:// itself
+        try:
+            self._con.execute("LOAD httpfs")
+        except duckdb.Error:
+            raise AuditDataError(
+                f"Reading the store at {self.location} needs DuckDB's httpfs extension, which "
+                "is not installed on this machine (nothing is downloaded at run time). Install "
+                'it once where the network allows: python -c "import duckdb; '
+                "duckdb.execute('INSTALL httpfs')\" (docs/deployment.md)."
+            ) from None
+
+    def _pinned_root(self) -> Path | str:
         """Return a path to the store's current version that an import's swap cannot move.
 
         Writers replace the whole directory (analytics.atomic). Globbing by name, one query could
         list `cases` in the old version and `responses` in the new; through an open descriptor of
-        the directory (/proc/self/fd/N) every view of a query reads one version.
+        the directory (/proc/self/fd/N) every view of a query reads one version. A URL store is
+        read as it is (its writer publishes store.json last).
         """
+        if self.remote:
+            return self.location
         if not _PROC_FD.is_dir():
             return self.data_dir
         stat = os.stat(self.data_dir)
@@ -123,8 +161,20 @@ class Store:
         kind = "TABLE" if table in IN_MEMORY_TABLES else "VIEW"
         return f"CREATE OR REPLACE {kind} {table} AS SELECT {nulls} WHERE false"
 
-    def _read_sql(self, table: str, files: list[Path]) -> str:
-        listed = "[" + ", ".join(_sql_string(str(f)) for f in files) + "]"
+    def _files(self, root: Path | str, table: str) -> list[str]:
+        """Return the table's Parquet files (hidden and temporary ones excluded), sorted."""
+        if isinstance(root, Path):
+            return [str(path) for path in parquet_files(root, table)]
+        listed = self._con.execute("SELECT file FROM glob(?)", [f"{root}/{table}/**/*.parquet"])
+        files = []
+        for (name,) in listed.fetchall():
+            inside = _inside_table(name, table)
+            if not any(part.startswith((".", "_")) for part in inside.split("/")):
+                files.append(name)
+        return sorted(files)
+
+    def _read_sql(self, table: str, files: list[str]) -> str:
+        listed = "[" + ", ".join(_sql_string(f) for f in files) + "]"
         if table in PARTITIONED_TABLES:
             # No union_by_name: it reads every file's footer on every bind, so a query on one
             # theme and round would touch every partition. Writers write the contract's columns
@@ -136,8 +186,8 @@ class Store:
             options = "hive_partitioning = false, union_by_name = true"
         return f"SELECT {self._columns(table)} FROM read_parquet({listed}, {options})"
 
-    def _create(self, table: str, root: Path) -> None:
-        files = parquet_files(root, table)
+    def _create(self, table: str, root: Path | str) -> None:
+        files = self._files(root, table)
         if not files:
             self._con.execute(self._empty_sql(table))
         elif table in ROLLUP_TABLES:
@@ -151,17 +201,18 @@ class Store:
                 )
             except duckdb.Error as error:
                 raise AuditDataError(
-                    f"The audit store at {self.data_dir} could not be opened: its {table} table "
+                    f"The audit store at {self.location} could not be opened: its {table} table "
                     f"is unreadable ({self._explain(error)}). Restore the file from a backup "
                     "(the sample store: `python -m analytics generate`)."
                 ) from error
         else:
             # DuckDB reads the first listed file's footer to bind the view: put a readable one
             # first, so a damaged file only affects queries on its own theme and round.
-            files = _readable_first(files, table)
+            if not self.remote:
+                files = _readable_first(files, table)
             self._con.execute(f"CREATE OR REPLACE VIEW {table} AS {self._read_sql(table, files)}")
 
-    def _load_rollup(self, table: str, root: Path, files: list[Path]) -> None:
+    def _load_rollup(self, table: str, root: Path | str, files: list[str]) -> None:
         """Hold a roll-up in memory; a partition whose files cannot be read is left out and
         recorded, so queries on the other themes and rounds still answer (see require_readable)."""
         try:
@@ -170,9 +221,9 @@ class Store:
         except duckdb.Error:
             pass  # find the damaged partition(s), one at a time
         self._con.execute(self._empty_sql(table))
-        by_partition: dict[tuple[str, str], list[Path]] = {}
+        by_partition: dict[tuple[str, str], list[str]] = {}
         for path in files:
-            by_partition.setdefault(_partition_of(path, root, table), []).append(path)
+            by_partition.setdefault(_partition_of(path, table), []).append(path)
         for partition, paths in sorted(by_partition.items()):
             try:
                 self._con.execute(f"INSERT INTO {table} {self._read_sql(table, paths)}")
@@ -183,7 +234,7 @@ class Store:
         """Return a DuckDB message's first line (the SQL it quotes after that is ours, not the
         user's), with the pinned store path (/proc/self/fd/N) shown as the data directory."""
         first = str(error).strip().split("\n", 1)[0]
-        return _PINNED_PATH.sub(lambda _: str(self.data_dir), first)
+        return _PINNED_PATH.sub(lambda _: self.location, first)
 
     def _refresh_views(self) -> None:
         with self._lock:
@@ -197,7 +248,7 @@ class Store:
                     self._create(table, root)
             except duckdb.Error as error:
                 raise AuditDataError(
-                    f"The audit store at {self.data_dir} could not be opened: "
+                    f"The audit store at {self.location} could not be opened: "
                     f"{self._explain(error)}"
                 ) from error
             self._views_key = key
@@ -210,7 +261,7 @@ class Store:
             problem = self._broken.get((theme_id, str(round_id)))
             if problem is not None:
                 raise AuditDataError(
-                    f"The audit store at {self.data_dir} has an unreadable file for {theme_id} "
+                    f"The audit store at {self.location} has an unreadable file for {theme_id} "
                     f"round {round_id}: {problem}. Re-import that round or restore the file "
                     "from a backup (the sample store: `python -m analytics generate`)."
                 )
@@ -245,9 +296,37 @@ class Store:
 
     def fingerprint(self) -> str:
         """Return the store's version: every writer swaps in a new directory (analytics.atomic),
-        so the directory's identity and change time name the data; a stat, not a file walk."""
+        so the directory's identity and change time name the data; a stat, not a file walk.
+
+        A URL store's version is a hash of its store.json, read again at most every
+        REMOTE_RECHECK_SECONDS (one small request, not one per query).
+        """
+        if self.remote:
+            checked_at, version = self._remote_version
+            if time.monotonic() - checked_at >= REMOTE_RECHECK_SECONDS:
+                text = json.dumps(self.manifest(), sort_keys=True)
+                version = "url-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+                self._remote_version = (time.monotonic(), version)
+            return version
         stat = os.stat(self.data_dir)
         return f"{stat.st_dev:x}-{stat.st_ino:x}-{stat.st_mtime_ns:x}"
+
+    def manifest(self) -> dict[str, Any]:
+        """Return the store's manifest (how it was made, whether it is synthetic), or {}."""
+        if not self.remote:
+            return read_manifest(self.data_dir)
+        cursor = self._con.cursor()
+        try:
+            rows = cursor.execute(
+                "SELECT content FROM read_text(?)", [f"{self.location}/{MANIFEST_NAME}"]
+            ).fetchall()
+        except duckdb.Error as error:
+            raise AuditDataError(
+                f"The audit store at {self.location} could not be read: {self._explain(error)}"
+            ) from error
+        finally:
+            cursor.close()
+        return json.loads(rows[0][0]) if rows else {}
 
     def query(
         self, sql: str, params: Mapping[str, Any] | None = None, *, large: bool = False
@@ -270,19 +349,22 @@ class Store:
                 # attempt reads the new version whole.
                 if attempt == 2:
                     raise AuditDataError(
-                        f"The audit store at {self.data_dir} could not answer: "
+                        f"The audit store at {self.location} could not answer: "
                         f"{self._explain(error)}"
                     ) from error
             except duckdb.Error as error:
                 raise AuditDataError(
-                    f"The audit store at {self.data_dir} could not answer: {self._explain(error)}"
+                    f"The audit store at {self.location} could not answer: {self._explain(error)}"
                 ) from error
             finally:
                 cursor.close()
         raise AssertionError("unreachable")
 
     def last_changed(self) -> pd.Timestamp | None:
-        """Return when any file of the store last changed, or None for an empty store."""
+        """Return when any file of the store last changed, or None for an empty store (or one
+        read from a URL, whose files' times are the object store's, not the data's)."""
+        if self.remote:
+            return None
         times = [
             path.stat().st_mtime for table in TABLES for path in parquet_files(self.data_dir, table)
         ]
@@ -305,6 +387,7 @@ class Store:
 _PROC_FD = Path("/proc/self/fd")
 _PINNED_PATH = re.compile(re.escape(str(_PROC_FD)) + r"/\d+")
 _KEEP_PINS = 3
+REMOTE_RECHECK_SECONDS = 30.0
 # Rows of a partition file are written in this order, in row groups of ROW_GROUP_ROWS: a query
 # for one question and quadrant (the drill-down) then reads one or two row groups, not the file.
 SORT_KEYS: dict[str, tuple[str, ...]] = {
@@ -314,13 +397,19 @@ SORT_KEYS: dict[str, tuple[str, ...]] = {
 ROW_GROUP_ROWS = 122_880  # DuckDB's own row group size
 
 
-def _partition_of(path: Path, root: Path, table: str) -> tuple[str, str]:
+def _inside_table(path: str, table: str) -> str:
+    """Return a file's path below its table's folder ("theme_id=a/round_id=b/part-0.parquet")."""
+    return path.replace("\\", "/").rsplit(f"/{table}/", 1)[-1]
+
+
+def _partition_of(path: str, table: str) -> tuple[str, str]:
     """Return (theme_id, round_id) from a partitioned file's hive folders."""
-    parts = dict(part.split("=", 1) for part in path.relative_to(table_dir(root, table)).parts[:-1])
+    folders = _inside_table(path, table).split("/")[:-1]
+    parts = dict(part.split("=", 1) for part in folders if "=" in part)
     return parts.get("theme_id", ""), parts.get("round_id", "")
 
 
-def _readable_first(files: list[Path], table: str) -> list[Path]:
+def _readable_first(files: list[str], table: str) -> list[str]:
     """Return the files with the first one whose footer reads and has the contract's columns
     moved to the front (usually the first file: one footer is read)."""
     needed = set(SCHEMAS[table].names) - set(PARTITION_COLUMNS)

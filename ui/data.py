@@ -9,7 +9,7 @@ import streamlit as st
 
 from analytics import queries
 from analytics.config import resolve_data_dir
-from analytics.store import Store, read_manifest
+from analytics.store import Store
 
 # One declared lifetime for every cached result; new data shows at once via the fingerprint.
 CACHE_TTL_SECONDS = 15 * 60
@@ -50,7 +50,7 @@ def load_themes() -> pd.DataFrame:
 
 def manifest() -> dict[str, Any]:
     """Return the store's manifest (is it synthetic, when generated)."""
-    return read_manifest(resolve_data_dir())
+    return store().manifest()
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=256)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from analytics import ingest
+from analytics import audit_trail as trail
+from analytics import export, ingest
+from analytics.domain import Filters
 from analytics.ingest.reading import import_sha256
-from ui import data
+from ui import auth, data
 
 PREVIEW_KEY = "import_preview"
 MESSAGE_KEY = "import_message"
@@ -51,22 +55,12 @@ def preview(files: list[ingest.Source], replace: bool) -> ingest.Preview:
     return result
 
 
-def who() -> str:
-    """Return who is importing: the signed-in user where the dashboard has sign-in."""
-    try:
-        if st.user.is_logged_in:
-            return str(st.user.get("email") or st.user.get("name"))
-    except (AttributeError, KeyError, RuntimeError):  # no sign-in configured
-        pass
-    return "dashboard user (not signed in)"
-
-
 def run_import(files: list[ingest.Source], replace: bool) -> None:
     """Import the files (the page reruns afterwards and shows the message)."""
     status, report = progress_bar("Importing…")
     with status:
         result = ingest.import_files(
-            data.data_dir(), files, replace=replace, user=who(), progress=report
+            data.data_dir(), files, replace=replace, actor=auth.current_actor(), progress=report
         )
     st.session_state[MESSAGE_KEY] = ("success", result.message)
     st.session_state[UPLOADER_KEY] = st.session_state.get(UPLOADER_KEY, 0) + 1
@@ -75,7 +69,7 @@ def run_import(files: list[ingest.Source], replace: bool) -> None:
 
 def run_undo(import_id: str) -> None:
     """Undo one import (the page reruns afterwards and shows the message)."""
-    result = ingest.undo_import(data.data_dir(), import_id)
+    result = ingest.undo_import(data.data_dir(), import_id, actor=auth.current_actor())
     st.session_state[MESSAGE_KEY] = ("success", result.message)
     st.session_state.pop(PREVIEW_KEY, None)
 
@@ -98,3 +92,31 @@ def _template(directory: str, fingerprint: str, theme: str | None) -> bytes:
 def template_bytes(theme: str | None) -> bytes:
     """Return the import template for the current store (and theme), cached per store version."""
     return _template(data.data_dir(), data.store().fingerprint(), theme)
+
+
+def audit_trail() -> pd.DataFrame:
+    """Return every recorded import, undo and export, newest first."""
+    return trail.read_trail(trail.home(data.store()))
+
+
+def trail_download(events: pd.DataFrame) -> None:
+    """Offer the audit trail as CSV; taking it is itself an export, recorded like any other."""
+    name = "audit-insight-audit-trail.csv"
+    header = [("Audit Insight", "audit trail"), ("Events", str(len(events)))]
+    st.download_button(
+        "Download the audit trail (CSV)",
+        data=partial(
+            export.recorded_export,
+            data.store(),
+            auth.current_actor(),
+            partial(export.table_csv, header, events),
+            what=name,
+            theme=None,
+            filters=Filters(),
+            threshold=None,
+        ),
+        file_name=name,
+        mime="text/csv",
+        key="audit_trail_download",
+        on_click="ignore",
+    )

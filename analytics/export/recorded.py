@@ -1,0 +1,33 @@
+"""Every export goes through here: the actor's permission is checked, then the export recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from analytics import audit_trail
+from analytics.access import Actor, Permission
+from analytics.domain import Filters
+from analytics.export.suppression import mode_text
+from analytics.store import Store
+
+
+def recorded_export(
+    store: Store,
+    actor: Actor,
+    make: Callable[[], bytes],
+    *,
+    what: str,
+    theme: str | None,
+    filters: Filters,
+    threshold: int | None,
+) -> bytes:
+    """Return make()'s bytes if `actor` may export, recording the export (or the refusal).
+
+    `what` names the file (for the trail); theme, filters and threshold describe the view.
+    """
+    event = audit_trail.Event(actor, "export", what, theme, filters, mode_text(threshold))
+    trail = audit_trail.home(store)
+    audit_trail.require_recorded(trail, Permission.EXPORT, event)
+    data = make()
+    audit_trail.record(trail, event)
+    return data
