@@ -252,13 +252,19 @@ def cohort_profile_figure(profile: pd.DataFrame, subtitle: str = "") -> go.Figur
                 marker_color=colours,
                 text=rows["cases"],
                 textposition="outside",
+                cliponaxis=False,  # the tallest bar's label sits above the plot area
                 showlegend=False,
                 hovertemplate="%{x}: %{y} cases<extra></extra>",
             ),
             row=1,
             col=column,
         )
-    fig.update_yaxes(showticklabels=False, showgrid=False)
+    # Headroom above the tallest bar for its label.
+    fig.update_yaxes(showticklabels=False, showgrid=False, rangemode="tozero")
+    for column, dimension in enumerate(PROFILE_DIMENSIONS, start=1):
+        tallest = profile.loc[profile["dimension"] == dimension, "cases"].max()
+        if pd.notna(tallest) and tallest > 0:
+            fig.update_yaxes(range=[0, float(tallest) * 1.2], row=1, col=column)
     return _layout(fig, narrative.cohort_title(profile), subtitle, height=360)
 
 

@@ -146,8 +146,8 @@ def test_structure_follows_the_seed(sample, sample_report):
         "education; Children placed at home with parents subject to a care order.",
     ]
     future = by_title["Future thematic audits"]
-    # The catalogue gives these rounds the status "planned", so they are called planned.
-    assert future[0] == "The following thematic audits are planned:"
+    # As the seed says: these rounds have the status "underway" in the catalogue.
+    assert future[0] == "The following thematic audits are underway:"
     assert (
         "Placement stability, led by Inspection Leads: Underway (2020), 1 April 2020 to 30 "
         "September 2020" in future

@@ -23,6 +23,7 @@ from analytics.domain import (
     RAG_ORDER,
     ROUND_STATUSES_WITH_DATA,
     Filters,
+    profile_order,
 )
 from analytics.errors import AuditDataError, UnknownValueError
 from analytics.store import Store
@@ -359,11 +360,17 @@ def round_trend(
 
 
 def cohort_profile(store: Store, theme: str, filters: Filters = ALL) -> pd.DataFrame:
-    """Return cases by dimension (quadrant, team, gender, age_band, overall_grade) and value."""
+    """Return cases by dimension (quadrant, team, gender, age_band, overall_grade) and value,
+    values in their declared order (domain.profile_order)."""
     round_id = resolve_round(store, theme, filters.round_id)
-    return run(
+    profile = run(
         store, "cohort_profile", theme=theme, round=round_id, **_filter_params(store, filters)
     )
+    order = [
+        profile_order(d, v) for d, v in zip(profile["dimension"], profile["value"], strict=True)
+    ]
+    ranked = profile.assign(_order=order).sort_values(["dimension", "_order"], kind="stable")
+    return ranked.drop(columns="_order").reset_index(drop=True)
 
 
 def category_matrix(store: Store, filters: Filters = ALL) -> pd.DataFrame:
