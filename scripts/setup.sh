@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything Audit Insight needs on a fresh Debian machine: Debian's chromium (chart image
-# export and browser tests), a virtual environment and the pinned pip packages.
+# export and browser tests), Python's venv module where Debian splits it out, a virtual
+# environment and the pinned pip packages.
 # Usage: scripts/setup.sh run|test   (test also installs the test requirements)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,21 +9,32 @@ mode="${1:-run}"
 requirements=requirements.txt
 [ "$mode" = test ] && requirements=requirements-test.txt
 
-# Debian's chromium: never a downloaded browser. Without root the app still runs and says which
-# feature needs it.
-if ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "warning: chromium is not installed and this user cannot install it (apt-get install chromium);" >&2
-    echo "         PNG/SVG chart export and the browser tests need it." >&2
-  fi
-fi
-
 python=${PYTHON:-python3.11}
 command -v "$python" >/dev/null 2>&1 || python=python3
+
+# Debian packages, installed as root or with passwordless sudo. Never a downloaded browser.
+apt_install() {
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  else
+    return 1
+  fi
+}
+
+wanted=()
+command -v chromium >/dev/null 2>&1 || wanted+=(chromium)
+# Debian ships venv's pip bootstrap separately (python3-venv); a fresh machine may lack it.
+if [ ! -x .venv/bin/python ] && ! "$python" -c "import ensurepip, venv" >/dev/null 2>&1; then
+  wanted+=(python3-venv)
+fi
+if [ ${#wanted[@]} -gt 0 ] && ! apt_install "${wanted[@]}"; then
+  echo "warning: cannot install ${wanted[*]} as this user (apt-get install ${wanted[*]})." >&2
+  echo "         The dashboard runs without chromium and says that PNG/SVG export needs it;" >&2
+  echo "         the browser tests need it." >&2
+fi
+
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 # Reinstall only when the pinned requirements change.
 stamp=".venv/.installed-$(cat requirements*.txt | sha256sum | cut -c1-16)-$mode"

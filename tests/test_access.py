@@ -236,3 +236,24 @@ def test_an_empty_trail_has_the_columns(tiny_dir):
 def test_grant_of_a_quadrant_only_where_given():
     policy = AccessPolicy(users={"a@b.c": Grant("leadership")})
     assert policy.actor_for({"email": "a@b.c"}).default_quadrants == ()
+
+
+def test_the_example_roles_and_secrets_files_are_valid():
+    root = Path(__file__).resolve().parent.parent / ".streamlit"
+    policy = load_policy(root / "roles.example.toml")
+    assert policy.actor_for({"email": "NE.Lead@council.example"}).default_quadrants == ("NE",)
+    assert (
+        policy.actor_for({"email": "x@council.example", "groups": ["qa-division"]}).role
+        == "analyst"
+    )
+    import tomllib
+
+    auth = tomllib.loads((root / "secrets.example.toml").read_text())["auth"]
+    assert set(auth) == {
+        "redirect_uri",
+        "cookie_secret",
+        "client_id",
+        "client_secret",
+        "server_metadata_url",
+    }
+    assert auth["redirect_uri"].endswith("/oauth2callback")
