@@ -226,6 +226,8 @@ async def crowd_session(
         async with focus:
             await page.bring_to_front()
             await combo.click()
+            if await combo.get_attribute("aria-expanded") != "true":
+                await page.keyboard.press("ArrowDown")  # a click that only focused opens no menu
             await option.click()
         await page.wait_for_url(f"**quadrant={want[-1]}**", timeout=CROWD_STEP_TIMEOUT_MS)
         await page.keyboard.press("Escape")
