@@ -7,10 +7,19 @@ moment with no directory at all, never a mixed one. Readers pin the version they
 open descriptor (analytics.store), so the old version is deleted only after a grace period.
 Writers take an exclusive lock on a file beside the directory (the directory itself is swapped,
 so it cannot hold the lock).
+
+Every function here works on the store's real path (Path.resolve()): a data directory reached
+through a symbolic link keeps its link (the directory it points to is swapped), and imports through
+the link and through the target take the same lock.
+
+Retired versions are deleted once RETIRED_GRACE_SECONDS have passed, by the next writer (under the
+lock) and by readers of the import history and previews (purge_retired is safe without the lock:
+it only ever deletes versions older than the grace period, which no writer touches again).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -31,6 +40,8 @@ _UNSUPPORTED = {errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, err
 LOCK_TIMEOUT_SECONDS = 300.0
 # A replaced version stays (as .<name>.old-<ns>-<id>) this long for queries still reading it.
 RETIRED_GRACE_SECONDS = 60.0
+# The file every store holds (analytics.store.MANIFEST_NAME): how a folder is known to be a store.
+STORE_MARKER = "store.json"
 
 
 def _load_renameat2() -> Callable[..., int] | None:
@@ -64,6 +75,7 @@ def exchange(first: Path, second: Path) -> bool:
 
 def sibling(target: Path, kind: str) -> Path:
     """Return a new hidden path beside `target` (e.g. .data.staging-1a2b3c4d) for a writer."""
+    target = Path(target).resolve()
     return target.parent / f".{target.name}.{kind}-{uuid.uuid4().hex[:8]}"
 
 
@@ -92,7 +104,8 @@ def replace_dir(staging: Path, target: Path) -> None:
     The old version is deleted by a later write once RETIRED_GRACE_SECONDS have passed: a reader
     that pinned it (analytics.store.Store) may still be in the middle of a query on it.
     """
-    staging, target = Path(staging), Path(target)
+    staging, target = Path(staging), Path(target).resolve()
+    check_store_target(target)
     fsync_path(staging)
     if not target.exists():
         staging.rename(target)
@@ -108,16 +121,48 @@ def replace_dir(staging: Path, target: Path) -> None:
     purge_retired(target)
 
 
+def check_store_target(target: Path) -> None:
+    """Raise AuditDataError unless `target` may hold a store: absent, empty, or a store already.
+
+    A writer swaps the whole directory away, so a file or a folder of other things given as the
+    data directory by mistake must never be replaced (and later deleted with the retired versions).
+    """
+    target = Path(target).resolve()
+    choose = "Choose an existing store, or an empty or new folder, as the data directory."
+    if target.exists() and not target.is_dir():
+        raise AuditDataError(f"{target} is a file, not an audit store folder. {choose}")
+    if target.is_dir() and not (target / STORE_MARKER).is_file() and any(target.iterdir()):
+        raise AuditDataError(
+            f"{target} holds other files and is not an audit store (it has no {STORE_MARKER}). "
+            f"{choose}"
+        )
+
+
 def purge_retired(target: Path, grace: float | None = None) -> None:
     """Delete retired versions of the store at `target` older than the grace period."""
     grace = RETIRED_GRACE_SECONDS if grace is None else grace
+    target = Path(target).resolve()
     prefix = f".{target.name}.old-"
     now = time.time_ns()
-    for path in target.parent.glob(f"{prefix}*"):
+    try:
+        retired = list(target.parent.glob(f"{prefix}*"))
+    except OSError:  # an unreadable parent: nothing this process could delete anyway
+        return
+    for path in retired:
         stamp = path.name[len(prefix) :].split("-")[0]
         retired_at = int(stamp) if stamp.isdigit() else 0
         if now - retired_at >= grace * 1e9:
-            shutil.rmtree(path, ignore_errors=True)
+            _remove(path)
+
+
+def _remove(path: Path) -> None:
+    # A retired version is normally a directory, but a link or a file swapped out by an older
+    # release must go too (rmtree refuses both).
+    if path.is_symlink() or not path.is_dir():
+        with contextlib.suppress(OSError):
+            path.unlink()
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _link_or_copy(source: str, destination: str) -> str:
@@ -145,6 +190,7 @@ def replace_file(path: Path, write: Callable[[Path], object]) -> None:
 
 def lock_path(target: Path) -> Path:
     """Return the lock file that serialises writers of the store at `target`."""
+    target = Path(target).resolve()
     return target.parent / f".{target.name}.lock"
 
 
@@ -152,14 +198,14 @@ def _remove_leftovers(target: Path) -> None:
     # Under the lock no other writer is at work, so a staging sibling is what a crashed writer
     # left behind; retired versions go once no reader can still be in them.
     for leftover in target.parent.glob(f".{target.name}.staging-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+        _remove(leftover)
     purge_retired(target)
 
 
 @contextmanager
 def writer_lock(target: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
     """Hold the exclusive writer's lock of the store at `target` (waiting up to `timeout` s)."""
-    target = Path(target)
+    target = Path(target).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     handle = open(lock_path(target), "a+b")  # noqa: SIM115 (held for the whole block)
     try:

@@ -1,12 +1,14 @@
-"""Data: what is loaded, the data contract, the import template, loading a round, the history."""
+"""Data: what is loaded, the data contract, the import template, loading a round, the history,
+and (for analysts) the audit trail."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from analytics import ingest
+from analytics.access import Permission
 from analytics.errors import AuditDataError, ImportRefused
-from ui import data, importing, render
+from ui import auth, data, importing, render
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE = st.column_config.DateColumn(format="YYYY-MM-DD")
@@ -20,10 +22,13 @@ def page() -> None:
     if manifest.get("synthetic"):
         st.info(manifest["notice"])
     importing.show_message()
+    may_change = auth.can(Permission.IMPORT)
     loaded()
     contract()
-    load_round()
-    history()
+    load_round(may_change)
+    history(may_change)
+    if may_change:
+        trail()
 
 
 def loaded() -> None:
@@ -62,8 +67,8 @@ def contract() -> None:
         )
 
 
-def load_round() -> None:
-    """Template, upload, check, preview or problems, confirm."""
+def load_round(may_change: bool) -> None:
+    """Template, upload, check, preview or problems, confirm (upload for analysts only)."""
     st.header("Load an audit round")
     st.write(
         "Fill in the template (one row per case on *cases*, one per case and question on "
@@ -84,6 +89,9 @@ def load_round() -> None:
         mime=XLSX,
         key="template_download",
     )
+    if not may_change:
+        st.info("Loading and undoing audit rounds needs the QA analyst role.")
+        return
     uploads = st.file_uploader(
         "Audit round: one workbook (.xlsx), or CSV files named cases.csv, "
         "responses.csv (and rounds.csv, questions.csv)",
@@ -130,6 +138,9 @@ def load_round() -> None:
             importing.run_import(files, replace)
         except ImportRefused as refused:  # the store changed since the check
             problems(refused.problems)
+        except AuditDataError as error:  # the store could not be written: nothing changed
+            st.error("The import failed. Nothing has been changed.")
+            st.text(str(error))
         else:
             st.rerun()
 
@@ -150,8 +161,8 @@ def problems(table) -> None:
     )
 
 
-def history() -> None:
-    """Every import, newest first, with undo for those that can be undone exactly."""
+def history(may_change: bool) -> None:
+    """Every import, newest first, with undo (for analysts) where it can be undone exactly."""
     st.header("Import history")
     imports = ingest.import_history(data.data_dir())
     if imports.empty:
@@ -167,7 +178,7 @@ def history() -> None:
         },
     )
     for record in imports.itertuples(index=False):
-        if not record.can_undo:
+        if not (may_change and record.can_undo):
             continue
         with st.popover(f"Undo {record.import_id}"):
             st.text(
@@ -183,6 +194,22 @@ def history() -> None:
                     st.text(str(error))
                 else:
                     st.rerun()
+
+
+def trail() -> None:
+    """The audit trail: every import, undo and export, who did it, when, with which filters."""
+    st.header("Audit trail")
+    events = importing.audit_trail()
+    if events.empty:
+        st.caption("Nothing recorded yet.")
+        return
+    st.dataframe(
+        events,
+        hide_index=True,
+        key="audit_trail",
+        column_config={"at": st.column_config.DatetimeColumn("at (UTC)")},
+    )
+    importing.trail_download(events)
 
 
 render.guarded(page)

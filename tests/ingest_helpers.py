@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from analytics.access import Actor
 from analytics.ingest import Source
+
+# Who imports in these tests: an analyst (the only role that may change the store).
+ANALYST = Actor("qa.analyst@council.example", "QA analyst", "analyst", signed_in=True)
 
 QUADRANT_CYCLE = ("NW", "NE", "SW", "SE")
 
@@ -87,5 +91,6 @@ def tree_hashes(data_dir: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
 
 
 def data_hashes(data_dir: Path) -> dict[str, str]:
-    """Return the hashes of the data tables' files (not the import log, manifest or history)."""
-    return tree_hashes(data_dir, skip=("imports/", ".history/", "store.json"))
+    """Return the hashes of the data tables' files (not the import log, audit trail, manifest or
+    history, which record the changes rather than being the data)."""
+    return tree_hashes(data_dir, skip=("imports/", ".history/", "store.json", "audit_trail/"))

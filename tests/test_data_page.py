@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from ingest_helpers import copy_store, csvs, round_tables, tree_hashes, xlsx
+from ingest_helpers import ANALYST, copy_store, csvs, round_tables, tree_hashes, xlsx
 from streamlit.testing.v1 import AppTest
 
 from analytics import ingest, queries
@@ -100,6 +100,9 @@ def test_upload_preview_confirm_then_history_and_undo(store_copy):
     at.button(key="import_confirm").click().run()
     assert not at.exception, at.exception
     assert "Imported march.xlsx as imp-0001: 8 cases, 80 responses." in texts(at)
+    banner = at.info[0].value  # the sample now holds a real round too: the banner says so
+    assert banner.startswith("This store mixes synthetic sample data with imported audit rounds.")
+    assert banner.endswith("Imported from audit files (real data): permanency 2021-03.")
     history = table(at, "import_history")
     assert history[["import_id", "file_name", "cases", "state"]].values.tolist() == [
         ["imp-0001", "march.xlsx", 8, "active"]
@@ -141,7 +144,9 @@ def _has_button(at: AppTest, key: str) -> bool:
 
 
 def test_csv_files_together_and_an_identical_file_again(store_copy):
-    ingest.import_files(store_copy, csvs(round_tables("missing", "2021-05", ["MIS-01"], n_cases=4)))
+    ingest.import_files(
+        store_copy, csvs(round_tables("missing", "2021-05", ["MIS-01"], n_cases=4)), actor=ANALYST
+    )
     at = data_page()
     again = csvs(round_tables("missing", "2021-05", ["MIS-01"], n_cases=4))
     at.file_uploader[0].set_value([(s.name, s.data, "text/csv") for s in again]).run()
@@ -154,7 +159,9 @@ def test_other_pages_show_an_import_at_once(store_copy):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     at.run()  # the overview, with its cache filled
     assert not at.exception
-    ingest.import_files(store_copy, [xlsx(round_tables("permanency", "2021-03", PERMANENCY))])
+    ingest.import_files(
+        store_copy, [xlsx(round_tables("permanency", "2021-03", PERMANENCY))], actor=ANALYST
+    )
     at.switch_page("pages/data.py").run()
     assert "2021-03" in table(at, "store_contents")["round_id"].tolist()
     assert queries.audited_rounds(Store(store_copy), "permanency")[-1] == "2021-03"
@@ -162,3 +169,20 @@ def test_other_pages_show_an_import_at_once(store_copy):
     assert not at.exception, at.exception
     rounds = at.sidebar.selectbox[0]
     assert rounds.options[0].startswith("2021-03") and rounds.value == "2021-03"
+
+
+def test_an_import_the_disk_refuses_is_shown_as_an_error(store_copy):
+    at = data_page()
+    source = xlsx(round_tables("permanency", "2021-03", PERMANENCY), "march.xlsx")
+    at.file_uploader[0].set_value([(source.name, source.data, XLSX)]).run()
+    assert _has_button(at, "import_confirm")
+    lock = store_copy.parent / f".{store_copy.name}.lock"
+    lock.unlink(missing_ok=True)
+    lock.mkdir()  # opening the writers' lock fails, as on a read-only or full disk
+    before = tree_hashes(store_copy)
+    at.button(key="import_confirm").click().run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["The import failed. Nothing has been changed."]
+    assert f"Nothing was imported: the audit store at {store_copy}" in texts(at)
+    assert f"({lock}: Is a directory)" in texts(at)
+    assert tree_hashes(store_copy) == before

@@ -8,12 +8,13 @@ import re
 import openpyxl
 import pandas as pd
 import pytest
-from ingest_helpers import copy_store, round_tables, xlsx
+from ingest_helpers import ANALYST, copy_store, round_tables, xlsx
 
 from analytics import ingest, queries
 from analytics.domain import GENDERS, GRADES, QUADRANTS, RESPONSES, ROUND_STATUSES
 from analytics.errors import UnknownValueError
 from analytics.ingest.spec import SHEET_ORDER, SHEETS
+from analytics.ingest.template import LAST_ROW
 from analytics.store import Store
 
 PERMANENCY = [f"PERM-{i:02d}" for i in range(1, 11)]
@@ -62,7 +63,8 @@ def test_drop_downs_come_from_the_domain_and_the_store(sample, sample_dir):
     categories = drop_downs(book, "questions")["category"]
     assert categories[:2] == ["Management oversight and supervision", "Voice of the child"]
     date_rules = [v for v in book["cases"].data_validations.dataValidation if v.type == "date"]
-    assert [str(v.sqref) for v in date_rules] == ["G2:G100000"]  # audit_date
+    assert [str(v.sqref) for v in date_rules] == [f"G2:G{LAST_ROW}"]  # audit_date
+    assert LAST_ROW >= 140_000  # the answers of a 10,000-case round (14 questions) fit
 
 
 def test_one_themes_template_offers_only_its_questions(sample_dir):
@@ -99,7 +101,9 @@ def test_filled_in_template_imports(sample_dir, tmp_path):
             book[table].append(list(row))
     buffer = io.BytesIO()
     book.save(buffer)
-    result = ingest.import_files(data_dir, [ingest.Source("filled.xlsx", buffer.getvalue())])
+    result = ingest.import_files(
+        data_dir, [ingest.Source("filled.xlsx", buffer.getvalue())], actor=ANALYST
+    )
     assert result.changed
     assert queries.audited_rounds(Store(data_dir), "permanency")[-1] == "2021-09"
 
@@ -109,7 +113,7 @@ def test_template_follows_the_store_after_a_new_audit_tool(sample_dir, tmp_path)
     questions = pd.DataFrame([{"theme_id": "supervision", "question_id": "SUP-01",
                                "text": "Supervision is regular", "category": "Management oversight and supervision"}])  # fmt: skip
     tables = round_tables("supervision", "2021-01", ["SUP-01"])
-    ingest.import_files(data_dir, [xlsx(tables | {"questions": questions})])
+    ingest.import_files(data_dir, [xlsx(tables | {"questions": questions})], actor=ANALYST)
     book = load(ingest.template_workbook(data_dir, theme="supervision"))
     assert drop_downs(book, "responses")["question_id"] == ["SUP-01"]
 
@@ -126,3 +130,49 @@ def test_template_command(sample_dir, tmp_path, capsys):
     assert (
         main(["template", "--out", str(out), "--theme", "nope", "--data-dir", str(sample_dir)]) == 2
     )
+    assert main(["template", "--out", str(tmp_path), "--data-dir", str(sample_dir)]) == 2
+    assert "could not be written to" in capsys.readouterr().err
+
+
+def validation_of(book: openpyxl.Workbook, sheet: str, header: str):
+    """Return the data validation on a column, or None."""
+    headers = [c.value for c in book[sheet][1]]
+    letter = openpyxl.utils.get_column_letter(headers.index(header) + 1)
+    for validation in book[sheet].data_validations.dataValidation:
+        if str(validation.sqref).startswith(f"{letter}2:"):
+            return validation
+    return None
+
+
+def test_a_new_question_id_only_warns_other_drop_downs_stop(sample_dir):
+    book = load(ingest.template_workbook(sample_dir))
+    question = validation_of(book, "responses", "question_id")
+    assert question.errorStyle == "warning" and "questions sheet" in question.error
+    assert validation_of(book, "responses", "response").errorStyle in (None, "stop")
+    assert validation_of(book, "cases", "quadrant").errorStyle in (None, "stop")
+
+
+def test_a_planned_themes_template_has_no_empty_question_list(sample_dir):
+    book = load(ingest.template_workbook(sample_dir, theme="placement_stability"))
+    assert validation_of(book, "responses", "question_id") is None  # nothing to offer yet
+    assert drop_downs(book, "cases")["theme_id"] == ["placement_stability"]
+    text = " ".join(str(c.value) for row in book["instructions"].iter_rows() for c in row)
+    assert "placement_stability | (none yet" in " | ".join(
+        " | ".join(str(c.value) for c in row if c.value is not None)
+        for row in book["instructions"].iter_rows()
+    )
+    assert f"row {LAST_ROW:,}" in text
+
+
+def test_columns_excel_would_convert_are_text(sample_dir):
+    book = load(ingest.template_workbook(sample_dir))
+    for table in SHEET_ORDER:
+        for index, column in enumerate(SHEETS[table], start=1):
+            letter = openpyxl.utils.get_column_letter(index)
+            number_format = book[table].column_dimensions[letter].number_format
+            if column.as_text:
+                assert number_format == "@", (table, column.name)
+            elif column.kind == "date":
+                assert number_format == "yyyy-mm-dd", (table, column.name)
+    assert {c.name for c in SHEETS["cases"] if c.as_text} == {
+        "audit_id", "round_id", "team", "child_ref", "age_band"}  # fmt: skip

@@ -5,9 +5,13 @@
     undo_import(data_dir, id)       revert one import exactly
     import_history(data_dir)        the imports, newest first, with what can be undone
     template_workbook(data_dir)     the XLSX template, drop-down lists from the store's catalogue
+    benchmark_import(data_dir)      seconds to import a 10,000-case round into a copy of the store
 
 Writers hold the store's lock and build the next version beside it (analytics.atomic), so a
-reader sees the store before an import or after it, never half of one.
+reader sees the store before an import or after it, never half of one. The data directory is
+used by its real path (a symbolic link stays a link), and must be a store, or an empty or absent
+folder (which becomes a new store holding the seed catalogue); a file or a folder of other
+things is refused, never replaced.
 """
 
 from __future__ import annotations
@@ -25,7 +29,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from analytics.atomic import clone_dir, fsync_paths, replace_dir, sibling, writer_lock
+from analytics import audit_trail
+from analytics.access import Actor, Permission
+from analytics.atomic import (
+    check_store_target,
+    clone_dir,
+    fsync_paths,
+    purge_retired,
+    replace_dir,
+    sibling,
+    writer_lock,
+)
 from analytics.catalogue import CATALOGUE_TABLES, catalogue_table
 from analytics.domain import QUADRANTS, ROUND_STATUSES_WITH_DATA
 from analytics.errors import ImportRefused
@@ -33,6 +47,7 @@ from analytics.ingest.history import UndoResult, import_history, undo_import
 from analytics.ingest.problems import empty_problems
 from analytics.ingest.reading import DEFAULT_MAX_MB, ReadResult, Source, read_sources
 from analytics.ingest.reading import sources_from_paths as _sources_from_paths
+from analytics.ingest.sample_round import benchmark_import
 from analytics.ingest.spec import allowed_values, contract_summary, sheet_summary, store_tables
 from analytics.ingest.state import store_state
 from analytics.ingest.template import template_workbook, write_template
@@ -47,9 +62,10 @@ from analytics.ingest.writing import (
     read_history,
     refresh_manifest,
     step,
+    store_errors,
     write_history,
 )
-from analytics.store import Store, write_store_files
+from analytics.store import MANIFEST_NAME, Store, write_store_files
 
 __all__ = [
     "DEFAULT_MAX_MB",
@@ -59,6 +75,7 @@ __all__ = [
     "Source",
     "UndoResult",
     "allowed_values",
+    "benchmark_import",
     "contract_summary",
     "import_files",
     "import_history",
@@ -130,10 +147,15 @@ def _new_store_manifest() -> dict[str, object]:
     }
 
 
+def is_store(data_dir: Path) -> bool:
+    """Return whether the folder holds an audit store (its manifest)."""
+    return (Path(data_dir) / MANIFEST_NAME).is_file()
+
+
 @contextlib.contextmanager
 def _readable_base(data_dir: Path) -> Iterator[Path]:
     """Yield the store to check against: the store, or a catalogue-only one if there is none."""
-    if data_dir.is_dir():
+    if is_store(data_dir):
         yield data_dir
         return
     with tempfile.TemporaryDirectory(prefix="audit-preview-") as folder:
@@ -227,10 +249,13 @@ def preview(
     progress: Progress | None = None,
 ) -> Preview:
     """Return what importing the files would load, or every problem; writes nothing."""
+    data_dir = Path(data_dir).resolve()
+    check_store_target(data_dir)
     step(progress, 0.05, "Reading the file")
     read = read_sources(_sources(files, max_mb), max_mb)
-    with _readable_base(Path(data_dir)) as base:
+    with store_errors(data_dir, "The file was not checked"), _readable_base(data_dir) as base:
         result = _evaluate(base, read, replace, progress)
+        purge_retired(data_dir)  # versions no reader needs any more (no lock needed)
     step(progress, 1.0, "Checked")
     return result
 
@@ -239,61 +264,83 @@ def import_files(
     data_dir: str | os.PathLike[str],
     files: Sequence[FileLike],
     replace: bool = False,
-    user: str | None = None,
+    *,
+    actor: Actor,
     max_mb: float = DEFAULT_MAX_MB,
     progress: Progress | None = None,
 ) -> ImportResult:
     """Import one workbook (or CSV set) all-or-nothing; raise ImportRefused listing every problem.
 
-    An identical file that is already imported (and not since replaced or undone) changes
+    Only an actor with the import permission may (AccessRefused otherwise, recorded in the audit
+    trail). An identical file that is already imported (and not since replaced or undone) changes
     nothing. Rounds that already hold cases are replaced only with `replace=True`.
     """
-    data_dir = Path(data_dir)
-    step(progress, 0.05, "Reading the file")
-    read = read_sources(_sources(files, max_mb), max_mb)
-    step(progress, 0.25, "Waiting for other imports to finish")
-    with writer_lock(data_dir):
-        staging = sibling(data_dir, "staging")
-        try:
-            # Check against the very snapshot that will be written: a clone of the store.
-            if data_dir.is_dir():
-                clone_dir(data_dir, staging)
-            else:
-                write_store_files(staging, catalogue_chunks(), _new_store_manifest())
-            checked = _evaluate(staging, read, replace, progress)
-            if checked.already_imported:
-                shutil.rmtree(staging)
-                message = (
-                    f"{read.file_name} is already imported as {checked.already_imported} "
-                    "(an identical file): nothing changed."
-                )
-                return ImportResult(checked.already_imported, False, checked, message)
-            if not checked.ok:
-                raise ImportRefused(read.file_name, checked.problems)
-            step(progress, 0.6, "Writing the new rounds")
-            history = read_history(staging)
-            import_id = next_import_id(history)
-            assert checked.checked is not None
-            added, removed, replaced = apply_import(staging, checked.checked, import_id)
-            row = history_row(
-                import_id,
-                read.file_name,
-                read.sha256,
-                checked.checked,
-                user,
-                added,
-                removed,
-                replaced,
-            )
-            history = append_history(history, row)
-            fsync_paths([write_history(staging, history), refresh_manifest(staging, history)])
-            step(progress, 0.9, "Swapping the new version of the store in")
-            replace_dir(staging, data_dir)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+    data_dir = Path(data_dir).resolve()
+    check_store_target(data_dir)  # a file or a folder of other things is never replaced
+    with store_errors(data_dir, "Nothing was imported"):
+        names = ", ".join(_file_names(files))
+        audit_trail.require_recorded(
+            data_dir, Permission.IMPORT, audit_trail.Event(actor, "import", names)
+        )
+        step(progress, 0.05, "Reading the file")
+        read = read_sources(_sources(files, max_mb), max_mb)
+        step(progress, 0.25, "Waiting for other imports to finish")
+        with writer_lock(data_dir):
+            check_store_target(data_dir)  # again: it may have changed while we waited
+            result = _import_locked(data_dir, read, replace, actor, progress)
     step(progress, 1.0, "Imported")
+    return result
+
+
+def _import_locked(
+    data_dir: Path, read: ReadResult, replace: bool, actor: Actor, progress: Progress | None
+) -> ImportResult:
+    """Check the import against a clone of the store and swap it in (the writer's lock held)."""
+    staging = sibling(data_dir, "staging")
+    try:
+        # Check against the very snapshot that will be written: a clone of the store.
+        if is_store(data_dir):
+            clone_dir(data_dir, staging)
+        else:
+            write_store_files(staging, catalogue_chunks(), _new_store_manifest())
+        checked = _evaluate(staging, read, replace, progress)
+        if checked.already_imported:
+            shutil.rmtree(staging)
+            message = (
+                f"{read.file_name} is already imported as {checked.already_imported} "
+                "(an identical file): nothing changed."
+            )
+            return ImportResult(checked.already_imported, False, checked, message)
+        if not checked.ok or checked.checked is None:
+            raise ImportRefused(read.file_name, checked.problems)
+        step(progress, 0.6, "Writing the new rounds")
+        history = read_history(staging)
+        import_id = next_import_id(history)
+        added, removed, replaced = apply_import(staging, checked.checked, import_id)
+        row = history_row(
+            import_id,
+            read.file_name,
+            read.sha256,
+            checked.checked,
+            actor.user,
+            added,
+            removed,
+            replaced,
+        )
+        history = append_history(history, row)
+        event = audit_trail.Event(actor, "import", read.file_name, detail=import_id)
+        fsync_paths([write_history(staging, history), refresh_manifest(staging, history),
+                     audit_trail.write_event(staging, event)])  # fmt: skip
+        step(progress, 0.9, "Swapping the new version of the store in")
+        replace_dir(staging, data_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return ImportResult(import_id, True, checked, _summary(import_id, checked))
+
+
+def _file_names(files: Sequence[FileLike]) -> list[str]:
+    return [f.name if isinstance(f, Source) else Path(f).name for f in files]
 
 
 def _summary(import_id: str, checked: Preview) -> str:
@@ -318,12 +365,12 @@ def _summary(import_id: str, checked: Preview) -> str:
 
 def problems_csv(problems: pd.DataFrame) -> bytes:
     """Return the problem table as CSV bytes for Excel (cells cannot start a formula)."""
+    # The exports' own guard (imported here: the export package is heavy, and the importer's
+    # command line does not need it otherwise).
+    from analytics.export.tables import neutralise
 
     def safe(value: object) -> object:
-        # A cell starting =, +, - or @ would run as a formula when the CSV opens in Excel.
-        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            return "'" + value
-        return value
+        return neutralise(value) if isinstance(value, str) else value
 
     buffer = io.StringIO()
     problems.map(safe).to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)

@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 
+from analytics.access import local_operator
 from analytics.cli import EXTRA_PARSERS, command
 from analytics.config import resolve_data_dir
 from analytics.errors import ImportRefused
+
+
+def size_limit(text: str) -> float:
+    """Parse --max-mb: a finite number of megabytes above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of megabytes") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a size in megabytes above 0, e.g. 50")
+    return value
+
+
+def csv_path(text: str) -> str:
+    """Parse --errors-csv: a file to write, not a folder."""
+    if Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder: name a file, e.g. problems.csv")
+    return text
 
 
 def _add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
@@ -29,13 +50,13 @@ def _add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     )
     ingest.add_argument(
         "--max-mb",
-        type=float,
+        type=size_limit,
         default=DEFAULT_MAX_MB,
         help=f"refuse files larger than this (default {DEFAULT_MAX_MB})",
     )
-    ingest.add_argument("--user", default=None, help="who imports (default: the login name)")
     ingest.add_argument(
         "--errors-csv",
+        type=csv_path,
         default=None,
         metavar="PATH",
         help="also write every problem of a refused file to this CSV",
@@ -70,17 +91,25 @@ def run_ingest(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     try:
         result = import_files(
-            data_dir, args.files, replace=args.replace, user=args.user, max_mb=args.max_mb
+            data_dir, args.files, replace=args.replace, actor=local_operator(), max_mb=args.max_mb
         )
     except ImportRefused as refused:
         print(f"error: {refused}", file=sys.stderr)
         print(format_problems(refused.problems), file=sys.stderr)
         if args.errors_csv:
-            with open(args.errors_csv, "wb") as handle:
-                handle.write(problems_csv(refused.problems))
-            print(f"Every problem is also in {args.errors_csv}.", file=sys.stderr)
+            try:
+                Path(args.errors_csv).write_bytes(problems_csv(refused.problems))
+            except OSError as error:
+                reason = error.strerror or type(error).__name__
+                print(f"error: the problems could not be written to {args.errors_csv}: {reason}",
+                      file=sys.stderr)  # fmt: skip
+            else:
+                print(f"Every problem is also in {args.errors_csv}.", file=sys.stderr)
         return 2
     print(result.message)
+    ignored = result.preview.ignored_columns
+    if ignored:
+        print("Columns not in the template, not imported: " + "; ".join(ignored))
     if result.changed:
         print(
             f"Undo with: python -m analytics undo-import {result.import_id} --data-dir {data_dir}"
@@ -93,7 +122,8 @@ def run_undo(args: argparse.Namespace) -> int:
     """Revert one import."""
     from analytics.ingest import undo_import
 
-    print(undo_import(resolve_data_dir(args.data_dir), args.import_id).message)
+    data_dir = resolve_data_dir(args.data_dir)
+    print(undo_import(data_dir, args.import_id, actor=local_operator()).message)
     return 0
 
 

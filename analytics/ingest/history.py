@@ -16,7 +16,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from analytics.atomic import clone_dir, fsync_paths, replace_dir, sibling, writer_lock
+from analytics import audit_trail
+from analytics.access import Actor, Permission
+from analytics.atomic import (
+    clone_dir,
+    fsync_paths,
+    purge_retired,
+    replace_dir,
+    sibling,
+    writer_lock,
+)
 from analytics.contract import SCHEMAS
 from analytics.domain import THEME_STATUSES_AUDITED
 from analytics.errors import AuditDataError
@@ -28,9 +37,10 @@ from analytics.ingest.writing import (
     read_history,
     refresh_manifest,
     step,
+    store_errors,
     write_history,
 )
-from analytics.store import Store
+from analytics.store import MANIFEST_NAME, Store
 
 
 @dataclass(frozen=True)
@@ -149,40 +159,25 @@ def _find(history: pd.DataFrame, import_id: str) -> pd.Series:
 
 
 def undo_import(
-    data_dir: str | os.PathLike[str], import_id: str, progress: Progress | None = None
+    data_dir: str | os.PathLike[str],
+    import_id: str,
+    progress: Progress | None = None,
+    *,
+    actor: Actor,
 ) -> UndoResult:
-    """Revert one import exactly: its files go, the files it replaced come back byte for byte."""
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
+    """Revert one import exactly: its files go, the files it replaced come back byte for byte.
+
+    Only an actor with the import permission may (AccessRefused otherwise, recorded).
+    """
+    data_dir = Path(data_dir).resolve()
+    if not (data_dir / MANIFEST_NAME).is_file():
         raise AuditDataError(f"No audit store at {data_dir}.")
-    with writer_lock(data_dir):
-        history = read_history(data_dir)
-        record = _find(history, import_id)
-        ensure_undoable(record)
-        blockers = undo_blockers(data_dir, record, history)
-        if blockers:
-            raise AuditDataError(
-                f"Import {import_id} cannot be undone exactly: " + "; ".join(blockers) + "."
-            )
-        step(progress, 0.3, "Restoring the files the import replaced")
-        staging = sibling(data_dir, "staging")
-        try:
-            clone_dir(data_dir, staging)
-            apply_undo(staging, record)
-            orphans = orphans_after_undo(staging)
-            if orphans:
-                later = _later_imports(history, record)
-                raise AuditDataError(
-                    f"Undoing {import_id} would leave a later import's data without what it "
-                    f"relies on ({orphans[0]}). Undo the later import(s) first"
-                    + (f": {', '.join(later)}." if later else ".")
-                )
-            history = mark_undone(history, import_id)
-            fsync_paths([write_history(staging, history), refresh_manifest(staging, history)])
-            replace_dir(staging, data_dir)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+    with store_errors(data_dir, "Nothing was undone"):
+        audit_trail.require_recorded(
+            data_dir, Permission.IMPORT, audit_trail.Event(actor, "undo-import", import_id)
+        )
+        with writer_lock(data_dir):
+            record = _undo_locked(data_dir, import_id, actor, progress)
     step(progress, 1.0, "Undone")
     added, removed = len(record["files_added"]), len(record["files_removed"])
     message = (
@@ -190,6 +185,42 @@ def undo_import(
         f"{removed} file(s) it had replaced."
     )
     return UndoResult(import_id, added, removed, message)
+
+
+def _undo_locked(
+    data_dir: Path, import_id: str, actor: Actor, progress: Progress | None
+) -> pd.Series:
+    """Undo one import in a clone of the store and swap it in (the writer's lock held)."""
+    history = read_history(data_dir)
+    record = _find(history, import_id)
+    ensure_undoable(record)
+    blockers = undo_blockers(data_dir, record, history)
+    if blockers:
+        raise AuditDataError(
+            f"Import {import_id} cannot be undone exactly: " + "; ".join(blockers) + "."
+        )
+    step(progress, 0.3, "Restoring the files the import replaced")
+    staging = sibling(data_dir, "staging")
+    try:
+        clone_dir(data_dir, staging)
+        apply_undo(staging, record)
+        orphans = orphans_after_undo(staging)
+        if orphans:
+            later = _later_imports(history, record)
+            raise AuditDataError(
+                f"Undoing {import_id} would leave a later import's data without what it "
+                f"relies on ({orphans[0]}). Undo the later import(s) first"
+                + (f": {', '.join(later)}." if later else ".")
+            )
+        history = mark_undone(history, import_id)
+        event = audit_trail.Event(actor, "undo-import", import_id, detail=record["file_name"])
+        fsync_paths([write_history(staging, history), refresh_manifest(staging, history),
+                     audit_trail.write_event(staging, event)])  # fmt: skip
+        replace_dir(staging, data_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return record
 
 
 def _later_imports(history: pd.DataFrame, record: pd.Series) -> list[str]:
@@ -208,7 +239,7 @@ def _later_imports(history: pd.DataFrame, record: pd.Series) -> list[str]:
 
 def import_history(data_dir: str | os.PathLike[str]) -> pd.DataFrame:
     """Return the imports, newest first: when, who, file, rows, rounds, state, can_undo."""
-    data_dir = Path(data_dir)
+    data_dir = Path(data_dir).resolve()
     columns = [
         "import_id",
         "imported_at",
@@ -223,8 +254,9 @@ def import_history(data_dir: str | os.PathLike[str]) -> pd.DataFrame:
         "state",
         "can_undo",
     ]
-    if not data_dir.is_dir():
+    if not (data_dir / MANIFEST_NAME).is_file():
         return pd.DataFrame(columns=columns)
+    purge_retired(data_dir)  # the Data page reads this on every visit: a safe moment to tidy
     history = read_history(data_dir)
     if history.empty:
         return pd.DataFrame(columns=columns)

@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.domain import QUADRANT_LABELS, ROUND_STATUSES_WITH_DATA, THEME_STATUSES_AUDITED
-from analytics.ingest.problems import Problems, check_duplicates
-from analytics.ingest.reading import ROW, Sheet
+from analytics.ingest.problems import ROW, Problems, Sheet, check_duplicates
 from analytics.ingest.spec import SHEETS
 from analytics.ingest.state import StoreState
 
@@ -57,6 +56,7 @@ def plan_rounds(
     sheet_rows = rounds.set_index(["theme_id", "round_id"])
     keys = sorted(set(per_round.index) | set(sheet_rows.index))
     out = []
+    bounds = []  # (theme, round, first day, last day) typed on the rounds sheet with cases here
     for key in keys:
         theme_id, round_id = key
         n_cases = int(per_round["cases"].get(key, 0))
@@ -88,6 +88,7 @@ def plan_rounds(
             kept = old is not None and (old["status"] in ROUND_STATUSES_WITH_DATA or not n_cases)
             status = old["status"] if kept else ("complete" if n_cases else "planned")
         if rounds_sheet is not None and sheet_row is not None:
+            typed = (given("start_date"), given("end_date"))
             if n_cases and status not in ROUND_STATUSES_WITH_DATA:
                 problems.add_one(
                     rounds_sheet.label,
@@ -106,7 +107,9 @@ def plan_rounds(
                     "start_date and end_date are needed for a round with no cases in this file",
                     "Fill in the round's first and last day (YYYY-MM-DD).",
                 )
-            elif end < start and (given("start_date") or given("end_date")):
+            elif end < start and any(typed) and (all(typed) or not (n_cases and old is None)):
+                # (With one date typed for a new round, the other comes from the audits: the
+                # audit-date check below says which audits fall outside.)
                 problems.add_one(
                     rounds_sheet.label,
                     sheet_row,
@@ -115,6 +118,10 @@ def plan_rounds(
                     f"end_date is before start_date ({start})",
                     "Check the two dates: the round ends on or after the day it starts.",
                 )
+            elif n_cases and any(typed):
+                # Dates typed next to the cases (one may come from the audits): the audits must
+                # fit within the typed ones.
+                bounds.append((theme_id, round_id, *typed))
         new = {"label": label, "start_date": start, "end_date": end, "status": status}
         revised: set[str] = set()
         if old is None:
@@ -155,6 +162,8 @@ def plan_rounds(
                 **{q: int(counts.get(q, 0)) for q in QUADRANT_LABELS},
             }
         )
+    if bounds and cases_sheet is not None:
+        _check_audit_dates(cases_sheet, cases, bounds, problems)
     columns = [
         "theme_id",
         "round_id",
@@ -170,6 +179,42 @@ def plan_rounds(
         *QUADRANT_LABELS,
     ]
     return pd.DataFrame(out, columns=columns)
+
+
+def _check_audit_dates(
+    sheet: Sheet,
+    cases: pd.DataFrame,
+    bounds: list[tuple[str, str, object, object]],
+    problems: Problems,
+) -> None:
+    """Refuse a case audited outside the dates its round is given on the rounds sheet.
+
+    Dates typed on the rounds sheet next to the cases must agree with them: a case outside is a
+    typing error in one or the other (a late audit belongs in the round's dates, so widen them).
+    Rounds already stored, or made from the audit dates, are not checked: a planned round's dates
+    are a plan, and a round made from its audits covers them.
+    """
+    limits = pd.DataFrame(bounds, columns=["theme_id", "round_id", "_first", "_last"])
+    joined = cases[["theme_id", "round_id", "audit_date"]].merge(
+        limits, on=["theme_id", "round_id"], how="left"
+    )
+    date = pd.to_datetime(joined["audit_date"])
+    first, last = pd.to_datetime(joined["_first"]), pd.to_datetime(joined["_last"])
+    outside = ((date < first) & first.notna()) | ((date > last) & last.notna())
+    span = (
+        first.dt.strftime("%Y-%m-%d").fillna("...")
+        + " to "
+        + last.dt.strftime("%Y-%m-%d").fillna("...")
+    )
+    problems.add(
+        sheet,
+        outside.to_numpy(),
+        "audit_date",
+        "audit_date is outside the dates of round " + joined["round_id"].astype(str)
+        + " on the rounds sheet (" + span + ")",
+        "Correct the audit date, or widen the round's start_date and end_date on the rounds sheet "
+        "(a round's dates cover all its audits).",
+    )  # fmt: skip
 
 
 def _missing(value: object) -> bool:

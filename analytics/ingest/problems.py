@@ -1,14 +1,29 @@
-"""The problem table of an import: one row per problem, with sheet, Excel row, column and fix."""
+"""The problem table of an import (one row per problem: sheet, Excel row, column, value, rule,
+fix), and the sheets the problems point into."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from analytics.errors import PROBLEM_COLUMNS
-from analytics.ingest.reading import ROW, Sheet
+
+ROW = "_row"  # the column holding each row's number as Excel shows it
+
+
+@dataclass
+class Sheet:
+    """One table read from the file: its cells as text, with the Excel row number in `_row`."""
+
+    table: str  # cases | responses | rounds | questions
+    label: str  # where the user finds it: the sheet name, or the CSV file name
+    frame: pd.DataFrame
+    headers: dict[str, str] = field(default_factory=dict)  # column name -> header as typed
+    is_csv: bool = False
+    header_found: bool = True  # False: no row holds the template's column names
 
 
 class Problems:
@@ -16,6 +31,10 @@ class Problems:
 
     def __init__(self) -> None:
         self._parts: list[pd.DataFrame] = []
+
+    def extend(self, other: Problems) -> None:
+        """Add every problem of `other` (its parts are shared, never modified)."""
+        self._parts.extend(other._parts)
 
     def add(
         self,
@@ -102,12 +121,11 @@ def check_duplicates(
     problems: Problems,
     rule: str,
     fix: str,
-) -> pd.Series:
-    """Flag every repeat of a key after its first row; return the repeat mask."""
+) -> None:
+    """Flag every repeat of a key after its first row, naming the row it first appears on."""
     complete = values[keys].notna().all(axis=1)
     repeat = values[keys].duplicated(keep="first") & complete
     if repeat.any():
         first = values[complete].groupby(keys, sort=False)[ROW].transform("min")
         where = " (first on row " + first.reindex(values.index).astype("Int64").astype(str) + ")"
         problems.add(sheet, repeat, keys[-1], rule + where, fix)
-    return repeat

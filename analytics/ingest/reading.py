@@ -1,16 +1,21 @@
 """Reading an import (an XLSX workbook or CSV files) into sheets of text with Excel row numbers.
 
 Every cell becomes text (or missing) exactly as a user would read it: numbers without a trailing
-.0, date cells as YYYY-MM-DD, TRUE/FALSE. Problems with the file itself (too big, empty, not a
-workbook or CSV, a missing sheet) are collected, never raised as a traceback.
+.0, date cells as YYYY-MM-DD, TRUE/FALSE. Problems with the files themselves (too big, empty, not
+a workbook or CSV, a missing or duplicated sheet, a ragged CSV row, a formula with no saved
+result) are collected for every file, never raised as a traceback, and the readable files are
+still read so that every problem is reported at once.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
+import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -18,14 +23,36 @@ from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from openpyxl.utils.exceptions import CellCoordinatesException, InvalidFileException
 
-from analytics.ingest.spec import SHEET_ORDER, normalise_header
+from analytics.ingest.problems import ROW, Problems, Sheet
+from analytics.ingest.spec import SHEET_ORDER, SHEETS, normalise_header
 from analytics.ingest.xlsx import NotAWorkbook, Workbook
 
 DEFAULT_MAX_MB = 50
 # A workbook is a zip: refuse one that unpacks to far more than its size (a "zip bomb").
 MAX_UNPACK_RATIO = 20
-ROW = "_row"  # the column holding each row's number as Excel shows it
+# How far down a sheet to look for the column names when row 1 holds a title instead.
+HEADER_SEARCH_ROWS = 20
+# What a damaged or unusual sheet can raise while being read: bad values and structure, a broken
+# zip stream, malformed XML (ElementTree's and lxml's parse errors are SyntaxErrors), and
+# openpyxl's own errors on the careful path.
+_SHEET_ERRORS = (
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    EOFError,
+    SyntaxError,
+    zipfile.BadZipFile,
+    zlib.error,
+    pa.ArrowException,
+    CellCoordinatesException,
+    InvalidFileException,
+)
+RESAVE = "Open it in Excel and save it again as 'CSV UTF-8 (comma delimited)'."
 
 
 @dataclass(frozen=True)
@@ -35,32 +62,12 @@ class Source:
     name: str
     data: bytes
     size: int | None = None  # set, with no bytes, for a file too big to read into memory
+    unreadable: tuple[str, str] | None = None  # (rule, fix) for a path that could not be read
 
     @property
     def nbytes(self) -> int:
         """Return the file's size in bytes."""
         return len(self.data) if self.size is None else self.size
-
-
-@dataclass
-class Sheet:
-    """One table read from the file: its cells as text, with the Excel row number in `_row`."""
-
-    table: str  # cases | responses | rounds | questions
-    label: str  # where the user finds it: the sheet name, or the CSV file name
-    frame: pd.DataFrame
-    headers: dict[str, str] = field(default_factory=dict)  # column name -> header as typed
-
-
-@dataclass
-class FileProblem:
-    """A problem with a whole file, sheet or column (the row is not known)."""
-
-    sheet: str
-    column: str | None
-    value: str | None
-    rule: str
-    fix: str
 
 
 @dataclass
@@ -70,18 +77,33 @@ class ReadResult:
     file_name: str
     sha256: str
     sheets: dict[str, Sheet]
-    problems: list[FileProblem]
+    problems: Problems
+    supplied: set[str] = field(default_factory=set)  # tables given, even if unreadable
 
 
 def sources_from_paths(paths: Iterable[str | Path], max_mb: float = DEFAULT_MAX_MB) -> list[Source]:
-    """Return the files as sources; an oversized file is read as empty bytes and flagged later."""
+    """Return the files as sources; a file that is too big, missing or a folder is flagged (its
+    problem is reported with the others when the import is read)."""
     sources = []
     for path in map(Path, paths):
-        size = path.stat().st_size  # raises FileNotFoundError for a missing file
-        if size > max_mb * 1_000_000:
-            sources.append(Source(path.name, b"", size))  # refused later, never read
-        else:
-            sources.append(Source(path.name, path.read_bytes()))
+        try:
+            if path.is_dir():
+                rule = f"{path} is a folder, not a file"
+                fix = "Name the workbook (.xlsx), or the CSV files, inside the folder."
+                sources.append(Source(path.name or str(path), b"", unreadable=(rule, fix)))
+                continue
+            size = path.stat().st_size
+            if size > max_mb * 1_000_000:
+                sources.append(Source(path.name, b"", size))  # refused later, never read
+            else:
+                sources.append(Source(path.name, path.read_bytes()))
+        except FileNotFoundError:
+            rule = f"file not found: {path}"
+            sources.append(Source(path.name, b"", unreadable=(rule, "Check the path and name.")))
+        except OSError as error:
+            rule = f"the file cannot be read: {error.strerror or error} ({path})"
+            fix = "Check the file's permissions, or copy it somewhere readable."
+            sources.append(Source(path.name, b"", unreadable=(rule, fix)))
     return sources
 
 
@@ -99,17 +121,16 @@ def import_sha256(sources: list[Source]) -> str:
 def read_sources(sources: list[Source], max_mb: float = DEFAULT_MAX_MB) -> ReadResult:
     """Read one import (one workbook, or CSV files named after the tables) into sheets."""
     names = ", ".join(s.name for s in sources) or "(no file)"
-    result = ReadResult(names, import_sha256(sources) if sources else "", {}, [])
+    result = ReadResult(names, import_sha256(sources) if sources else "", {}, Problems())
     problems = result.problems
     if not sources:
-        problems.append(
-            FileProblem(
-                "(file)",
-                None,
-                None,
-                "no file was given",
-                "Choose the filled-in template (.xlsx) or the CSV files.",
-            )
+        problems.add_one(
+            "(file)",
+            None,
+            None,
+            None,
+            "no file was given",
+            "Choose the filled-in template (.xlsx) or the CSV files.",
         )
         return result
     limit = int(max_mb * 1_000_000)
@@ -117,219 +138,275 @@ def read_sources(sources: list[Source], max_mb: float = DEFAULT_MAX_MB) -> ReadR
     for source in sources:
         size = source.nbytes
         suffix = PurePosixPath(source.name).suffix.lower()
-        if size > limit:
-            problems.append(
-                FileProblem(
-                    source.name,
-                    None,
-                    f"{size / 1e6:.1f} MB",
-                    f"the file is larger than the {max_mb:g} MB limit",
-                    "Split the rounds into separate files, or ask for a higher limit (--max-mb).",
-                )
+        table = csv_table(source.name) if suffix == ".csv" else None
+        if table is not None:
+            result.supplied.add(table)  # given, if unreadable: never "the file is missing"
+        if source.unreadable is not None:
+            problems.add_one(source.name, None, None, None, *source.unreadable)
+        elif size > limit:
+            problems.add_one(
+                source.name,
+                None,
+                None,
+                f"{size / 1e6:.1f} MB",
+                f"the file is larger than the {max_mb:g} MB limit",
+                "Split the rounds into separate files, or ask for a higher limit (--max-mb).",
             )
         elif size == 0:
-            problems.append(
-                FileProblem(
-                    source.name,
-                    None,
-                    None,
-                    "the file is empty",
-                    "Export the audit round again and choose that file.",
-                )
+            problems.add_one(
+                source.name,
+                None,
+                None,
+                None,
+                "the file is empty",
+                "Export the audit round again and choose that file.",
             )
         elif suffix not in (".xlsx", ".csv"):
-            fix = "Save it from Excel as an .xlsx workbook (or as CSV UTF-8 files)."
-            problems.append(
-                FileProblem(
-                    source.name,
-                    None,
-                    suffix or "(no extension)",
-                    "only an Excel workbook (.xlsx) or CSV files (.csv) can be imported",
-                    fix,
-                )
+            problems.add_one(
+                source.name,
+                None,
+                None,
+                suffix or "(no extension)",
+                "only an Excel workbook (.xlsx) or CSV files (.csv) can be imported",
+                "Save it from Excel as an .xlsx workbook (or as CSV UTF-8 files).",
             )
         else:
             usable.append(source)
-    if problems:
-        return result
-    workbooks = [s for s in usable if s.name.lower().endswith(".xlsx")]
-    if workbooks and len(usable) > 1:
-        problems.append(
-            FileProblem(
-                names,
-                None,
-                None,
-                "an import is one workbook, or CSV files, not several workbooks or a mix",
-                "Import each workbook on its own, or put all the tables in one workbook.",
-            )
+    workbooks = [s for s in sources if PurePosixPath(s.name).suffix.lower() == ".xlsx"]
+    if workbooks and len(sources) > 1:
+        problems.add_one(
+            names,
+            None,
+            None,
+            None,
+            "an import is one workbook, or CSV files, not several workbooks or a mix",
+            "Import each workbook on its own, or put all the tables in one workbook.",
         )
         return result
-    if workbooks:
-        _read_workbook(workbooks[0], limit, result)
-    else:
+    if workbooks and usable:
+        _read_workbook(usable[0], limit, result)
+    elif usable:
         _read_csvs(usable, result)
     return result
 
 
 # --- CSV -------------------------------------------------------------------------------------
 
+# A browser saves a second download of cases.csv as "cases (1).csv".
+_DOWNLOAD_COPY = re.compile(r"\s*\(\d+\)$")
 
-def _csv_table(name: str) -> str | None:
-    # "cases.csv", "Cases.csv", "2021-03 cases.csv" and "round_responses.csv" all name a table.
-    words = normalise_header(PurePosixPath(name).stem).split("_")
+
+def csv_table(name: str) -> str | None:
+    """Return the table a CSV file's name says it holds, or None.
+
+    "cases.csv", "Cases.csv", "cases (1).csv", "2021-03 cases.csv" and "round_responses.csv" all
+    name a table.
+    """
+    stem = _DOWNLOAD_COPY.sub("", PurePosixPath(name).stem)
+    words = normalise_header(stem).split("_")
     return words[-1] if words and words[-1] in SHEET_ORDER else None
 
 
 def _read_csvs(sources: list[Source], result: ReadResult) -> None:
-    seen: dict[str, str] = {}
+    by_table: dict[str, list[Source]] = {}
     for source in sources:
-        table = _csv_table(source.name)
+        table = csv_table(source.name)
         if table is None:
-            result.problems.append(
-                FileProblem(
-                    source.name,
-                    None,
-                    source.name,
-                    "a CSV file must be named after its table",
-                    "Name the files cases.csv, responses.csv, and (optional) rounds.csv, "
-                    "questions.csv.",
-                )
+            result.problems.add_one(
+                source.name,
+                None,
+                None,
+                source.name,
+                "a CSV file must be named after its table",
+                "Name the files cases.csv, responses.csv, and (optional) rounds.csv, "
+                "questions.csv.",
             )
             continue
-        if table in seen:
-            result.problems.append(
-                FileProblem(
-                    source.name,
-                    None,
-                    source.name,
-                    f"two files hold the {table} table ({seen[table]} and {source.name})",
-                    f"Import one {table} file: put all the rows in it.",
-                )
+        by_table.setdefault(table, []).append(source)
+    for table, files in by_table.items():
+        if len(files) > 1:
+            both = " and ".join(s.name for s in files)
+            result.problems.add_one(
+                ", ".join(s.name for s in files),
+                None,
+                None,
+                None,
+                f"two files hold the {table} table ({both})",
+                f"Import one {table} file: put all the rows in it.",
             )
             continue
-        seen[table] = source.name
+        source = files[0]
         text = _decode(source, result)
         if text is None:
             continue
-        frame = _parse_csv(text, source.name, result)
-        if frame is not None:
-            _add_sheet(result, table, source.name, frame)
+        grid = _parse_csv(text, source.name, result)
+        if grid is not None:
+            _add_sheet(result, table, source.name, grid, is_csv=True)
 
 
 def _decode(source: Source, result: ReadResult) -> str | None:
     data = source.data
-    if b"\0" in data[:65536] or data[:4] == b"PK\x03\x04":
-        result.problems.append(
-            FileProblem(
-                source.name,
-                None,
-                None,
-                "the file is not a CSV text file (it looks like a binary or Excel file)",
-                "Open it in Excel and save as 'CSV UTF-8', or import the .xlsx workbook itself.",
-            )
-        )
-        return None
-    for encoding in ("utf-8-sig", "cp1252"):  # Excel's "CSV UTF-8", then its older default
+    # Excel's "Unicode Text" and some exports are UTF-16 with a byte-order mark.
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return data.decode(encoding)
+            return data.decode("utf-16")
         except UnicodeDecodeError:
-            continue
-    result.problems.append(
-        FileProblem(
+            pass
+    elif b"\0" not in data[:65536] and data[:4] != b"PK\x03\x04":
+        for encoding in ("utf-8-sig", "cp1252"):  # Excel's "CSV UTF-8", then its older default
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        result.problems.add_one(
             source.name,
+            None,
             None,
             None,
             "the file is not readable text (not UTF-8)",
             "Open it in Excel and save as 'CSV UTF-8 (comma delimited)'.",
         )
+        return None
+    result.problems.add_one(
+        source.name,
+        None,
+        None,
+        None,
+        "the file is not a CSV text file (it looks like a binary or Excel file)",
+        "Open it in Excel and save as 'CSV UTF-8', or import the .xlsx workbook itself.",
     )
     return None
 
 
+_SEP_LINE = re.compile(r'^"?sep=(.)"?,*\s*$', re.IGNORECASE)
+
+
 def _parse_csv(text: str, name: str, result: ReadResult) -> pd.DataFrame | None:
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first_line.count)  # Excel in some locales uses ;
+    """Return the CSV's records as a grid indexed by the row Excel shows (one per record)."""
+    lines = io.StringIO(text, newline="")
+    # Excel writes (and hides) a first line "sep=;" naming the separator: row 1 is the next one.
+    sep = _SEP_LINE.match(lines.readline().strip("\r\n"))
+    if sep:
+        delimiter = sep.group(1)
+    else:
+        sample = next((line for line in text.splitlines() if line.strip(" ,;\t")), "")
+        delimiter = max((",", ";", "\t"), key=sample.count)  # Excel in some locales uses ;
+        lines.seek(0)
+    records: list[list[str]] = []
     try:
-        raw = pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            header=None,
-            sep=delimiter,
-            skip_blank_lines=False,
-            engine="c",
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as error:
-        result.problems.append(
-            FileProblem(
-                name,
-                None,
-                None,
-                f"the CSV file cannot be read: {str(error).strip()[:200]}",
-                "Open it in Excel and save it again as 'CSV UTF-8 (comma delimited)'.",
-            )
+        records.extend(csv.reader(lines, delimiter=delimiter, strict=False))
+    except csv.Error as error:
+        result.problems.add_one(
+            name,
+            len(records) + 1,
+            None,
+            None,
+            f"the CSV file cannot be read from this row on: {error}",
+            RESAVE,
         )
         return None
-    # Record i (0-based) is row i + 1 in Excel, which shows one record per row.
-    raw.index = pd.RangeIndex(1, len(raw) + 1)
-    return raw
+    width = max(map(len, records), default=0)
+    padded = [r if len(r) == width else r + [""] * (width - len(r)) for r in records]
+    return pd.DataFrame(padded, index=pd.RangeIndex(1, len(records) + 1), dtype="str")
 
 
 # --- XLSX ------------------------------------------------------------------------------------
 
 
 def _read_workbook(source: Source, limit: int, result: ReadResult) -> None:
-    not_workbook = FileProblem(
-        source.name,
-        None,
-        None,
-        "the file is not an Excel workbook (.xlsx) that can be opened",
-        "Open it in Excel and 'Save As' an Excel Workbook (.xlsx), then import that file.",
-    )
     try:
         book = Workbook(source.data)
         unpacked = book.unpacked_size
-        if unpacked > max(limit, 1_000_000) * MAX_UNPACK_RATIO:
-            result.problems.append(
-                FileProblem(
-                    source.name,
-                    None,
-                    f"{unpacked / 1e6:.0f} MB",
-                    "the workbook unpacks to far more data than its size suggests",
-                    "Save the workbook again from Excel, or split it into smaller files.",
-                )
-            )
-            return
     except (zipfile.BadZipFile, NotAWorkbook, KeyError, ElementTree.ParseError, ValueError):
-        result.problems.append(not_workbook)
+        result.problems.add_one(
+            source.name,
+            None,
+            None,
+            None,
+            "the file is not an Excel workbook (.xlsx) that can be opened",
+            "Open it in Excel and 'Save As' an Excel Workbook (.xlsx), then import that file.",
+        )
         return
-    by_table: dict[str, str] = {}
+    if unpacked > max(limit, 1_000_000) * MAX_UNPACK_RATIO:
+        result.problems.add_one(
+            source.name,
+            None,
+            None,
+            f"{unpacked / 1e6:.0f} MB",
+            "the workbook unpacks to far more data than its size suggests",
+            "Save the workbook again from Excel, or split it into smaller files.",
+        )
+        return
+    by_table: dict[str, list[str]] = {}
     for sheet_name in book.sheet_names:
         table = normalise_header(sheet_name)
-        if table in SHEET_ORDER and table not in by_table:
-            by_table[table] = sheet_name
-    for table, sheet_name in by_table.items():
-        try:
-            grid = book.grid(sheet_name)
-        except Exception:  # any failure of the careful path means the sheet cannot be read
-            result.problems.append(
-                FileProblem(
-                    sheet_name,
-                    None,
-                    None,
-                    "this sheet of the workbook cannot be read",
-                    "Open the workbook in Excel, save it again and import the saved file.",
-                )
+        if table in SHEET_ORDER:
+            by_table.setdefault(table, []).append(sheet_name)
+    for table, sheet_names in by_table.items():
+        result.supplied.add(table)
+        if len(sheet_names) > 1:
+            both = " and ".join(repr(n) for n in sheet_names)
+            result.problems.add_one(
+                ", ".join(sheet_names),
+                None,
+                None,
+                None,
+                f"two sheets hold the {table} table ({both})",
+                f"Keep one sheet named {table}: move all its rows there and delete the other.",
             )
             continue
-        _add_sheet(result, table, sheet_name, grid)
+        sheet_name = sheet_names[0]
+        try:
+            grid = book.grid(sheet_name)
+            formulas = book.uncached_formulas(sheet_name)
+        except _SHEET_ERRORS:
+            result.problems.add_one(
+                sheet_name,
+                None,
+                None,
+                None,
+                "this sheet of the workbook cannot be read",
+                "Open the workbook in Excel, save it again and import the saved file.",
+            )
+            continue
+        _add_sheet(result, table, sheet_name, grid, formulas=formulas)
 
 
 # --- shared ----------------------------------------------------------------------------------
 
 
-def _add_sheet(result: ReadResult, table: str, label: str, grid: pd.DataFrame) -> None:
+def _cell_ref(row: int, column: object) -> str:
+    number = int(column) if isinstance(column, int | np.integer) else None
+    if number is None:
+        return f"row {row}"
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row}"
+
+
+def _find_header(grid: pd.DataFrame, table: str) -> tuple[int, bool]:
+    """Return the header row (the first holding a template column name), and whether it is the
+    first row that is not blank (else title rows sit above it, or no row holds the names)."""
+    known = {c.name for c in SHEETS[table]}
+    first = int(grid.index[0])
+    for number in grid.index[:HEADER_SEARCH_ROWS]:
+        if known & {normalise_header(v) for v in grid.loc[number].dropna()}:
+            return int(number), int(number) == first
+    return first, False
+
+
+def _add_sheet(
+    result: ReadResult,
+    table: str,
+    label: str,
+    grid: pd.DataFrame,
+    is_csv: bool = False,
+    formulas: list[tuple[int, int, str]] | None = None,
+) -> None:
     """Turn a grid (index = Excel row, one column per sheet column) into a Sheet."""
+    problems = result.problems
     # Arrow-backed text columns: stripping and blank checks run vectorised.
     grid = grid.astype("str")
     for column in grid.columns:
@@ -337,20 +414,45 @@ def _add_sheet(result: ReadResult, table: str, label: str, grid: pd.DataFrame) -
         grid[column] = stripped.where(stripped != "")
     grid = grid.dropna(how="all")
     if grid.empty:
-        result.problems.append(
-            FileProblem(
-                label,
-                None,
-                None,
-                "the sheet is empty: it has no header row",
-                "Use the template: row 1 holds the column names, data starts in row 2.",
-            )
+        problems.add_one(
+            label,
+            None,
+            None,
+            None,
+            "the sheet is empty: it has no header row",
+            "Use the template: row 1 holds the column names, data starts in row 2.",
         )
-        result.sheets[table] = Sheet(
-            table, label, pd.DataFrame({ROW: pd.Series([], dtype="int64")})
-        )
+        empty = pd.DataFrame({ROW: pd.Series([], dtype="int64")})
+        result.sheets[table] = Sheet(table, label, empty, is_csv=is_csv, header_found=False)
         return
-    header_row = grid.index[0]
+    header_row, in_place = _find_header(grid, table)
+    if not in_place:
+        first = grid.index[0]
+        found = " | ".join(str(v) for v in grid.loc[first].dropna().tolist()[:4])
+        if header_row != first:
+            rule = (
+                f"row {first} holds {found!r}, not the column names (they are in row {header_row})"
+            )
+        else:
+            rule = f"row {first} holds none of the template's column names (found {found!r})"
+        problems.add_one(
+            label,
+            int(first),
+            None,
+            found[:200],
+            rule,
+            "Delete any title rows above the column names: row 1 holds the template's column "
+            "names (e.g. audit_id, theme_id), data starts in row 2.",
+        )
+        if header_row == first:  # no row holds the column names: nothing can be checked
+            result.sheets[table] = Sheet(
+                table,
+                label,
+                pd.DataFrame({ROW: pd.Series([], dtype="int64")}),
+                is_csv=is_csv,
+                header_found=False,
+            )
+            return
     header = grid.loc[header_row]
     body = grid.loc[grid.index > header_row]
     names: dict[object, str] = {}
@@ -360,21 +462,67 @@ def _add_sheet(result: ReadResult, table: str, label: str, grid: pd.DataFrame) -
             continue
         name = normalise_header(typed)
         if name in headers:
-            result.problems.append(
-                FileProblem(
-                    label,
-                    name,
-                    str(typed),
-                    "two columns have the same name",
-                    "Delete or rename one of them: each column name appears once.",
-                )
+            problems.add_one(
+                label,
+                None,
+                name,
+                str(typed),
+                "two columns have the same name",
+                "Delete or rename one of them: each column name appears once.",
             )
             continue
         names[position] = name
         headers[name] = str(typed)
+    if is_csv:
+        width = int(header.notna().to_numpy().nonzero()[0].max()) + 1
+        _report_ragged(problems, label, body, width)
+    if formulas:
+        _report_formulas(problems, label, formulas, names, header_row)
     frame = body[list(names)].rename(columns=names)
     frame = frame.dropna(how="all")
     frame.insert(0, ROW, frame.index.to_numpy(dtype=np.int64))
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
-    result.sheets[table] = Sheet(table, label, frame, headers)
+    result.sheets[table] = Sheet(table, label, frame, headers, is_csv=is_csv)
+
+
+def _report_ragged(problems: Problems, label: str, body: pd.DataFrame, width: int) -> None:
+    """Report CSV rows with values beyond the header's last column (an unquoted separator)."""
+    if body.shape[1] <= width:
+        return
+    extra = body.iloc[:, width:]
+    ragged = extra.notna().any(axis=1)
+    for row, values in extra[ragged].iterrows():
+        cells = values.dropna().tolist()
+        count = width + int(values.notna().to_numpy().nonzero()[0].max()) + 1
+        problems.add_one(
+            label,
+            int(row),
+            None,
+            ", ".join(cells)[:200],
+            f"the row has {count} values but the header has {width} columns",
+            "A value probably holds the separator without quotes around it: put the value in "
+            "double quotes, or save the file again from Excel as 'CSV UTF-8'.",
+        )
+
+
+def _report_formulas(
+    problems: Problems,
+    label: str,
+    formulas: list[tuple[int, int, str]],
+    names: dict[object, str],
+    header_row: int,
+) -> None:
+    for row, column, formula in formulas:
+        if row <= header_row:
+            continue
+        ref = _cell_ref(row, column)
+        problems.add_one(
+            label,
+            row,
+            names.get(column, ref.rstrip("0123456789")),
+            formula,
+            f"cell {ref} holds a formula with no saved result: it would import as empty",
+            "Open the workbook in Excel (which calculates it) and save it, then import the "
+            "saved file; or paste the values over the formulas.",
+        )

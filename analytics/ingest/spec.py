@@ -7,6 +7,7 @@ contract, so the three cannot drift apart.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -29,32 +30,53 @@ class Column:
     help: str
     kind: str = "text"  # text | id | date | choice (fixed list) | store (a list from the store)
     choices: tuple[str, ...] = ()
+    # Formatted as Text in the template, so Excel keeps 5-9 an age band and 0012 an id.
+    as_text: bool = False
 
 
 SHEETS: dict[str, tuple[Column, ...]] = {
     "cases": (
-        Column("audit_id", True, "the audit tool's unique id for this case audit", "id"),
+        Column(
+            "audit_id", True, "the audit tool's unique id for this case audit", "id", as_text=True
+        ),
         Column("theme_id", True, "the theme audited (see the lists sheet)", "store"),
-        Column("round_id", True, "the audit round, e.g. 2021-03; a new id creates the round", "id"),
+        Column(
+            "round_id",
+            True,
+            "the audit round, e.g. 2021-03; a new id creates the round",
+            "id",
+            as_text=True,
+        ),
         Column("quadrant", True, "the child's quadrant", "choice", QUADRANTS),
-        Column("team", False, "the team holding the case, e.g. Looked After"),
-        Column("child_ref", False, "a pseudonymous case reference, never a name or NHS number"),
+        Column("team", False, "the team holding the case, e.g. Looked After", as_text=True),
+        Column(
+            "child_ref",
+            False,
+            "a pseudonymous case reference, never a name or NHS number",
+            as_text=True,
+        ),
         Column("audit_date", True, "the date of the audit, YYYY-MM-DD", "date"),
         Column("gender", False, "the child's gender", "choice", GENDERS),
-        Column("age_band", False, "the child's age band, e.g. 5-9 or 18+", "age_band"),
+        Column(
+            "age_band", False, "the child's age band, e.g. 5-9 or 18+", "age_band", as_text=True
+        ),
         Column("overall_grade", False, "the case's overall grade", "choice", GRADES),
     ),
     "responses": (
-        Column("audit_id", True, "the audit_id of a case on the cases sheet", "id"),
+        Column("audit_id", True, "the audit_id of a case on the cases sheet", "id", as_text=True),
         Column(
-            "question_id", True, "a question of the case's theme (see the lists sheet)", "store"
+            "question_id",
+            True,
+            "a question of the case's theme (see the lists sheet)",
+            "store",
+            as_text=True,
         ),
         Column("response", True, "the answer to the question", "choice", RESPONSES),
         Column("comment", False, "the auditor's comment: no names or contact details"),
     ),
     "rounds": (
         Column("theme_id", True, "the theme (see the lists sheet)", "store"),
-        Column("round_id", True, "the round's id, e.g. 2021-03", "id"),
+        Column("round_id", True, "the round's id, e.g. 2021-03", "id", as_text=True),
         Column("label", False, "how the round is named on screen, e.g. March 2021"),
         Column("start_date", False, "first day of the round, YYYY-MM-DD", "date"),
         Column("end_date", False, "last day of the round, YYYY-MM-DD", "date"),
@@ -68,7 +90,7 @@ SHEETS: dict[str, tuple[Column, ...]] = {
     ),
     "questions": (
         Column("theme_id", True, "the theme whose audit tool this question belongs to", "store"),
-        Column("question_id", True, "the question's id, e.g. PS-01", "id"),
+        Column("question_id", True, "the question's id, e.g. PS-01", "id", as_text=True),
         Column("text", True, "the practice standard, as the audit tool words it"),
         Column("category", True, "the cross-cutting practice area (see the lists sheet)", "store"),
         Column("seed_finding", False, "optional: the finding this standard reports on"),
@@ -78,60 +100,134 @@ SHEET_ORDER: tuple[str, ...] = ("cases", "responses", "rounds", "questions")
 REQUIRED_SHEETS: tuple[str, ...] = ("cases", "responses")
 
 # Every template column is a contract column of the table the sheet loads.
-assert all(
-    {c.name for c in columns} <= set(SCHEMAS[sheet].names) for sheet, columns in SHEETS.items()
-)
+if not all({c.name for c in cols} <= set(SCHEMAS[sheet].names) for sheet, cols in SHEETS.items()):
+    raise RuntimeError("an import template column is not in the data contract")
 
 
 def normalise_header(header: object) -> str:
-    """Return a header as a column name: 'Audit ID ' -> 'audit_id'."""
-    return re.sub(r"[^a-z0-9]+", "_", str(header).strip().lower()).strip("_")
+    """Return a header as a column name: 'Audit ID ' and 'AuditID' -> 'audit_id'."""
+    return "_".join(header_words(header))
 
 
-# Personal data, by what a column header says it holds. Tokens are the header's words joined by
-# underscores, so "Date of Birth", "DOB" and "child_dob" all match.
-_PERSONAL: tuple[tuple[str, str], ...] = (
-    # First match wins: email_address is an email, not an address.
-    (r"(^|_)(e_?mail|email_?address)(_|$)", "an email address"),
-    (r"(^|_)(d_o_b|dob|date_of_birth|birth_?date|birthday|born)(_|$)", "a date of birth"),
-    (r"(^|_)(post_?code|postal_code|zip_?code|zip)(_|$)", "a postcode"),
-    (r"(^|_)(address|addr|street|home_address|house_number)(_|$)", "an address"),
-    (r"(^|_)nhs(_|$|no|num)", "an NHS number"),
-    (r"(^|_)(phone|telephone|tel|mobile|phone_?number|contact_?number)(_|$)", "a phone number"),
-    (r"(^|_)(ni_?number|ni_?no|nino|national_insurance)(_|$)", "a National Insurance number"),
-    (r"(^|_)(upn|unique_pupil_number)(_|$)", "a pupil number"),
+def header_words(header: object) -> list[str]:
+    """Return a header's words, lower case: 'DateOfBirth' -> date, of, birth; 'AddressLine1' ->
+    address, line, 1; 'NHSNumber' -> nhs, number."""
+    text = str(header).strip()
+    text = re.sub(r"([a-z])([A-Z])", r"\1 \2", text)  # camelCase
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)  # NHSNumber
+    text = re.sub(r"([A-Za-z])(\d)|(\d)([A-Za-z])", r"\1\3 \2\4", text)  # Address1, 1stName
+    return [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+
+
+# Personal data, by what a column header says it holds. Each rule looks at the header's words
+# (split at spaces, punctuation, camelCase and digits) or, for words no column name of the
+# template contains, anywhere in the header squashed to letters ('homephone', 'postcode1').
+# First match wins: an email address is an email, not an address.
+_PERSONAL_WORDS: tuple[tuple[str, frozenset[str], tuple[str, ...]], ...] = (
+    ("an email address", frozenset({"email"}), ("email",)),
     (
-        r"(^|_)(names?|surname|forenames?|first_?name|last_?name|given_?names?|family_?name|"
-        r"full_?name|middle_?names?|maiden_?name|known_as|nick_?name|initials)(_|$)",
-        "a person's name",
+        "a date of birth",
+        frozenset({"dob", "birth", "birthday", "birthdate", "born", "dateofbirth"}),
+        ("birth", "dateofbirth"),
     ),
-)
-# "<something>_name" is personal unless the something is an organisation or a thing.
+    ("a postcode", frozenset({"postcode", "zip"}), ("postcode", "postalcode", "zipcode")),
+    ("an address", frozenset({"address", "addr", "street"}), ("address", "street", "housenumber")),
+    ("an NHS number", frozenset({"nhs", "nhsno"}), ("nhs",)),
+    (
+        "a phone number",
+        frozenset({"phone", "telephone", "tel", "mobile", "landline"}),
+        ("phone", "mobile", "landline", "contactnumber"),
+    ),
+    (
+        "a National Insurance number",
+        frozenset({"nino", "ni"}),
+        ("nationalinsurance", "ninumber", "nino"),
+    ),
+    ("a pupil number", frozenset({"upn"}), ("uniquepupilnumber", "upn")),
+    (
+        "a person's name",
+        frozenset({"name", "names", "surname", "forename", "forenames", "initials", "firstname"}),
+        (
+            "surname", "forename", "firstname", "lastname", "givenname", "familyname",
+            "fullname", "middlename", "maidenname", "nickname", "knownas", "preferredname",
+            "legalname",
+        ),
+    ),
+)  # fmt: skip
+# "<something> name" is personal unless the something is an organisation or a thing.
 _NOT_A_PERSON = re.compile(
-    r"^(team|theme|round|question|service|unit|area|quadrant|locality|tool|file|sheet|category)"
-    r"_names?$"
+    r"(team|theme|round|question|service|unit|area|quadrant|locality|tool|file|sheet|category|"
+    r"school|setting|provider|placement|agency|authority|organisation|organization|project|"
+    r"form|document|audit|tab|field|column)names?$"
 )
+# Words that hold a personal-data word by chance, so the squashed check must not see them.
+_NOT_PERSONAL_WORDS = frozenset({"response", "responses", "addressed", "addressing"})
 
 
 def personal_data_reason(header: str) -> str | None:
     """Return what personal data a column header says the column holds, or None."""
-    name = normalise_header(header)
-    if _NOT_A_PERSON.match(name):
-        return None
-    for pattern, what in _PERSONAL:
-        if re.search(pattern, name):
+    words = header_words(header)
+    squashed = "".join(w for w in words if w not in _NOT_PERSONAL_WORDS and not w.isdigit())
+    for what, exact, inside in _PERSONAL_WORDS:
+        named = what == "a person's name"
+        if named and _NOT_A_PERSON.search(squashed):
+            continue
+        if exact & set(words) or any(part in squashed for part in inside):
             return what
+        if named and squashed.endswith(("name", "names")):  # ChildName, carer_name, ParentName
+            return what
+    if squashed.startswith("dob") or squashed.endswith("dob") or "".join(words) == "dob":
+        return "a date of birth"  # DoB, ChildDoB, D.O.B.
     return None
 
 
 # Personal data inside values: a comment or child_ref that holds contact details or an NHS
 # number. Names cannot be recognised reliably in free text; the instructions ask for none.
-VALUE_PATTERNS: tuple[tuple[str, str], ...] = (
-    (r"[\w.+-]+@[\w-]+\.[\w.-]+", "an email address"),
-    (r"\b[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][ABD-HJLNP-UW-Z]{2}\b", "a postcode"),
-    (r"\b\d{3}[ -]\d{3}[ -]\d{4}\b", "an NHS number"),
-    (r"(?:\+44\s?|\b0)(?:7\d{3} ?\d{6}|\d{2,4} ?\d{3} ?\d{3,4})\b", "a phone number"),
+# Each pattern finds candidates; `confirm` (where given) keeps only the real ones, so a short
+# regex can run over every value and only the few that match are looked at one by one.
+_ORDINAL = re.compile(r"\d(st|nd|rd|th)$", re.IGNORECASE)
+POSTCODE = r"\b[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[ABD-HJLNP-UW-Zabd-hjlnp-uw-z]{2}\b"
+NHS_NUMBER = r"\b\d{3}[ -]?\d{3}[ -]?\d{4}\b"
+
+
+def is_nhs_number(digits: str) -> bool:
+    """Return whether ten digits pass the NHS number's modulus 11 check."""
+    digits = re.sub(r"\D", "", digits)
+    if len(digits) != 10 or len(set(digits)) == 1:  # 0000000000 passes the sum, but is no one
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    return (0 if check == 11 else check) == int(digits[9]) and check != 10
+
+
+def _confirm_postcode(text: str) -> bool:
+    # Upper case is a postcode as written; in lower or mixed case, "q2 2nd" is a quarter and an
+    # ordinal, not a postcode, so an inward code that reads as an ordinal is let through.
+    for match in re.finditer(POSTCODE, text):
+        found = match.group(0)
+        if found == found.upper() or not _ORDINAL.search(found[-3:]):
+            return True
+    return False
+
+
+def _confirm_nhs(text: str) -> bool:
+    # Spaced (943 476 5919) is how an NHS number is written; ten digits in a row are one only
+    # when the check digit agrees (most other 10-digit references fail it).
+    for match in re.finditer(NHS_NUMBER, text):
+        found = match.group(0)
+        if re.fullmatch(r"\d{3}[ -]\d{3}[ -]\d{4}", found) or is_nhs_number(found):
+            return True
+    return False
+
+
+VALUE_PATTERNS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
+    (r"[\w.+-]+@[\w-]+\.[\w.-]+", "an email address", None),
+    (POSTCODE, "a postcode", _confirm_postcode),
+    (NHS_NUMBER, "an NHS number", _confirm_nhs),
+    (r"(?:\+44\s?|\b0)(?:7\d{3} ?\d{6}|\d{2,4} ?\d{3} ?\d{3,4})\b", "a phone number", None),
 )
+# The columns whose values are checked for personal data: free text and references.
+VALUE_CHECKED_COLUMNS: tuple[str, ...] = ("child_ref", "comment", "team", "label")
 # A child_ref that is two or more capitalised words is a name, not a pseudonymous reference.
 NAME_LIKE = r"^[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)+$"
 

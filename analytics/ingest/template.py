@@ -18,17 +18,18 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from analytics.domain import GENDERS, GRADES, QUADRANT_LABELS, QUADRANTS, RESPONSES, ROUND_STATUSES
-from analytics.errors import UnknownValueError
+from analytics.errors import AuditDataError, UnknownValueError
 from analytics.ingest.reading import DEFAULT_MAX_MB
 from analytics.ingest.spec import SHEET_ORDER, SHEETS, contract_summary, sheet_summary
 from analytics.ingest.state import store_state
 from analytics.ingest.validate import EARLIEST_DATE, LATEST_DATE
 from analytics.store import Store
 
-LAST_ROW = 100_000  # drop-downs and formats reach this far down each sheet
+# Drop-downs and date rules reach this far down each sheet: past the ~140,000 answers of a
+# 10,000-case round (a range costs the file nothing: it is one line of XML however long).
+LAST_ROW = 250_000
 HEADER_FILL = PatternFill("solid", fgColor="12436D")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
-TEXT_COLUMNS = {"audit_id", "round_id", "child_ref", "age_band", "question_id", "team"}
 
 
 def _lists(store: Store, theme: str | None) -> dict[str, list[str]]:
@@ -56,7 +57,7 @@ def _lists(store: Store, theme: str | None) -> dict[str, list[str]]:
 
 
 def _write_lists(sheet: Worksheet, lists: dict[str, list[str]]) -> dict[str, str]:
-    """Write each list as a column; return the range formula each drop-down uses."""
+    """Write each list as a column; return the range formula of each list that has values."""
     ranges = {}
     for index, (name, values) in enumerate(lists.items(), start=1):
         letter = get_column_letter(index)
@@ -64,13 +65,16 @@ def _write_lists(sheet: Worksheet, lists: dict[str, list[str]]) -> dict[str, str
         for row, value in enumerate(values, start=2):
             sheet.cell(row=row, column=index, value=value)
         sheet.column_dimensions[letter].width = max(14, min(40, len(name) + 4))
-        last = max(2, len(values) + 1)
-        ranges[name] = f"{quote_sheetname(sheet.title)}!${letter}$2:${letter}${last}"
+        if values:
+            last = len(values) + 1
+            ranges[name] = f"{quote_sheetname(sheet.title)}!${letter}$2:${letter}${last}"
     sheet.freeze_panes = "A2"
     return ranges
 
 
-def _drop_down(sheet: Worksheet, column: int, formula: str, what: str) -> None:
+def _drop_down(
+    sheet: Worksheet, column: int, formula: str, what: str, warn_only: bool = False
+) -> None:
     letter = get_column_letter(column)
     validation = DataValidation(
         type="list",
@@ -80,6 +84,13 @@ def _drop_down(sheet: Worksheet, column: int, formula: str, what: str) -> None:
         errorTitle=f"Not a {what}",
         error=f"Choose a {what} from the list.",
     )
+    if warn_only:
+        # A question new to the store (added on the questions sheet) is not in the list yet:
+        # Excel warns and lets the user keep it; the import checks it against that sheet.
+        validation.errorStyle = "warning"
+        validation.error = (
+            f"This {what} is not in the store yet: keep it only if the questions sheet adds it."
+        )
     validation.add(f"{letter}2:{letter}{LAST_ROW}")
     sheet.add_data_validation(validation)
 
@@ -118,17 +129,19 @@ def _data_sheet(book: Workbook, table: str, ranges: dict[str, str], theme: str |
         needed = "Needed in every row" if column.required else "Optional"
         cell.comment = Comment(f"{needed}: {column.help}.", "Audit Insight")
         sheet.column_dimensions[letter].width = max(14, len(column.name) + 4)
-        if column.name in TEXT_COLUMNS:
+        if column.as_text:
             # Text, so Excel keeps 5-9 an age band and 0012 an id instead of converting them.
             sheet.column_dimensions[letter].number_format = "@"
         if column.kind == "date":
             sheet.column_dimensions[letter].number_format = "yyyy-mm-dd"
             _date_rule(sheet, index)
-        if column.name in choice and (table != "responses" or column.name == "response"):
-            _drop_down(sheet, index, ranges[choice[column.name]], column.name.replace("_", " "))
+        listed = ranges.get(choice.get(column.name, ""))
+        if listed and (table != "responses" or column.name == "response"):
+            _drop_down(sheet, index, listed, column.name.replace("_", " "))
         if table == "responses" and column.name == "question_id":
             key = f"questions: {theme}" if theme else "question_id"
-            _drop_down(sheet, index, ranges[key], "question id")
+            if key in ranges:  # a planned theme has no questions to offer yet
+                _drop_down(sheet, index, ranges[key], "question id", warn_only=True)
     sheet.freeze_panes = "A2"
 
 
@@ -157,7 +170,8 @@ def _instructions(sheet: Worksheet, lists: dict[str, list[str]], theme: str | No
         (
             "5. A round id that is not yet in the store creates the round (from its rounds row, "
             "or from the cases' audit dates). Replacing a round already loaded must be asked for "
-            "(tick 'Replace', or --replace). Every import can be undone.",
+            "(tick 'Replace', or --replace). Every import can be undone. Dates given on the "
+            "rounds sheet must cover the audit_date of every case of that round.",
         ),
         (
             "6. A planned theme is loaded by adding its audit tool on the questions sheet "
@@ -165,7 +179,9 @@ def _instructions(sheet: Worksheet, lists: dict[str, list[str]], theme: str | No
         ),
         (
             f"7. Dates are YYYY-MM-DD. Files up to {DEFAULT_MAX_MB} MB. CSV files named cases.csv, "
-            "responses.csv, rounds.csv and questions.csv are accepted too.",
+            "responses.csv, rounds.csv and questions.csv are accepted too. The drop-downs reach "
+            f"row {LAST_ROW:,}; a question_id not in the list (a new question on the questions "
+            "sheet) only gives a warning.",
         ),
         (),
         ("Sheets",),
@@ -225,6 +241,11 @@ def write_template(
 ) -> Path:
     """Write the import template to `path`; return the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(template_workbook(data_dir, theme))
+    data = template_workbook(data_dir, theme)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise AuditDataError(f"The template could not be written to {path}: {reason}.") from error
     return path

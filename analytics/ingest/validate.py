@@ -17,8 +17,8 @@ import pandas as pd
 
 from analytics.domain import QUADRANT_LABELS
 from analytics.ingest.plan import plan_questions, plan_rounds, plan_themes
-from analytics.ingest.problems import Problems, check_duplicates, empty_problems
-from analytics.ingest.reading import ROW, ReadResult, Sheet
+from analytics.ingest.problems import ROW, Problems, Sheet, check_duplicates, empty_problems
+from analytics.ingest.reading import ReadResult
 from analytics.ingest.spec import (
     AUDIT_ID_MAX,
     ID_PATTERN,
@@ -27,6 +27,7 @@ from analytics.ingest.spec import (
     SHEET_ORDER,
     SHEETS,
     TEXT_MAX,
+    VALUE_CHECKED_COLUMNS,
     VALUE_PATTERNS,
     Column,
     personal_data_reason,
@@ -63,16 +64,16 @@ class Checked:
 def check(read: ReadResult, state: StoreState, replace: bool) -> Checked:
     """Check one import against the contract and the store; return problems or ready rows."""
     problems = Problems()
-    for p in read.problems:
-        problems.add_one(p.sheet, None, p.column, p.value, p.rule, p.fix)
+    problems.extend(read.problems)
     csv = not read.file_name.lower().endswith(".xlsx")
     sheet_order: dict[str, int] = {}
     for rank, table in enumerate(SHEET_ORDER):
         sheet_order[read.sheets[table].label if table in read.sheets else table] = rank
-    # A file that could not be opened at all is reported as such, not as missing sheets.
-    if read.sheets or not read.problems:
+    # A file that could not be opened at all is reported as such, not as missing sheets; a
+    # table given in a file that could not be read is not missing either.
+    if read.sheets or read.supplied or not read.problems:
         for table in REQUIRED_SHEETS:
-            if table not in read.sheets:
+            if table not in read.sheets and table not in read.supplied:
                 where = f"{table}.csv" if csv else table
                 problems.add_one(
                     where,
@@ -83,21 +84,23 @@ def check(read: ReadResult, state: StoreState, replace: bool) -> Checked:
                     f"Add a {'file named ' + table + '.csv' if csv else 'sheet named ' + table} "
                     "with the template's columns (the template has every sheet).",
                 )
-    usable: dict[str, Sheet] = {}
     ignored: list[str] = []
-    for table, sheet in read.sheets.items():
-        if _check_columns(sheet, problems, ignored):
-            usable[table] = sheet
-    values = {table: _check_values(sheet, state, problems) for table, sheet in usable.items()}
+    # Every sheet is checked, even one missing a required column: the columns it has are still
+    # checked, and checks across sheets run where the columns they join on are there.
+    for sheet in read.sheets.values():
+        _check_columns(sheet, problems, ignored)
+    values = {table: _check_values(sheet, state, problems) for table, sheet in read.sheets.items()}
+    columns = {table: set(sheet.headers) for table, sheet in read.sheets.items()}
     checked = Checked(problems=empty_problems(), ignored_columns=ignored)
-    cases_sheet, responses_sheet = usable.get("cases"), usable.get("responses")
+    cases_sheet, responses_sheet = read.sheets.get("cases"), read.sheets.get("responses")
     for table, what in (
         ("cases", "one row per audited case"),
         ("responses", "one row per case and question"),
     ):
-        if table in read.sheets and not len(read.sheets[table].frame):
+        sheet = read.sheets.get(table)
+        if sheet is not None and sheet.header_found and sheet.headers and not len(sheet.frame):
             problems.add_one(
-                read.sheets[table].label,
+                sheet.label,
                 None,
                 None,
                 None,
@@ -105,7 +108,7 @@ def check(read: ReadResult, state: StoreState, replace: bool) -> Checked:
                 f"Add {what}, starting in row 2.",
             )
     questions = plan_questions(
-        usable.get("questions"), values.get("questions"), state, replace, problems
+        read.sheets.get("questions"), values.get("questions"), state, replace, problems
     )
     if cases_sheet is not None:
         cases = values["cases"]
@@ -118,7 +121,13 @@ def check(read: ReadResult, state: StoreState, replace: bool) -> Checked:
             "Give each case audit its own audit_id, or delete the repeated row.",
         )
         rounds = plan_rounds(
-            cases_sheet, cases, usable.get("rounds"), values.get("rounds"), state, replace, problems
+            cases_sheet,
+            cases,
+            read.sheets.get("rounds"),
+            values.get("rounds"),
+            state,
+            replace,
+            problems,
         )
         replaced = [
             tuple(k)
@@ -130,22 +139,30 @@ def check(read: ReadResult, state: StoreState, replace: bool) -> Checked:
         checked.rounds, checked.replaced = rounds, replaced
         if responses_sheet is not None:
             checked.responses = _check_responses(
-                cases_sheet, cases, responses_sheet, values["responses"], questions, state, problems
+                cases_sheet,
+                cases,
+                responses_sheet,
+                values["responses"],
+                questions,
+                state,
+                problems,
+                columns["cases"],
+                columns["responses"],
             )
         checked.cases = cases
         checked.themes = plan_themes(rounds, state)
-    elif usable.get("rounds") is not None:
+    elif read.sheets.get("rounds") is not None:
         empty = pd.DataFrame(columns=[ROW, *(c.name for c in SHEETS["cases"])])
         checked.rounds = plan_rounds(
-            None, empty, usable["rounds"], values["rounds"], state, replace, problems
+            None, empty, read.sheets["rounds"], values["rounds"], state, replace, problems
         )
     checked.questions = questions
     checked.problems = problems.frame(sheet_order)
     return checked
 
 
-def _check_columns(sheet: Sheet, problems: Problems, ignored: list[str]) -> bool:
-    """Refuse personal-data and report missing columns; return whether rows can be checked."""
+def _check_columns(sheet: Sheet, problems: Problems, ignored: list[str]) -> None:
+    """Refuse personal-data columns, report missing ones, and note the columns ignored."""
     spec = {c.name: c for c in SHEETS[sheet.table]}
     for name, typed in sheet.headers.items():
         reason = personal_data_reason(typed)
@@ -161,17 +178,18 @@ def _check_columns(sheet: Sheet, problems: Problems, ignored: list[str]) -> bool
             )
         elif name not in spec:
             ignored.append(f"{sheet.label}: {typed}")
-    missing = [c.name for c in SHEETS[sheet.table] if c.required and c.name not in sheet.headers]
-    for name in missing:
-        problems.add_one(
-            sheet.label,
-            None,
-            name,
-            None,
-            f"the required column {name} is missing",
-            f"Add a column headed {name} in row 1 ({spec[name].help}).",
-        )
-    return not missing
+    if not sheet.header_found:  # already reported: no row holds the column names
+        return
+    for column in SHEETS[sheet.table]:
+        if column.required and column.name not in sheet.headers:
+            problems.add_one(
+                sheet.label,
+                None,
+                column.name,
+                None,
+                f"the required column {column.name} is missing",
+                f"Add a column headed {column.name} in row 1 ({column.help}).",
+            )
 
 
 def _canonical(values: pd.Series, allowed: Iterable[str], aliases: Mapping[str, str]) -> pd.Series:
@@ -235,12 +253,13 @@ def _check_column(
         allowed = state.themes["theme_id"] if name == "theme_id" else pd.Series(state.categories)
         value = _canonical(raw, allowed, {})
         what = "theme" if name == "theme_id" else "category"
+        listed = ", ".join(allowed.tolist()) or "(none: the store lists none, check its folder)"
         problems.add(
             sheet,
             present & value.isna(),
             name,
             f"unknown {what}",
-            f"Use a {what} from the lists sheet of the template: {', '.join(allowed.tolist())}.",
+            f"Use a {what} from the lists sheet of the template: {listed}.",
         )
         return value
     if kind == "date":
@@ -293,7 +312,9 @@ def _check_dates(
         present & ~form_ok,
         name,
         f"{name} is not a date in the form YYYY-MM-DD",
-        "Type the date as YYYY-MM-DD (e.g. 2021-03-15), or format the cell as a date.",
+        "Write the date as YYYY-MM-DD (e.g. 2021-03-15) in the CSV file."
+        if sheet.is_csv
+        else "Type the date as YYYY-MM-DD (e.g. 2021-03-15), or format the cell as a date.",
     )
     unreal = form_ok & parsed.isna()
     problems.add(
@@ -321,19 +342,21 @@ def _check_dates(
 
 def _check_personal_values(sheet: Sheet, problems: Problems) -> None:
     frame = sheet.frame
-    for name in ("child_ref", "comment"):
+    # One pass over every value; only the few that match are told apart.
+    anything = "|".join(f"(?:{pattern})" for pattern, _, _ in VALUE_PATTERNS)
+    for name in VALUE_CHECKED_COLUMNS:
         if name not in frame:
             continue
         values = frame[name]
         flagged = pd.Series(False, index=frame.index)
-        # One pass over every value; only the few that match are told apart.
-        anything = "|".join(f"(?:{pattern})" for pattern, _ in VALUE_PATTERNS)
         suspect = values.str.contains(anything, regex=True).fillna(False).astype(bool)
-        for pattern, what in VALUE_PATTERNS:
+        for pattern, what, confirm in VALUE_PATTERNS:
             if not suspect.any():
                 break
             hit = values.where(suspect).str.contains(pattern, regex=True).fillna(False)
             hit = hit.astype(bool) & ~flagged
+            if confirm is not None and hit.any():
+                hit.loc[hit] = values[hit].map(confirm).astype(bool)
             problems.add(
                 sheet,
                 hit,
@@ -404,18 +427,18 @@ def _check_responses(
     new_questions: pd.DataFrame,
     state: StoreState,
     problems: Problems,
+    case_columns: set[str],
+    response_columns: set[str],
 ) -> pd.DataFrame:
     """Check answers against their cases and the questions of the case's theme; return them
-    with theme, round, quadrant and team taken from the case (the store's layout)."""
-    raw_ids = cases_sheet.frame["audit_id"]
-    on_sheet = responses["audit_id"].isin(raw_ids.dropna())
-    problems.add(
-        sheet,
-        responses["audit_id"].notna() & ~on_sheet,
-        "audit_id",
-        "no case with this audit_id on the cases sheet",
-        "Add the case to the cases sheet, or correct the audit_id.",
-    )
+    with theme, round, quadrant and team taken from the case (the store's layout).
+
+    A check that joins the sheets runs only where both have the columns it joins on (a missing
+    column is reported once, not once per row that could not be joined).
+    """
+    linked = "audit_id" in case_columns and "audit_id" in response_columns
+    if linked:
+        _check_unknown_cases(cases_sheet, sheet, responses, problems)
     check_duplicates(
         sheet,
         responses,
@@ -444,12 +467,43 @@ def _check_responses(
         "Use a question id of that theme (lists sheet), or add the question on the "
         "questions sheet.",
     )
-    answered = cases["audit_id"].isin(responses["audit_id"].dropna())
-    problems.add(
-        cases_sheet,
-        cases["audit_id"].notna() & ~answered & bool(len(responses)),
-        "audit_id",
-        "the case has no responses",
-        "Add its answers on the responses sheet, or delete the case.",
-    )
+    if linked and len(responses):
+        answered = cases["audit_id"].isin(responses["audit_id"].dropna())
+        problems.add(
+            cases_sheet,
+            cases["audit_id"].notna() & ~answered,
+            "audit_id",
+            "the case has no responses",
+            "Add its answers on the responses sheet, or delete the case.",
+        )
     return joined
+
+
+def _check_unknown_cases(
+    cases_sheet: Sheet, sheet: Sheet, responses: pd.DataFrame, problems: Problems
+) -> None:
+    """Report each audit_id the responses name but the cases sheet does not, once (on its first
+    row), with how many answers carry it: one missing case is one problem, not one per answer."""
+    raw_ids = cases_sheet.frame["audit_id"]
+    ids = responses["audit_id"]
+    unknown = ids.notna() & ~ids.isin(raw_ids.dropna())
+    if not unknown.any():
+        return
+    orphan = ids[unknown]
+    rows = responses.loc[unknown, ROW].groupby(orphan.to_numpy()).agg(["size", "min", "max"])
+    first = unknown & ~ids.where(unknown).duplicated()
+    count = ids.map(rows["size"]).fillna(0).astype(int)
+    span = ids.map(
+        rows["min"].astype(int).astype(str) + " to " + rows["max"].astype(int).astype(str)
+    )
+    rule = pd.Series("no case with this audit_id on the cases sheet", index=responses.index)
+    many = first & (count > 1)
+    rule[many] = rule[many] + " (" + count[many].astype(str) + " answers, rows " + span[many] + ")"
+    fix = "Add the case to the cases sheet, or correct the audit_id."
+    blank = cases_sheet.frame.loc[raw_ids.isna(), ROW]
+    if len(blank):
+        fix += (
+            f" The cases sheet has {len(blank)} row(s) with no audit_id (row {int(blank.iloc[0])})"
+            ": is this that case?"
+        )
+    problems.add(sheet, first, "audit_id", rule, fix)

@@ -9,11 +9,12 @@ each import added and removed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,7 @@ import pyarrow.parquet as pq
 
 from analytics.atomic import fsync_paths, replace_file
 from analytics.contract import PARTITIONED_TABLES, SCHEMAS
+from analytics.errors import AuditDataError
 from analytics.ingest.validate import Checked
 from analytics.store import (
     MANIFEST_NAME,
@@ -47,6 +49,22 @@ def step(progress: Progress | None, fraction: float, text: str) -> None:
     """Report progress to the caller (the Data page's bar), if it asked."""
     if progress is not None:
         progress(fraction, text)
+
+
+@contextlib.contextmanager
+def store_errors(data_dir: Path, outcome: str) -> Iterator[None]:
+    """Turn an operating-system error (a read-only or full disk, a folder in the lock file's
+    place) into a message naming the path and the reason; the store is left as it was."""
+    try:
+        yield
+    except OSError as error:
+        where = error.filename or data_dir
+        reason = error.strerror or type(error).__name__
+        raise AuditDataError(
+            f"{outcome}: the audit store at {data_dir} could not be used "
+            f"({where}: {reason}). Check that the folder exists, that this user may write to it "
+            "and its parent folder, and that the disk has space."
+        ) from error
 
 
 def current_user() -> str:
@@ -91,21 +109,81 @@ def write_history(staging: Path, history: pd.DataFrame) -> Path:
 
 
 def refresh_manifest(staging: Path, history: pd.DataFrame) -> Path:
-    """Rewrite the manifest so its notice also names the rounds that imports loaded."""
+    """Rewrite the manifest so its notice says plainly what is synthetic and what was imported.
+
+    A synthetic sample store that imports added real rounds to is marked "synthetic": "mixed"
+    (every page's banner shows the notice while "synthetic" is truthy), its notice naming the
+    sample's rounds and the imported ones; once imports have replaced every sample round it is
+    no longer synthetic. With no import active, the manifest is the original, byte for byte.
+    """
     manifest = read_manifest(staging)
-    base = manifest.pop("base_notice", manifest.get("notice"))
+    base_notice = manifest.pop("base_notice", manifest.get("notice"))
+    base_synthetic = manifest.pop("base_synthetic", manifest.get("synthetic"))
+    for key in ("imported_rounds", "synthetic_rounds"):
+        manifest.pop(key, None)
+    if "synthetic" in manifest:  # restored in place: the keys keep their order
+        manifest["synthetic"] = base_synthetic
+    if base_notice is not None:
+        manifest["notice"] = base_notice
     active = history[history["status"] == "active"]
-    rounds = sorted({r for listed in active["theme_rounds"] if listed is not None for r in listed})
-    manifest.pop("imported_rounds", None)
-    if rounds:
-        shown = ", ".join(rounds[:6]) + (f" and {len(rounds) - 6} more" if len(rounds) > 6 else "")
-        manifest["base_notice"] = base
-        manifest["notice"] = f"{base or ''} Also loaded by import: {shown}.".strip()
-        manifest["imported_rounds"] = rounds
-    elif base is not None:
-        manifest["notice"] = base
+    touched = sorted({r for listed in active["theme_rounds"] if listed is not None for r in listed})
+    if touched:
+        manifest["base_notice"] = base_notice
+        manifest["base_synthetic"] = base_synthetic
+        sample, imported = rounds_by_origin(staging) if base_synthetic else ([], [])
+        if imported:
+            manifest["synthetic"] = "mixed" if sample else False
+            manifest["notice"] = _mixed_notice(sample, imported)
+            manifest["synthetic_rounds"] = sample
+            manifest["imported_rounds"] = imported
+        else:
+            manifest["notice"] = f"{base_notice or ''} Also loaded by import: {_listed(touched)}."
+            manifest["notice"] = manifest["notice"].strip()
+            manifest["imported_rounds"] = touched
     write_manifest(staging, manifest)
     return staging / MANIFEST_NAME
+
+
+def rounds_by_origin(data_dir: Path) -> tuple[list[str], list[str]]:
+    """Return the rounds holding cases as (synthetic sample, imported), each "theme/round".
+
+    An import names its files after its id (imp-0003.parquet); any other file in a round's
+    folder was written by the sample generator.
+    """
+    sample, imported = [], []
+    for folder in sorted(table_dir(data_dir, "cases").glob("theme_id=*/round_id=*")):
+        files = [f.stem for f in folder.glob("*.parquet")]
+        if not files:
+            continue
+        key = f"{folder.parent.name.split('=', 1)[1]}/{folder.name.split('=', 1)[1]}"
+        (imported if all(IMPORT_ID.match(f) for f in files) else sample).append(key)
+    return sample, imported
+
+
+def _listed(rounds: list[str], most: int = 8) -> str:
+    shown = ", ".join(rounds[:most])
+    return shown + (f" and {len(rounds) - most} more" if len(rounds) > most else "")
+
+
+def _by_theme(rounds: list[str]) -> str:
+    themes: dict[str, list[str]] = {}
+    for key in rounds:
+        theme, round_id = key.split("/", 1)
+        themes.setdefault(theme, []).append(round_id)
+    return "; ".join(f"{theme} {', '.join(ids)}" for theme, ids in themes.items())
+
+
+def _mixed_notice(sample: list[str], imported: list[str]) -> str:
+    if not sample:
+        return (
+            "Every audit round in this store was imported from audit files (real data): "
+            f"{_by_theme(imported)}. The sample's synthetic rounds have all been replaced."
+        )
+    return (
+        "This store mixes synthetic sample data with imported audit rounds. "
+        f"Synthetic sample (no real child is described): {_by_theme(sample)}. "
+        f"Imported from audit files (real data): {_by_theme(imported)}."
+    )
 
 
 def _relative(staging: Path, path: Path) -> str:

@@ -30,6 +30,15 @@ _REL_NS = (
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 
 
+# A formula cell without a saved result: <c r="B2"><f>A2*2</f></c>, with no <v>.
+_CELL = re.compile(rb"<(?:\w+:)?c\s(?P<attrs>[^>]*?)(?:/>|>(?P<inner>.*?)</(?:\w+:)?c>)", re.S)
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
+_FORMULA_TEXT = re.compile(rb"<(?:\w+:)?f(?:\s[^>]*)?(?:/>|>(?P<text>.*?)</(?:\w+:)?f>)", re.S)
+_VALUE = re.compile(rb"<(?:\w+:)?v>[^<]|<(?:\w+:)?is[\s>]")
+_TEXT_RESULT = re.compile(rb'(?:^|\s)t="str"')
+_REF = re.compile(rb'(?:^|\s)r="([A-Z]{1,3})(\d+)"')
+
+
 class NotAWorkbook(Exception):
     """The bytes are not an XLSX workbook."""
 
@@ -123,6 +132,35 @@ class Workbook:
         if frame.duplicated(["row", "col"]).any():
             raise ValueError("a cell appears twice")
         return frame.pivot(index="row", columns="col", values="value")
+
+    def uncached_formulas(self, sheet_name: str) -> list[tuple[int, int, str]]:
+        """Return (row, column, formula) of each formula cell with no saved result.
+
+        Such a cell reads as empty (a workbook written by a program that does not calculate, and
+        never opened in Excel): the user must be told, not given an empty value.
+        """
+        xml = self.archive.read(self.sheets[sheet_name])
+        start, end = xml.find(b"<sheetData"), xml.rfind(b"</sheetData>")
+        data = xml[start:end] if start >= 0 and end > start else b""
+        if not _FORMULA.search(data):
+            return []
+        found = []
+        for cell in _CELL.finditer(data):
+            inner = cell.group("inner") or b""
+            formula = _FORMULA_TEXT.search(inner)
+            # A saved result is a non-empty <v> (or inline text); an empty one counts only for a
+            # formula typed as text (t="str"), whose result may be "".
+            if formula is None or _VALUE.search(inner) or _TEXT_RESULT.search(cell["attrs"]):
+                continue
+            ref = _REF.search(cell.group("attrs"))
+            if ref is None:
+                continue
+            column = 0
+            for char in ref.group(1).decode():
+                column = column * 26 + ord(char) - 64
+            text = html.unescape((formula.group("text") or b"").decode("utf-8", "replace"))
+            found.append((int(ref.group(2)), column, "=" + text if text else "(a shared formula)"))
+        return found
 
     def _to_text(self, kinds: np.ndarray, styles: np.ndarray, values: np.ndarray) -> np.ndarray:
         out = values.astype(object)
