@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from analytics.config import is_url
 from analytics.errors import AuditDataError
 
 AT_FDCWD = -100
@@ -119,6 +120,17 @@ def replace_dir(staging: Path, target: Path) -> None:
         staging.rename(target)
     fsync_path(target.parent)
     purge_retired(target)
+
+
+def local_store_dir(data_dir: str | os.PathLike[str]) -> Path:
+    """Return the writable local folder of a store (symlinks resolved); a store at a URL is
+    read-only here: AuditDataError, saying where imports go instead."""
+    if is_url(data_dir):
+        raise AuditDataError(
+            f"The store at {data_dir} is read from a URL, so it is read-only here: imports go "
+            "through the one writer's local store, which is then published (docs/deployment.md)."
+        )
+    return Path(data_dir).resolve()
 
 
 def check_store_target(target: Path) -> None:

@@ -129,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(f"error: file not found: {Path(error.filename or '')}", file=sys.stderr)
         return 2
+    except OSError as error:  # a read-only folder, a full disk, --out naming a folder
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"error: {error.strerror or error}{where}", file=sys.stderr)
+        return 2
 
 
 # Modules that register sub-commands (command() and EXTRA_PARSERS) when imported. They import

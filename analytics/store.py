@@ -19,7 +19,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analytics.atomic import replace_dir, replace_file, sibling, writer_lock
+from analytics.atomic import (
+    check_store_target,
+    local_store_dir,
+    replace_dir,
+    replace_file,
+    sibling,
+    writer_lock,
+)
 from analytics.config import is_url
 from analytics.contract import (
     PARTITION_COLUMNS,
@@ -521,8 +528,10 @@ def write_new_store(
     one theme and round at a time. Tables that get no rows are written empty. Holds the writers'
     lock, so an import and a regeneration never interleave.
     """
-    data_dir = Path(data_dir)
+    data_dir = local_store_dir(data_dir)
+    check_store_target(data_dir)  # never replace a file or a folder of other things
     with writer_lock(data_dir):
+        check_store_target(data_dir)  # again: it may have changed while we waited
         staging = sibling(data_dir, "staging")
         try:
             write_store_files(staging, chunks, manifest, file_stem)

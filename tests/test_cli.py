@@ -156,3 +156,35 @@ def test_report_for_a_team(sample_dir):
     assert code == 0 and set(table["quadrant"]) == {"NW"}
     # NW's CWD team: cohorts.csv gives it 2 plans, so 2 answers to PP-01 (none not applicable).
     assert table.loc[table["question_id"] == "PP-01", "n"].tolist() == [2]
+
+
+def test_generate_never_replaces_a_file_given_as_the_data_dir(tmp_path, capsys):
+    from analytics.cli import main
+
+    precious = tmp_path / "round.xlsx"
+    precious.write_bytes(b"a workbook")
+    assert main(["generate", "--data-dir", str(precious)]) == 2
+    assert "is a file, not an audit store folder" in capsys.readouterr().err
+    assert precious.read_bytes() == b"a workbook"
+    assert [p.name for p in tmp_path.iterdir()] == ["round.xlsx"]  # no staging copy left behind
+
+
+def test_an_os_error_is_a_message_not_a_traceback(tiny_dir, tmp_path, capsys):
+    from analytics.cli import main
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    code = main(
+        [
+            "export",
+            "--theme",
+            "alpha",
+            "--format",
+            "csv",
+            "--out",
+            str(folder / "x" / "y.csv"),
+            "--data-dir",
+            str(tiny_dir),
+        ]
+    )
+    assert code == 2 and "Traceback" not in capsys.readouterr().err

@@ -517,3 +517,18 @@ def test_writers_write_the_contract_columns_sorted(tmp_path):
         ]  # fmt: skip (the contract's order, partition columns in the folder names)
         keys = list(zip(*(table[c].to_pylist() for c in SORT_KEYS["responses"]), strict=True))
         assert keys == sorted(keys)
+
+
+def test_a_planned_round_overtaken_by_an_audited_one_is_not_next(tmp_path):
+    # An import brought a real round (November) after the planned re-audit (October) was due.
+    tables = tiny_tables()
+    later = pd.DataFrame(
+        [("alpha", "r4", "Later audit", dt.date(2020, 11, 1), dt.date(2020, 11, 30), "complete")],
+        columns=tables["rounds"].columns,
+    )
+    tables["rounds"] = pd.concat([tables["rounds"], later], ignore_index=True)
+    write_new_store(tmp_path / "s", tables.items(), {"synthetic": True})
+    store = Store(tmp_path / "s")
+    assert queries.next_planned(store, "alpha") is None
+    assert queries.planned_rounds(store, "alpha").empty
+    assert queries.next_planned(store, "beta") == "Underway: May 2020–Sep 2020"

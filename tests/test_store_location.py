@@ -126,3 +126,24 @@ def test_exports_from_a_url_store_are_recorded_in_the_shared_trail_folder(
     )
     assert audit_trail.read_trail(tmp_path / "shared")["what"].tolist() == ["a.csv"]
     assert not (tiny_dir / "audit_trail").exists()  # the store itself is never written
+
+
+def test_imports_into_a_url_store_are_refused_before_anything_is_written(
+    tiny_dir, tmp_path, capsys
+):
+    from ingest_helpers import ANALYST, round_tables, xlsx
+
+    from analytics import ingest
+
+    url = f"file://{tiny_dir}"
+    before = sorted(p.name for p in tiny_dir.rglob("*"))
+    with pytest.raises(
+        AuditDataError, match="read from a URL, so it is read-only here: imports go"
+    ):
+        ingest.import_files(url, [xlsx(round_tables("alpha", "r9", ["Q1", "Q2"]))], actor=ANALYST)
+    assert sorted(p.name for p in tiny_dir.rglob("*")) == before
+    path = tmp_path / "round.xlsx"
+    path.write_bytes(xlsx(round_tables("alpha", "r9", ["Q1", "Q2"])).data)
+    assert main(["ingest", str(path), "--data-dir", "s3://council-audit/store"]) == 2
+    assert "read-only here" in capsys.readouterr().err
+    assert not Path("s3:").exists()  # Path() never folded the URL into a local folder

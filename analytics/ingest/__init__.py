@@ -35,6 +35,7 @@ from analytics.atomic import (
     check_store_target,
     clone_dir,
     fsync_paths,
+    local_store_dir,
     purge_retired,
     replace_dir,
     sibling,
@@ -249,7 +250,7 @@ def preview(
     progress: Progress | None = None,
 ) -> Preview:
     """Return what importing the files would load, or every problem; writes nothing."""
-    data_dir = Path(data_dir).resolve()
+    data_dir = local_store_dir(data_dir)
     check_store_target(data_dir)
     step(progress, 0.05, "Reading the file")
     read = read_sources(_sources(files, max_mb), max_mb)
@@ -275,7 +276,7 @@ def import_files(
     trail). An identical file that is already imported (and not since replaced or undone) changes
     nothing. Rounds that already hold cases are replaced only with `replace=True`.
     """
-    data_dir = Path(data_dir).resolve()
+    data_dir = local_store_dir(data_dir)
     check_store_target(data_dir)  # a file or a folder of other things is never replaced
     with store_errors(data_dir, "Nothing was imported"):
         names = ", ".join(_file_names(files))

@@ -21,6 +21,7 @@ from analytics.access import Actor, Permission
 from analytics.atomic import (
     clone_dir,
     fsync_paths,
+    local_store_dir,
     purge_retired,
     replace_dir,
     sibling,
@@ -169,7 +170,7 @@ def undo_import(
 
     Only an actor with the import permission may (AccessRefused otherwise, recorded).
     """
-    data_dir = Path(data_dir).resolve()
+    data_dir = local_store_dir(data_dir)
     if not (data_dir / MANIFEST_NAME).is_file():
         raise AuditDataError(f"No audit store at {data_dir}.")
     with store_errors(data_dir, "Nothing was undone"):
@@ -239,7 +240,7 @@ def _later_imports(history: pd.DataFrame, record: pd.Series) -> list[str]:
 
 def import_history(data_dir: str | os.PathLike[str]) -> pd.DataFrame:
     """Return the imports, newest first: when, who, file, rows, rounds, state, can_undo."""
-    data_dir = Path(data_dir).resolve()
+    data_dir = local_store_dir(data_dir)
     columns = [
         "import_id",
         "imported_at",

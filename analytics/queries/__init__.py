@@ -568,10 +568,24 @@ def action_owners(store: Store) -> list[str]:
     return sorted(store.small_table("actions")["owner"].dropna().unique())
 
 
+def _still_ahead(frame: pd.DataFrame) -> pd.Series:
+    """Return which rounds have no results yet and are not overtaken: a planned round that
+    starts no later than an audited round of its theme (an import brought the real one) is
+    not "next" any more."""
+    has_results = frame["status"].isin(ROUND_STATUSES_WITH_DATA)
+    latest = frame[has_results].groupby("theme_id")["start_date"].max().to_dict()
+    overtaken = [
+        theme in latest and pd.notna(start) and start <= latest[theme]
+        for theme, start in zip(frame["theme_id"], frame["start_date"], strict=True)
+    ]
+    return ~has_results & ~pd.Series(overtaken, index=frame.index, dtype=bool)
+
+
 def planned_rounds(store: Store, theme: str) -> pd.DataFrame:
-    """Return a theme's rounds that have no results yet (planned or underway), in date order."""
+    """Return a theme's rounds that have no results yet (planned or underway) and have not been
+    overtaken by an audited round, in date order."""
     frame = rounds(store, theme)
-    return frame[~frame["status"].isin(ROUND_STATUSES_WITH_DATA)].reset_index(drop=True)
+    return frame[_still_ahead(frame)].reset_index(drop=True)
 
 
 def next_planned(store: Store, theme: str) -> str | None:
@@ -645,8 +659,9 @@ def _overview_figures(areas: list[dict[str, Any]], prefix: str) -> dict[str, Any
 def _next_planned(store: Store) -> dict[str, str]:
     # The first round without results, as "label: Mon YYYY–Mon YYYY", per theme.
     upcoming = {}
-    for row in rounds(store).itertuples(index=False):
-        if row.status in ROUND_STATUSES_WITH_DATA or row.theme_id in upcoming:
+    frame = rounds(store)
+    for row in frame[_still_ahead(frame)].itertuples(index=False):
+        if row.theme_id in upcoming:
             continue
         upcoming[row.theme_id] = f"{row.label}: {row.start_date:%b %Y}–{row.end_date:%b %Y}"
     return upcoming

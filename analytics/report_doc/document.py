@@ -30,7 +30,7 @@ from analytics.images import figure_image, image_export_available
 from analytics.report_doc import findings as F
 from analytics.report_doc import theme as T
 from analytics.report_doc import wording as W
-from analytics.store import Store, read_manifest
+from analytics.store import Store
 
 ProgressCallback = Callable[[float, str], None]
 """Called as progress(fraction done 0..1, what is being done)."""
@@ -340,6 +340,14 @@ def _band_rules() -> list[str]:
     return rules
 
 
+def _source_line(manifest: dict) -> str:
+    """Say where the numbers come from: the synthetic sample, imported rounds, or both."""
+    synthetic = manifest.get("synthetic")
+    if synthetic == "mixed":  # the sample store with imported rounds (analytics.ingest)
+        return W.SOURCE_MIXED.format(notice=manifest.get("notice", "")).strip()
+    return W.SOURCE_SYNTHETIC if synthetic else W.SOURCE_REAL
+
+
 def _data_source(
     doc: DocxDocument,
     store: Store,
@@ -350,8 +358,7 @@ def _data_source(
     as_of: dt.date,
 ) -> None:
     doc.add_heading(f"{number}. {W.SECTION_SOURCE}", level=1)
-    synthetic = read_manifest(store.data_dir).get("synthetic")
-    lines = [W.SOURCE_SYNTHETIC if synthetic else W.SOURCE_REAL]
+    lines = [_source_line(store.manifest())]
     lines.append(W.SOURCE_FILTERS.format(filters=filters.describe()))
     if threshold is not None:
         lines.append(W.SOURCE_SUPPRESSION.format(below=threshold - 1))
