@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import importlib.util
 import logging
 import os
 import shutil
@@ -58,9 +59,7 @@ def chromium_path() -> str | None:
 
 def image_export_available() -> tuple[bool, str]:
     """Return (True, browser path) when PNG/SVG export can run, else (False, a plain reason)."""
-    try:
-        import kaleido  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("kaleido") is None:
         return False, "PNG/SVG export needs the kaleido package: pip install kaleido"
     explicit = os.environ.get("BROWSER_PATH")
     path = chromium_path()

@@ -113,3 +113,25 @@ def test_export_via_subprocess(sample_dir, tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Scope" in out.read_text(encoding="utf-8-sig")
+
+
+def test_an_ignored_option_is_said_on_stderr(sample_dir, tmp_path, capsys):
+    out = tmp_path / "matrix.csv"
+    assert export(sample_dir, out, "--chart", "category_matrix", "--theme", "permanency",
+                  "--format", "csv") == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "--theme permanency ignored: the category_matrix chart spans every theme" in err
+    assert export(sample_dir, out, "--theme", "permanency", "--format", "csv") == 0
+    assert capsys.readouterr().err == ""  # nothing ignored, nothing said
+
+
+def test_chart_is_ignored_for_a_pack_and_says_so(sample_dir, tmp_path, capsys, monkeypatch):
+    import analytics.export.command as command
+
+    # The pack itself is tested elsewhere; here only what the command says about --chart.
+    monkeypatch.setattr(command, "export_bytes", lambda *args: b"pack")
+    out = tmp_path / "pack.pptx"
+    assert export(sample_dir, out, "--theme", "permanency", "--format", "pptx",
+                  "--chart", "round_trend") == 0  # fmt: skip
+    assert "--chart round_trend is ignored for pptx" in capsys.readouterr().err
+    assert out.read_bytes() == b"pack"

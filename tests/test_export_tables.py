@@ -48,8 +48,11 @@ def test_tiny_quadrant_comparison_csv_whole_rows(tiny):
     assert dict(header)["Filters"] == "all quadrants (county); all teams"
     assert dict(header)["Date"] == "2020-05-01"
     assert dict(header)["Mode"] == "standard"
-    assert "synthetic" in dict(header)["Data source"]
-    assert str(tiny.data_dir.resolve()) in dict(header)["Data source"]
+    # Where the numbers come from, in words: never a path on the server.
+    assert dict(header)["Data source"] == (
+        "Audit Insight store: synthetic sample data; no real child is described"
+    )
+    assert str(tiny.data_dir) not in ",".join(v for _, v in header)
     assert rows[0] == ["Question", "Standard", "Category", "Area", "n", "Met", "Partially met",
                        "Not met", "Not applicable", "pct met", "95% CI low (pct)",
                        "95% CI high (pct)"]  # fmt: skip
@@ -77,9 +80,11 @@ def test_circulation_csv_says_its_mode_and_shows_c(tiny):
     county_q1 = rows[5]
     assert county_q1[:4] == ["Q1", "Visits are timely", "Timeliness", "County"]
     assert county_q1[4:] == ["c", "c", "c", "c", "0", "c", "c", "c"]
-    # A circulated header does not quote the finding (it may cite small numbers).
+    # A circulated header quotes only what the table shows: NW's shares and the county's all
+    # rest on counts under 5, so the finding names none, and NW's 2 cases are not given.
     assert dict(header)["Chart"].startswith("Quadrant comparison")
-    assert "n=" not in dict(header)["Subtitle"]
+    assert dict(header)["Finding"] == "NW and the county: shares not shown (c)"
+    assert dict(header)["Subtitle"] == "n=c cases · Round two · NW; all teams"
 
 
 @pytest.mark.parametrize("name", CHART_NAMES)
@@ -160,3 +165,46 @@ def test_screen_table_is_typed_unless_suppressed(tiny):
     assert plain["n"].dtype.kind == "i" and plain["pct met"].dtype.kind == "f"
     circulated = screen_table(view, 5)
     assert circulated["n"].tolist()[:2] == ["c", "c"]
+
+
+def test_finding_frequency_and_round_trend_carry_intervals_and_theme_titles(tiny):
+    view = chart_view(tiny, "finding_frequency", "alpha")
+    _, rows = read_csv(chart_csv(tiny, view, None, MADE_ON))
+    head = rows[0]
+    assert head[head.index("pct not met") + 1 : head.index("pct not met") + 3] == [
+        "95% CI low, not met (pct)",
+        "95% CI high, not met (pct)",
+    ]
+    # Q2 in round two: 2 of 3 not met; Wilson 95% interval 20.8% to 93.9%, by hand:
+    # p = 2/3, z = 1.96: centre (p + z^2/2n) / (1 + z^2/n) = 0.5731, half-width 0.3654.
+    q2 = next(r for r in rows[1:] if r[head.index("Question")] == "Q2" and r[1] == "County")
+    at = head.index("95% CI low, not met (pct)")
+    assert q2[at : at + 2] == ["20.8", "93.9"]
+    assert {r[head.index("Theme")] for r in rows[1:]} == {"Alpha theme"}
+    trend = chart_view(tiny, "round_trend", "alpha")
+    _, rows = read_csv(chart_csv(tiny, trend, None, MADE_ON))
+    head = rows[0]
+    for side in ("from", "to"):
+        assert f"95% CI low ({side}, pct)" in head and f"95% CI high ({side}, pct)" in head
+    # Q1, round one: 0 of 2 met: centre 0.9604 / 2.9208 = 0.3288, half-width the same.
+    q1 = rows[1]
+    assert q1[head.index("95% CI low (from, pct)") : head.index("95% CI high (from, pct)") + 1] == [
+        "0",
+        "65.8",
+    ]
+    # For circulation an interval goes with the count it rests on.
+    _, rows = read_csv(chart_csv(tiny, trend, 5, MADE_ON))
+    assert rows[1][head.index("95% CI low (from, pct)")] == "c"
+
+
+def test_file_names_say_the_mode():
+    from analytics.export import file_name
+
+    day = dt.date(2020, 6, 1)
+    chosen = Filters(quadrants=("NE",))
+    assert file_name("csv", "permanency", "round_trend", chosen, day) == (
+        "audit-insight_permanency_round-trend_NE_2020-06-01.csv"
+    )
+    assert file_name("pptx", None, None, Filters(), day, threshold=5) == (
+        "audit-insight_all-themes_slide-pack_for-circulation_2020-06-01.pptx"
+    )

@@ -14,7 +14,7 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 from analytics import queries
 from analytics.domain import Filters
 from analytics.errors import AuditDataError
-from analytics.export import build_pack, pack_charts
+from analytics.export import NO_QUOTES, build_pack, pack_charts
 from analytics.views import chart_view
 
 MADE_ON = dt.date(2020, 6, 1)
@@ -67,7 +67,8 @@ def test_every_picture_has_alt_text_and_every_slide_notes_and_marking(theme_pack
     for slide in deck.slides:
         assert slide.has_notes_slide and slide.notes_slide.notes_text_frame.text.strip()
         assert texts(slide).count("OFFICIAL-SENSITIVE") == 2  # top and bottom
-        assert any("standard" in t and "01 June 2020" in t for t in texts(slide))  # footer mode
+        assert "Audit Insight · 01 June 2020 · Permanency for children" in texts(slide)
+        assert "Mode: standard" in texts(slide)
 
 
 def test_chart_notes_state_findings_with_numbers(theme_pack, sample):
@@ -118,8 +119,10 @@ def test_overview_pack_covers_every_audited_theme(sample, image_server):  # noqa
     assert len(audited) == 5
     charts = [s for s in deck.slides if pictures(s)]
     assert len(charts) == 2 + len(audited)
-    for theme in audited[1:]:
-        assert any(t.startswith(f"{themes[theme]}: ") for t in titles)
+    for theme in audited:
+        # One separator between the theme and its finding (a finding may hold a colon).
+        assert any(t.startswith(f"{themes[theme]} — ") for t in titles)
+        assert not any(t.startswith(f"{themes[theme]}: ") for t in titles)
     assert "Every audited theme: share of standards met by quadrant" in titles
     assert sum(t.startswith("Actions") for t in titles) == 2  # 30 actions: the first 16
     assert len(deck.slides) == 1 + len(charts) + 1 + 2 + 1
@@ -131,6 +134,7 @@ def test_circulation_pack_suppresses_tables_and_says_so(tiny, image_server):  # 
     assert "Mode: for circulation: counts under 5 suppressed" in "\n".join(texts(deck.slides[0]))
     for slide in deck.slides:
         assert texts(slide).count("OFFICIAL") == 2
+        assert "Mode: for circulation: counts under 5 suppressed" in texts(slide)  # footer
     findings = next(s for s in deck.slides if s.shapes.title.text.startswith("Findings"))
     table = next(s for s in findings.shapes if s.has_table).table
     cells = [c.text for row in list(table.rows)[1:] for c in row.cells][1:]
@@ -150,3 +154,82 @@ def test_hostile_text_goes_into_a_pack_as_plain_text(hostile, image_server):  # 
     quotes = "\n".join(texts(deck.slides[-1]))
     assert "=cmd|" in quotes and "@SUM(1)" in quotes
     assert HOSTILE not in quotes
+
+
+def box(shape) -> tuple[int, int, int, int]:
+    return shape.left, shape.top, shape.left + shape.width, shape.top + shape.height
+
+
+def overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_footer_mode_and_marking_never_overlap(theme_pack):
+    deck, _ = theme_pack
+    width, height = deck.slide_width, deck.slide_height
+    for slide in deck.slides:
+        named = {s.name: s for s in slide.shapes}
+        edge = [named["Footer"], named["Marking (bottom)"], named["Mode"]]
+        boxes = [box(s) for s in edge]
+        for i, a in enumerate(boxes):
+            assert a[0] >= 0 and a[2] <= width and a[3] <= height, edge[i].name
+            for b in boxes[i + 1 :]:
+                assert not overlap(a, b), [s.name for s in edge]
+        # Left to right: footer, marking (centred), mode; all on the bottom edge.
+        assert boxes[0][2] < boxes[1][0] and boxes[1][2] < boxes[2][0]
+        assert abs((boxes[1][0] + boxes[1][2]) / 2 - width / 2) < 2
+        for picture in pictures(slide):
+            assert box(picture)[3] <= min(b[1] for b in boxes)  # the chart stays above them
+        assert named["Marking (bottom)"].text_frame.text == "OFFICIAL-SENSITIVE"
+
+
+def test_every_theme_pack_ends_with_quotes_or_says_there_are_none(sample, image_server):  # noqa: F811
+    deck = Presentation(io.BytesIO(build_pack(sample, "placed_at_home", Filters(),
+                                              made_on=MADE_ON)))  # fmt: skip
+    assert queries.quotes(sample, "placed_at_home", Filters()).empty
+    last = deck.slides[-1]
+    assert last.shapes.title.text == "What practitioners and managers said"
+    assert NO_QUOTES in texts(last)
+    assert last.notes_slide.notes_text_frame.text.strip()
+
+
+def test_quotes_are_cut_at_a_sentence_not_mid_word():
+    from analytics.export.slides import QUOTE_CHARACTERS
+    from analytics.export.text import cut
+
+    long = "Plans are reviewed. " * 20 + "The last sentence runs on and on."
+    out = cut(long, QUOTE_CHARACTERS)
+    assert len(out) <= QUOTE_CHARACTERS and out.endswith("reviewed. …")
+    words = "word " * 100
+    assert cut(words, 30) == "word word word word word word…"
+    assert cut("Short enough.", 30) == "Short enough."
+
+
+def test_long_titles_get_a_smaller_size_so_two_lines_clear_the_subtitle(theme_pack):
+    from analytics.export.slides import title_size
+
+    assert title_size("x" * 60) == 26
+    assert title_size("x" * 61) == 22 and title_size("x" * 140) == 22
+    assert title_size("x" * 141) == 18
+    deck, _ = theme_pack
+    for slide in list(deck.slides)[1:]:
+        title = slide.shapes.title
+        size = title.text_frame.paragraphs[0].runs[0].font.size.pt
+        assert size == title_size(title.text_frame.text)
+        assert title.top + title.height <= 1.3 * 914400  # the subtitle's top
+
+
+def test_the_pack_uses_the_pages_compare_round(sample, image_server, monkeypatch):  # noqa: F811
+    from analytics.export import pack
+
+    asked = []
+    real = pack.views.chart_view
+
+    def spy(store, name, theme, filters=queries.ALL, compare_round=None):
+        asked.append((name, compare_round))
+        return real(store, name, theme, filters, compare_round=compare_round)
+
+    monkeypatch.setattr(pack.views, "chart_view", spy)
+    build_pack(sample, "permanency", Filters(), compare_round="2020-01-interim")
+    assert ("round_trend", "2020-01-interim") in asked
+    assert all(c == "2020-01-interim" for _, c in asked)

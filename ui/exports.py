@@ -3,6 +3,11 @@
 Thin on purpose: the bytes come from analytics.export. Chart downloads pass a callable to
 st.download_button (deferred: Streamlit runs it only when the button is clicked, on its own
 thread), so no image or workbook is made on a rerun that nobody downloads.
+
+The slide pack takes two clicks, build then download, because building it shows progress: a
+deferred download callable runs outside the script, where Streamlit ignores every st command
+(st.download_button's documentation, Streamlit 1.67), so a one-click pack could show only the
+button's own busy state for the several seconds a pack takes.
 """
 
 from __future__ import annotations
@@ -13,10 +18,13 @@ import pandas as pd
 import streamlit as st
 
 from analytics import export
+from analytics.access import Permission
 from analytics.errors import AuditDataError
 from analytics.images import image_export_available
 from analytics.views import ChartView
-from ui import data, filters
+from ui import auth, data, filters
+
+NO_EXPORT_TEXT = "Exports need the inspection lead, leadership or analyst role."
 
 CHART_FORMATS: tuple[tuple[str, str], ...] = (
     ("png", "PNG"),
@@ -28,21 +36,47 @@ CHART_FORMATS: tuple[tuple[str, str], ...] = (
 
 def suppressed_table(view: ChartView) -> pd.DataFrame:
     """Return the chart's data as shown on screen and exported (suppressed for circulation)."""
-    return export.screen_table(view, filters.suppress_below())
+    store = data.store()
+    return export.typed(
+        _chart_table(view.name, view.data, filters.suppress_below(), store.fingerprint())
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _chart_table(
+    name: str, frame: pd.DataFrame, threshold: int | None, fingerprint: str
+) -> pd.DataFrame:
+    # Suppression solves small linear programmes: worth keeping across reruns of a page.
+    return export.chart_table(name, frame, threshold, export.theme_titles(data.store()))
 
 
 def chart_downloads(view: ChartView, key: str) -> None:
     """Draw a compact row of PNG, SVG, CSV and XLSX download buttons for one chart."""
+    actor = auth.current_actor()
+    if not actor.can(Permission.EXPORT):
+        st.caption(NO_EXPORT_TEXT)
+        return
     threshold = filters.suppress_below()
     store = data.store()
     images_ok, reason = image_export_available()
     formats = [(f, label) for f, label in CHART_FORMATS if images_ok or f not in ("png", "svg")]
     columns = st.columns([1] * len(formats) + [8 - len(formats)], gap="small")
     for column, (fmt, label) in zip(columns, formats, strict=False):
+        name = export.file_name(fmt, view.theme_id, view.name, view.filters, threshold=threshold)
+        make = partial(export.view_bytes, store, view, fmt, threshold)
         column.download_button(
             label,
-            data=partial(export.view_bytes, store, view, fmt, threshold),
-            file_name=export.file_name(fmt, view.theme_id, view.name, view.filters),
+            data=partial(
+                export.recorded_export,
+                store,
+                actor,
+                make,
+                what=name,
+                theme=view.theme_id,
+                filters=view.filters,
+                threshold=threshold,
+            ),
+            file_name=name,
             mime=export.MIME_TYPES[fmt],
             key=f"dl_{key}_{fmt}",
             on_click="ignore",
@@ -61,8 +95,15 @@ def _help(fmt: str, threshold: int | None) -> str:
     return f"The numbers behind the chart as {fmt.upper()} ({export.mode_text(threshold)})."
 
 
-def pack_button(theme: str | None, key: str) -> None:
-    """Offer the slide pack (PPTX) of the current view: build it with progress, then download."""
+def pack_button(theme: str | None, key: str, compare_round: str | None = None) -> None:
+    """Offer the slide pack (PPTX) of the current view: build it with progress, then download.
+
+    `compare_round` is the round the page's round trend compares with (default: the one before).
+    """
+    actor = auth.current_actor()
+    if not actor.can(Permission.EXPORT):
+        st.caption(NO_EXPORT_TEXT)
+        return
     images_ok, reason = image_export_available()
     if not images_ok:
         st.caption(f"Slide pack unavailable: {reason}")
@@ -73,7 +114,7 @@ def pack_button(theme: str | None, key: str) -> None:
     marking = st.text_input(
         "Protective marking", value=export.DEFAULT_MARKING, max_chars=60, key=f"{key}_marking"
     )
-    wanted = (theme, chosen, threshold, marking, store.fingerprint())
+    wanted = (theme, chosen, threshold, marking, compare_round, store.fingerprint())
     state_key = f"{key}_built"
     if st.button("Build slide pack", key=f"{key}_build", type="primary"):
         with st.status("Building the slide pack…", expanded=True) as status:
@@ -82,6 +123,7 @@ def pack_button(theme: str | None, key: str) -> None:
                 pack = export.build_pack(
                     store, theme, chosen, threshold, marking,
                     progress=lambda fraction, message: bar.progress(fraction, text=message),
+                    compare_round=compare_round,
                 )  # fmt: skip
             except AuditDataError as error:
                 status.update(label="The slide pack could not be built", state="error")
@@ -96,10 +138,20 @@ def pack_button(theme: str | None, key: str) -> None:
     if built[0] != wanted:
         st.caption("The view changed since the pack was built: build it again.")
         return
+    name = export.file_name("pptx", theme, None, chosen, threshold=threshold)
     st.download_button(
         "Download slide pack (PPTX)",
-        data=built[1],
-        file_name=export.file_name("pptx", theme, None, chosen),
+        data=partial(
+            export.recorded_export,
+            store,
+            actor,
+            lambda: built[1],
+            what=name,
+            theme=theme,
+            filters=chosen,
+            threshold=threshold,
+        ),
+        file_name=name,
         mime=export.MIME_TYPES["pptx"],
         key=f"{key}_download",
         on_click="ignore",

@@ -8,14 +8,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from analytics import queries, views
+from analytics.access import local_operator
 from analytics.cli import EXTRA_PARSERS, add_filter_options, command, filters_from
 from analytics.config import resolve_data_dir
 from analytics.errors import AuditDataError, UnknownValueError
 from analytics.export.formats import FORMATS, export_bytes
 from analytics.export.pack import DEFAULT_MARKING
+from analytics.export.recorded import recorded_export
 from analytics.store import Store
 
-CHARTS: tuple[str, ...] = tuple(getattr(views, "VIEW_NAMES", views.CHART_NAMES))
+CHARTS: tuple[str, ...] = views.VIEW_NAMES
+DEFAULT_CHART = "quadrant_comparison"
 NEEDS_THEME = ("quadrant_comparison", "round_trend", "cohort_profile")
 
 
@@ -36,7 +39,9 @@ def add_export_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> Non
         "--theme", default=None, help="theme id (a pptx without --theme covers every theme)"
     )
     add_filter_options(parser)
-    parser.add_argument("--chart", choices=CHARTS, default="quadrant_comparison")
+    parser.add_argument(
+        "--chart", choices=CHARTS, default=None, help=f"default {DEFAULT_CHART}; not for pptx"
+    )
     parser.add_argument("--format", dest="fmt", choices=FORMATS, required=True)
     parser.add_argument("--out", required=True, help="the file to write")
     parser.add_argument(
@@ -52,9 +57,27 @@ def add_export_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> Non
 EXTRA_PARSERS.append(add_export_parser)
 
 
+def _warn_ignored(args: argparse.Namespace) -> None:
+    # Options that this export does not use: said on stderr, so nobody thinks they took effect.
+    if args.fmt == "pptx" and args.chart is not None:
+        print(f"Note: --chart {args.chart} is ignored for pptx: the pack has its own charts.",
+              file=sys.stderr)  # fmt: skip
+    if args.fmt != "pptx" and args.chart in views.CROSS_THEME_VIEWS:
+        ignored = [f"--{name} {value}" for name, value in (("theme", args.theme),
+                   ("round", args.round_id)) if value is not None]  # fmt: skip
+        if ignored:
+            print(
+                f"Note: {' and '.join(ignored)} ignored: the {args.chart} chart spans every theme, "
+                f"each at its latest audited round.",
+                file=sys.stderr,
+            )
+
+
 @command("export")
 def run_export(args: argparse.Namespace) -> int:
     """Write one export file."""
+    _warn_ignored(args)
+    args.chart = args.chart or DEFAULT_CHART
     out = Path(args.out)
     if out.is_dir():
         raise AuditDataError(f"--out: {out} is a folder; give a file name.")
@@ -71,14 +94,17 @@ def run_export(args: argparse.Namespace) -> int:
     for team in args.team:
         if team not in known_teams:
             raise UnknownValueError("team", team, known_teams)
-    data = export_bytes(
+    filters = filters_from(args)
+    data = recorded_export(
         store,
-        args.fmt,
-        args.theme,
-        filters_from(args),
-        args.chart,
-        args.suppress_below,
-        args.marking,
+        local_operator(),
+        lambda: export_bytes(
+            store, args.fmt, args.theme, filters, args.chart, args.suppress_below, args.marking
+        ),
+        what=out.name,
+        theme=args.theme,
+        filters=filters,
+        threshold=args.suppress_below,
     )
     out.write_bytes(data)
     print(f"Wrote {out} ({len(data):,} bytes, {args.fmt}).", file=sys.stdout)

@@ -7,6 +7,7 @@ import re
 
 from analytics import views
 from analytics.domain import Filters
+from analytics.export.circulation import export_view, stamped
 from analytics.export.pack import DEFAULT_MARKING, Progress, build_pack
 from analytics.export.tables import chart_csv, chart_xlsx
 from analytics.images import DEFAULT_WIDTH, figure_image
@@ -26,9 +27,15 @@ IMAGE_SCALE: dict[str, float] = {"png": 2, "svg": 1}
 
 
 def view_bytes(store: Store, view: ChartView, fmt: str, threshold: int | None = None) -> bytes:
-    """Return one chart as PNG, SVG, CSV or XLSX (images are the chart as shown on screen)."""
+    """Return one chart as PNG, SVG, CSV or XLSX.
+
+    Images are the chart as on screen, stamped with the mode; for circulation, redrawn from the
+    suppressed table (analytics.export.circulation).
+    """
     if fmt in IMAGE_SCALE:
-        return figure_image(view.figure, fmt, width=DEFAULT_WIDTH, scale=IMAGE_SCALE[fmt])
+        titles = views.theme_titles(store) if view.name == "category_matrix" else None
+        figure = stamped(export_view(view, threshold, titles).figure, threshold)
+        return figure_image(figure, fmt, width=DEFAULT_WIDTH, scale=IMAGE_SCALE[fmt])
     if fmt == "csv":
         return chart_csv(store, view, threshold)
     if fmt == "xlsx":
@@ -45,19 +52,33 @@ def export_bytes(
     threshold: int | None = None,
     marking: str = DEFAULT_MARKING,
     progress: Progress | None = None,
+    compare_round: str | None = None,
 ) -> bytes:
-    """Return what an export button (or `python -m analytics export`) produces for a view."""
+    """Return what an export button (or `python -m analytics export`) produces for a view.
+
+    `compare_round` is the earlier round of the round trend (default: the one before).
+    """
     if fmt == "pptx":
-        return build_pack(store, theme, filters, threshold, marking, progress)
-    return view_bytes(store, views.chart_view(store, chart, theme, filters), fmt, threshold)
+        return build_pack(
+            store, theme, filters, threshold, marking, progress, compare_round=compare_round
+        )
+    view = views.chart_view(store, chart, theme, filters, compare_round=compare_round)
+    return view_bytes(store, view, fmt, threshold)
 
 
 def file_name(
-    fmt: str, theme: str | None, chart: str | None, filters: Filters, made_on: dt.date | None = None
+    fmt: str,
+    theme: str | None,
+    chart: str | None,
+    filters: Filters,
+    made_on: dt.date | None = None,
+    threshold: int | None = None,
 ) -> str:
-    """Return a download's file name: what it is, for which view, made when."""
+    """Return a download's file name: what it is, for which view, in which mode, made when."""
     parts = ["audit-insight", theme or "all-themes", chart or "slide-pack", *filters.quadrants]
     if filters.round_id:
         parts.append(filters.round_id)
+    if threshold is not None:
+        parts.append("for-circulation")
     stem = "_".join(re.sub(r"[^A-Za-z0-9.-]+", "-", p) for p in parts)
     return f"{stem}_{(made_on or dt.date.today()).isoformat()}.{fmt}"

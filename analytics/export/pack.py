@@ -3,8 +3,10 @@
 A theme's pack: title; quadrant comparison, finding frequency, round trend (with two rounds) and
 cohort profile; the findings table; the actions; the quotes. The overview's pack: title; the
 theme x quadrant summary and the category matrix; each audited theme's quadrant comparison; the
-theme table; the actions; the quotes. Every chart comes from analytics.views.chart_view, every
-image from analytics.images, every sentence from analytics.narrative.
+theme table; the actions; the quotes (or a slide saying there are none). Every chart comes from
+analytics.views.chart_view, every image from analytics.images, every sentence from
+analytics.narrative. For circulation, chart titles, subtitles, alt text and the charts themselves
+are made again from the suppressed tables (analytics.export.circulation).
 """
 
 from __future__ import annotations
@@ -18,16 +20,17 @@ import plotly.graph_objects as go
 from analytics import narrative, queries, views
 from analytics.domain import COUNTY, QUADRANTS, RAG_COLOURS, RAG_OVERDUE, Filters
 from analytics.errors import AuditDataError
+from analytics.export.circulation import export_view, stamped
 from analytics.export.slides import Cell, Deck
 from analytics.export.suppression import SUPPRESSED, for_circulation, mode_text
 from analytics.export.tables import data_source, theme_title
-from analytics.images import DEFAULT_HEIGHT, image_later
+from analytics.images import DEFAULT_HEIGHT, DEFAULT_WIDTH, image_later
 from analytics.store import Store, read_manifest
 from analytics.views import ChartView
 
 Progress = Callable[[float, str], None]
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
-IMAGE_WIDTH = 1100
+NO_QUOTES = "No quotes recorded for this selection."
 FINDINGS_PER_SLIDE = 10
 ACTIONS_PER_SLIDE = 8
 ACTION_SLIDES = 2
@@ -58,14 +61,15 @@ def pack_charts(store: Store, theme: str | None) -> list[tuple[str, str | None]]
     return [*charts, ("cohort_profile", theme)]
 
 
-def slide_figure(view: ChartView) -> go.Figure:
-    """Return the chart for a slide: without its own title and subtitle, which the slide shows."""
+def slide_figure(view: ChartView, threshold: int | None = None) -> go.Figure:
+    """Return the chart for a slide: without its own title and subtitle, which the slide shows,
+    and stamped with the mode that made it."""
     figure = go.Figure(view.figure)  # a copy: the cached view's figure stays as it is
     height = int(figure.layout.height or DEFAULT_HEIGHT)
     figure.update_layout(
         title={"text": "", "subtitle": {"text": ""}}, margin={"t": 40}, height=max(height - 50, 200)
     )
-    return figure
+    return stamped(figure, threshold)
 
 
 def _pct_n(shown: pd.DataFrame, row: int, pct: str = "pct_met", n: str = "n") -> str:
@@ -77,8 +81,10 @@ def _pct_n(shown: pd.DataFrame, row: int, pct: str = "pct_met", n: str = "n") ->
     return f"{narrative.pct(share)} (n={int(base)})" if base else "–"
 
 
-def _trend_for(store: Store, theme: str, filters: Filters) -> tuple[pd.DataFrame, str]:
-    trend = queries.round_trend(store, theme, filters)
+def _trend_for(
+    store: Store, theme: str, filters: Filters, compare_round: str | None = None
+) -> tuple[pd.DataFrame, str]:
+    trend = queries.round_trend(store, theme, filters, round_from=compare_round)
     if trend.empty:
         return trend, ""
     return trend, views.round_label(store, theme, str(trend["round_from"].iat[0]))
@@ -98,18 +104,23 @@ class _Builder:
         self.store, self.theme, self.filters, self.threshold = store, theme, filters, threshold
         self.made_on, self.progress = made_on, progress
         self.title = theme_title(store, theme)
-        footer = f"Audit Insight · {self.title} · {made_on:%d %B %Y} · {mode_text(threshold)}"
-        self.deck = Deck(marking, footer)
+        footer = f"Audit Insight · {made_on:%d %B %Y} · {narrative.short(self.title, 45)}"
+        self.deck = Deck(marking, footer, f"Mode: {mode_text(threshold)}")
         self.titles = views.theme_titles(store)
+        self._shown: dict[int, pd.DataFrame] = {}
 
     def report(self, fraction: float, message: str) -> None:
         if self.progress is not None:
             self.progress(min(max(fraction, 0.0), 1.0), message)
 
     def shown(self, view_or_frame, name: str) -> pd.DataFrame | None:
-        return (
-            None if self.threshold is None else for_circulation(view_or_frame, name, self.threshold)
-        )
+        """Return the table as circulated (None in the standard mode), computed once per frame."""
+        if self.threshold is None:
+            return None
+        frame = getattr(view_or_frame, "data", view_or_frame)
+        if id(frame) not in self._shown:
+            self._shown[id(frame)] = for_circulation(frame, name, self.threshold)
+        return self._shown[id(frame)]
 
     def title_slide(self, round_text: str) -> None:
         manifest = read_manifest(self.store.data_dir)
@@ -124,8 +135,9 @@ class _Builder:
         notes = [
             "Drafted by Audit Insight from the audit store; every sentence in these notes is "
             "generated from the numbers on the slides.",
-            f"Mode: {mode_text(self.threshold)}. Charts plot shares as on screen; in tables and "
-            "notes a count below the threshold, and anything that would reveal it, shows as c."
+            f"Mode: {mode_text(self.threshold)}. A count below the threshold, and anything that "
+            f"would reveal it, shows as {SUPPRESSED} in tables and notes, and is left out of the "
+            f"charts (a {SUPPRESSED} marks its place); titles quote only what the tables show."
             if self.threshold
             else f"Mode: {mode_text(self.threshold)} (not suppressed for circulation).",
         ]
@@ -133,8 +145,23 @@ class _Builder:
             notes.append(str(manifest.get("notice", "Synthetic sample data.")))
         self.deck.title_slide(self.title, lines, "\n".join(notes))
 
+    def exported(self, view: ChartView) -> ChartView:
+        """Return the view as this pack shows it (made again from the suppressed table)."""
+        return export_view(view, self.threshold, self.titles, self.shown(view, view.name))
+
+    def in_mode(self, notes: str, view: ChartView, shown_view: ChartView) -> str:
+        """Return notes that quote the chart's finding as this pack's title does."""
+        # The notes open with the chart's finding; for circulation it is the one made from the
+        # suppressed table (the standard one may compare shares that the table hides).
+        return notes if self.threshold is None else notes.replace(view.title, shown_view.title)
+
     def chart_slide(
-        self, view: ChartView, png: bytes, trend: pd.DataFrame | None, trend_from: str
+        self,
+        view: ChartView,
+        shown_view: ChartView,
+        png: bytes,
+        trend: pd.DataFrame | None,
+        trend_from: str,
     ) -> None:
         notes = narrative.chart_notes(
             view.name,
@@ -146,15 +173,19 @@ class _Builder:
             trend_shown=None if trend is None else self.shown(trend, "round_trend"),
             titles=self.titles,
         )
-        height = int(slide_figure(view).layout.height)
-        prefix = "" if self.theme or view.theme_id is None else f"{self.titles[view.theme_id]}: "
+        notes = self.in_mode(notes, view, shown_view)
+        height = int(slide_figure(shown_view).layout.height)
+        title = shown_view.title
+        if not self.theme and view.theme_id is not None:
+            title = f"{self.titles[view.theme_id]} — {title}"
         self.deck.chart_slide(
-            prefix + view.title, view.subtitle, png, (IMAGE_WIDTH, height), view.alt_text, notes
+            title, shown_view.subtitle, png, (DEFAULT_WIDTH, height), shown_view.alt_text, notes
         )
 
-    def findings_slides(self, view: ChartView) -> None:
+    def findings_slides(self, view: ChartView, shown_view: ChartView) -> None:
         frame = view.data.reset_index(drop=True)
-        shown = for_circulation(view, view.name, self.threshold)
+        shown = self.shown(view, view.name)
+        shown = frame if shown is None else shown
         areas = [*(self.filters.quadrants or QUADRANTS), COUNTY]
         questions = list(dict.fromkeys(frame["question_id"]))
         rows = []
@@ -175,15 +206,19 @@ class _Builder:
         notes = (
             "Each cell is the share of applicable cases that met the standard, with n (the "
             "applicable cases). Not applicable answers are left out.\n"
-            + "\n".join(
-                narrative.quadrant_comparison_notes(
-                    frame, self.filters.quadrants, self.shown(view, view.name)
-                )[:3]
+            + self.in_mode(
+                "\n".join(
+                    narrative.quadrant_comparison_notes(
+                        frame, self.filters.quadrants, self.shown(view, view.name)
+                    )[:3]
+                ),
+                view,
+                shown_view,
             )
         )
         self._paged_table(
             f"Findings by standard: share of cases met, {where} and the county",
-            view.subtitle + " · cells: % met (n)",
+            shown_view.subtitle + " · cells: % met (n)",
             header,
             rows,
             [5.0, *[other] * len(areas)],
@@ -192,9 +227,10 @@ class _Builder:
             font_size=11,
         )
 
-    def theme_table_slides(self, view: ChartView) -> None:
+    def theme_table_slides(self, view: ChartView, shown_view: ChartView) -> None:
         frame = view.data.reset_index(drop=True)
-        shown = for_circulation(view, view.name, self.threshold)
+        shown = self.shown(view, view.name)
+        shown = frame if shown is None else shown
         areas = [*QUADRANTS, COUNTY]
         rows = []
         for theme_id in dict.fromkeys(frame["theme_id"]):
@@ -223,7 +259,7 @@ class _Builder:
         notes = "\n".join(narrative.theme_heatmap_notes(frame, self.shown(view, view.name)))
         self._paged_table(
             "Every audited theme: share of standards met by quadrant",
-            view.subtitle + " · cells: % met (n)",
+            shown_view.subtitle + " · cells: % met (n)",
             header,
             rows,
             [3.6, 1.35, 1.35, 1.35, 1.35, 1.35, 1.98],
@@ -279,18 +315,21 @@ class _Builder:
 
     def quotes_slide(self) -> None:
         quotes = queries.quotes(self.store, self.theme, self.filters).head(QUOTES)
+        title = "What practitioners and managers said"
         if quotes.empty:
+            notes = "The audit recorded no quotes for this theme and selection."
+            self.deck.quotes_slide(title, [], notes, empty=NO_QUOTES)
             return
         items = []
         for q in quotes.itertuples(index=False):
             who = str(q.role) + (f", {q.quadrant}" if isinstance(q.quadrant, str) else "")
             if self.theme is None:
                 who += f" ({self.titles.get(q.theme_id, q.theme_id)})"
-            items.append((narrative.short(str(q.text), 280), who))
+            items.append((str(q.text), who))
         roles = ", ".join(dict.fromkeys(str(q.role).lower() for q in quotes.itertuples()))
         count = "1 quote" if len(items) == 1 else f"{len(items)} quotes"
         notes = f"{count} from the audit ({roles})."
-        self.deck.quotes_slide("What practitioners and managers said", items, notes)
+        self.deck.quotes_slide(title, items, notes)
 
 
 def build_pack(
@@ -303,11 +342,13 @@ def build_pack(
     *,
     charts: Sequence[tuple[str, str | None]] | None = None,
     made_on: dt.date | None = None,
+    compare_round: str | None = None,
 ) -> bytes:
     """Return the PPTX slide pack of a theme (or of every audited theme when theme is None).
 
     `progress(fraction, message)` is called as the pack is built; `charts` overrides which
-    (chart name, theme) slides are shown; `threshold` suppresses counts under it for circulation.
+    (chart name, theme) slides are shown; `threshold` suppresses counts under it for circulation;
+    `compare_round` is the earlier round the round trend compares with (default: the one before).
     """
     if threshold is not None and threshold < 1:
         raise AuditDataError(f"Suppression threshold must be at least 1, got {threshold}.")
@@ -319,22 +360,24 @@ def build_pack(
     builder.report(0.0, "Gathering the numbers")
     # Each chart's image starts rendering as soon as its view is built, so the browser draws
     # while the next chart's numbers are queried; the slides then collect the images in order.
-    built: list[tuple[ChartView, Callable[[], bytes], pd.DataFrame | None, str]] = []
+    built: list[tuple[ChartView, ChartView, Callable[[], bytes], pd.DataFrame | None, str]] = []
     for i, (name, chart_theme) in enumerate(plan, start=1):
         label = CHART_LABELS.get(name, name)
         where = f" ({builder.titles.get(chart_theme, chart_theme)})" if chart_theme else ""
         builder.report(i / steps, f"Chart {i} of {len(plan)}: {label}{where}")
-        view = views.chart_view(store, name, chart_theme, filters)
+        compare = compare_round if chart_theme == theme else None
+        view = views.chart_view(store, name, chart_theme, filters, compare_round=compare)
         trend, trend_from = None, ""
         if name == "quadrant_comparison" and chart_theme is not None:
-            trend, trend_from = _trend_for(store, chart_theme, filters)
+            trend, trend_from = _trend_for(store, chart_theme, filters, compare)
         if name == "round_trend":
             if view.data.empty:
                 continue  # one audited round in this selection: nothing to compare
             trend_from = views.round_label(store, str(chart_theme), view.data["round_from"].iat[0])
-        figure = slide_figure(view)
-        image = image_later(figure, "png", width=IMAGE_WIDTH, height=int(figure.layout.height))
-        built.append((view, image, trend, trend_from))
+        shown_view = builder.exported(view)
+        figure = slide_figure(shown_view, threshold)
+        image = image_later(figure, "png", width=DEFAULT_WIDTH, height=int(figure.layout.height))
+        built.append((view, shown_view, image, trend, trend_from))
     if theme is not None:
         round_text = views.round_label(
             store, theme, queries.resolve_round(store, theme, filters.round_id)
@@ -342,17 +385,16 @@ def build_pack(
     else:
         round_text = "each theme's latest audited round"
     builder.title_slide(round_text)
-    for i, (view, image, trend, trend_from) in enumerate(built, start=1):
-        builder.report((len(plan) + i) / steps, f"Image {i} of {len(built)}: {view.title}")
-        builder.chart_slide(view, image(), trend, trend_from)
+    for i, (view, shown_view, image, trend, trend_from) in enumerate(built, start=1):
+        builder.report((len(plan) + i) / steps, f"Image {i} of {len(built)}: {shown_view.title}")
+        builder.chart_slide(view, shown_view, image(), trend, trend_from)
     builder.report((2 * len(plan) + 1) / steps, "Findings table")
-    summary = next((b[0] for b in built if b[0].name == "quadrant_comparison"), None)
-    if theme is None:
-        summary = next((b[0] for b in built if b[0].name == "theme_quadrant"), None)
-        if summary is not None:
-            builder.theme_table_slides(summary)
+    wanted = "quadrant_comparison" if theme is not None else "theme_quadrant"
+    summary = next((b for b in built if b[0].name == wanted), None)
+    if summary is not None and theme is None:
+        builder.theme_table_slides(summary[0], summary[1])
     elif summary is not None:
-        builder.findings_slides(summary)
+        builder.findings_slides(summary[0], summary[1])
     builder.report((2 * len(plan) + 2) / steps, "Actions")
     builder.actions_slides()
     builder.report((2 * len(plan) + 3) / steps, "Quotes")

@@ -1,14 +1,14 @@
 """Drawing a 16:9 slide deck with python-pptx: title, chart, table and quotes slides.
 
 Every slide carries the protective marking at top and bottom (as UK government markings are
-placed) and a footer saying when and in which mode it was made. What goes into a pack is decided
-in analytics.export.pack; this module only draws.
+placed), centred, and along the bottom edge a footer that never meets the marking: on the left
+what and when, on the right the mode that made it. What goes into a pack is decided in
+analytics.export.pack; this module only draws.
 """
 
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,6 +16,8 @@ from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
+
+from analytics.export.text import cut, xml_safe
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.5)
@@ -25,13 +27,24 @@ INK = RGBColor(0x0B, 0x0C, 0x0C)
 GREY = RGBColor(0x50, 0x5A, 0x5F)
 MARKING_RED = RGBColor(0xB1, 0x0E, 0x1E)
 LAYOUT_TITLE, LAYOUT_TITLE_ONLY = 0, 5
-# XML 1.0 cannot hold these control characters; text from the store might.
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# The bottom edge: footer left, marking centred, mode right; none overlaps another.
+EDGE_TOP, EDGE_HEIGHT = SLIDE_HEIGHT - Inches(0.42), Inches(0.34)
+MARKING_WIDTH = Inches(3.3)
+MARKING_LEFT = (SLIDE_WIDTH - MARKING_WIDTH) // 2
+EDGE_GAP = Inches(0.1)
+SIDE_WIDTH = MARKING_LEFT - EDGE_GAP - MARGIN
+FOOTER_SIZE = 9
+FOOTER_CHARACTERS = 75  # what 9 pt Arial fits on one line of SIDE_WIDTH (about 4.4 in)
+# Title sizes by length: one line of 26 pt holds about 60 characters across the slide, two
+# lines of 22 pt about 140, and both fit above the subtitle.
+TITLE_SIZES = ((60, 26), (140, 22))
+TITLE_SMALLEST = 18
+QUOTE_CHARACTERS = 320
 
 
-def clean(text: object) -> str:
-    """Return text safe to put in a slide's XML."""
-    return _ILLEGAL_XML.sub("", str(text))
+def title_size(title: str) -> int:
+    """Return the font size (pt) at which a slide title fits above the subtitle."""
+    return next((size for limit, size in TITLE_SIZES if len(title) <= limit), TITLE_SMALLEST)
 
 
 @dataclass(frozen=True)
@@ -45,11 +58,12 @@ class Cell:
 class Deck:
     """A slide deck under construction; `save()` returns the PPTX bytes."""
 
-    def __init__(self, marking: str, footer: str):
+    def __init__(self, marking: str, footer: str, mode: str = ""):
         self.prs = Presentation()
         self.prs.slide_width, self.prs.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
-        self.marking = clean(marking)
-        self.footer = clean(footer)
+        self.marking = xml_safe(marking)
+        self.footer = cut(xml_safe(footer), FOOTER_CHARACTERS)
+        self.mode = cut(xml_safe(mode), FOOTER_CHARACTERS)
 
     def _text_box(
         self,
@@ -68,7 +82,7 @@ class Deck:
         box = slide.shapes.add_textbox(left, top, width, height)
         frame = box.text_frame
         frame.word_wrap = True
-        lines = clean(text).split("\n")
+        lines = xml_safe(text).split("\n")
         for i, line in enumerate(lines):
             paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
             paragraph.alignment = align
@@ -80,29 +94,26 @@ class Deck:
 
     def _furniture(self, slide) -> None:
         if self.marking:
-            for top in (Inches(0.08), SLIDE_HEIGHT - Inches(0.42)):
-                self._text_box(
-                    slide,
-                    MARGIN,
-                    top,
-                    CONTENT_WIDTH,
-                    Inches(0.34),
-                    self.marking,
-                    12,
-                    bold=True,
-                    colour=MARKING_RED,
-                    align=PP_ALIGN.CENTER,
-                )
-        self._text_box(
-            slide,
-            MARGIN,
-            SLIDE_HEIGHT - Inches(0.42),
-            Inches(7.5),
-            Inches(0.34),
-            self.footer,
-            9,
-            colour=GREY,
+            top = self._text_box(
+                slide, MARGIN, Inches(0.08), CONTENT_WIDTH, EDGE_HEIGHT, self.marking, 12,
+                bold=True, colour=MARKING_RED, align=PP_ALIGN.CENTER,
+            )  # fmt: skip
+            top.name = "Marking (top)"
+            bottom = self._text_box(
+                slide, MARKING_LEFT, EDGE_TOP, MARKING_WIDTH, EDGE_HEIGHT, self.marking, 12,
+                bold=True, colour=MARKING_RED, align=PP_ALIGN.CENTER,
+            )  # fmt: skip
+            bottom.name = "Marking (bottom)"
+        footer = self._text_box(
+            slide, MARGIN, EDGE_TOP, SIDE_WIDTH, EDGE_HEIGHT, self.footer, FOOTER_SIZE, colour=GREY
         )
+        footer.name = "Footer"
+        if self.mode:
+            mode = self._text_box(
+                slide, SLIDE_WIDTH - MARGIN - SIDE_WIDTH, EDGE_TOP, SIDE_WIDTH, EDGE_HEIGHT,
+                self.mode, FOOTER_SIZE, colour=GREY, align=PP_ALIGN.RIGHT,
+            )  # fmt: skip
+            mode.name = "Mode"
 
     def _slide(self, layout: int, title: str, notes: str):
         slide = self.prs.slides.add_slide(self.prs.slide_layouts[layout])
@@ -114,17 +125,17 @@ class Deck:
             CONTENT_WIDTH,
             Inches(0.85),
         )
-        shape.text_frame.text = clean(title)
+        shape.text_frame.text = xml_safe(title)
         shape.text_frame.word_wrap = True
         shape.text_frame.vertical_anchor = MSO_ANCHOR.TOP
         for paragraph in shape.text_frame.paragraphs:
             paragraph.alignment = PP_ALIGN.LEFT
             for run in paragraph.runs:
-                run.font.size, run.font.bold, run.font.name = Pt(26), True, FONT
+                run.font.size, run.font.bold, run.font.name = Pt(title_size(title)), True, FONT
                 run.font.color.rgb = INK
         self._furniture(slide)
         if notes:
-            slide.notes_slide.notes_text_frame.text = clean(notes)
+            slide.notes_slide.notes_text_frame.text = xml_safe(notes)
         return slide
 
     def title_slide(self, title: str, lines: Sequence[str], notes: str = ""):
@@ -147,7 +158,7 @@ class Deck:
             paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
             paragraph.alignment = PP_ALIGN.LEFT
             run = paragraph.add_run()
-            run.text = clean(line)
+            run.text = xml_safe(line)
             run.font.size, run.font.name = Pt(18 if i == 0 else 15), FONT
             run.font.color.rgb = INK if i == 0 else GREY
         return slide
@@ -170,7 +181,7 @@ class Deck:
         """Add one chart: the finding as title, n/round/filters below, the picture with alt text."""
         slide = self._slide(LAYOUT_TITLE_ONLY, title, notes)
         self._subtitle(slide, subtitle)
-        top, bottom = Inches(1.85), SLIDE_HEIGHT - Inches(0.5)
+        top, bottom = Inches(1.85), EDGE_TOP - Inches(0.05)
         box_w, box_h = CONTENT_WIDTH, bottom - top
         width_px, height_px = size_px
         scale = min(box_w / width_px, box_h / height_px)
@@ -178,8 +189,8 @@ class Deck:
         left = MARGIN + Emu(int((box_w - width) / 2))
         picture = slide.shapes.add_picture(io.BytesIO(png), left, top, width, height)
         # Alt text is the picture's cNvPr/@descr, which PowerPoint shows as its description.
-        picture._element.nvPicPr.cNvPr.set("descr", clean(alt_text))
-        picture._element.nvPicPr.cNvPr.set("title", clean(title))
+        picture._element.nvPicPr.cNvPr.set("descr", xml_safe(alt_text))
+        picture._element.nvPicPr.cNvPr.set("title", xml_safe(title))
         return slide
 
     def table_slide(
@@ -216,7 +227,7 @@ class Deck:
 
     @staticmethod
     def _fill_cell(cell, content: Cell, size: int, bold: bool = False) -> None:
-        cell.text = clean(content.text)
+        cell.text = xml_safe(content.text)
         cell.margin_top = cell.margin_bottom = Inches(0.03)
         for paragraph in cell.text_frame.paragraphs:
             for run in paragraph.runs:
@@ -228,15 +239,22 @@ class Deck:
                 run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
                 run.font.bold = True
 
-    def quotes_slide(self, title: str, quotes: Sequence[tuple[str, str]], notes: str):
-        """Add up to four quotes, each with who said it."""
+    def quotes_slide(
+        self, title: str, quotes: Sequence[tuple[str, str]], notes: str, empty: str = ""
+    ):
+        """Add up to four quotes, each with who said it (or `empty` when there are none)."""
         slide = self._slide(LAYOUT_TITLE_ONLY, title, notes)
         top = Inches(1.5)
-        height = (SLIDE_HEIGHT - Inches(0.6) - top) / max(len(quotes), 1)
+        if not quotes:
+            self._text_box(slide, MARGIN, top, CONTENT_WIDTH, Inches(0.6), empty, 18, colour=GREY)
+            return slide
+        height = (EDGE_TOP - Inches(0.1) - top) / len(quotes)
+        size = 16 if len(quotes) <= 3 else 14
         for text, who in quotes:
             self._text_box(
-                slide, MARGIN, top, CONTENT_WIDTH, height - Inches(0.1), f"“{text}”\n— {who}", 16
-            )
+                slide, MARGIN, top, CONTENT_WIDTH, height - Inches(0.1),
+                f"“{cut(text, QUOTE_CHARACTERS)}”\n— {who}", size,
+            )  # fmt: skip
             top += height
         return slide
 

@@ -1,23 +1,34 @@
 """Disclosure control for a chart's data: small counts become "c", with secondary suppression.
 
-analytics.stats protects each row against its own total; a chart's table also publishes totals
-across rows (the County row is the sum of the quadrant rows, "All themes" the sum of the themes)
-and counts that are never printed but follow from two that are (not met = n - met). Each chart
-declares those relations here; cells are then hidden until no published sum or difference can
-give a hidden cell back, and every percentage or interval built on a hidden count is hidden too.
+A chart's table publishes more than its cells: totals across rows (the County row is the sum of
+the quadrant rows, "All themes" the sum of the themes), totals within a row (n = met + partially
+met + not met), counts never printed that follow from printed ones (not met = n - met), and
+totals printed elsewhere in the same export (a quadrant's cases on the cohort chart). Each chart
+declares those relations here, as a Rule.
 
-Limitation (as in analytics.stats): each table is protected on its own. Two different tables
-(say the quadrant comparison and the finding frequency) may each be safe and still give a hidden
-cell back when combined.
+A reader may combine every relation at once, so the cells are protected against all of them
+together. After primary suppression (every count from 1 to threshold - 1 becomes "c"), each
+small count a reader does not see (a hidden one, or an unprinted one such as not met) must keep
+a feasible range that reaches the threshold: the largest value the relations allow it (a linear
+programme over the unknown cells, a hidden cell being at least 1 since zeros are printed) is at
+least the threshold, so the reader can neither work it out nor tell that it is small. Until then
+the smallest printed non-zero cell that protects it is hidden too. A hidden count that the
+relations give back exactly anyway protects nothing and is printed again. Every percentage or
+interval built on a hidden count is hidden with it.
+
+Limitation: each table is protected on its own, with totals printed elsewhere taken as known
+when they are 0 or at least the threshold. Two different tables (say the quadrant comparison and
+the finding frequency) may each be safe and still give a hidden cell back when combined.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linprog
 
 from analytics import stats
 from analytics.domain import COUNTY
@@ -26,6 +37,7 @@ SUPPRESSED = stats.SUPPRESSED
 ALL_THEMES = "All themes"
 
 Cell = tuple[int, str]
+Var = Hashable  # a Cell, or a total printed elsewhere: ("elsewhere", ...) or ("group", ...)
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,9 @@ class Rule:
     # Within a row: parts that add up to a printed total column, or to a total printed elsewhere
     # (None), such as a quadrant's number of cases on the cohort chart.
     rows: tuple[tuple[tuple[str, ...], str | None], ...] = ()
+    # Rows with equal values in these columns share that total printed elsewhere (every
+    # question of a quadrant adds up to the quadrant's cases); none: each row has its own.
+    elsewhere: tuple[str, ...] = ()
     # Rows sharing these columns form a block ...
     group: tuple[str, ...] = ()
     # ... whose row with this (column, value) is the sum of the block's other rows, per count;
@@ -60,6 +75,7 @@ RULES: dict[str, Rule] = {
             (("n", "not_applicable"), None),
             ((*_ANSWERS, "not_applicable"), None),
         ),
+        elsewhere=("quadrant",),
         group=("question_id",),
         total_row=("quadrant", COUNTY),
         derived=_SHARE_MET,
@@ -71,6 +87,8 @@ RULES: dict[str, Rule] = {
             "pct_met": ("met", "n"),
             "pct_partially_met": ("partially_met", "n"),
             "pct_not_met": ("not_met", "n"),
+            "ci_not_met_low": ("not_met", "n"),
+            "ci_not_met_high": ("not_met", "n"),
         },
     ),
     "round_trend": Rule(
@@ -83,6 +101,10 @@ RULES: dict[str, Rule] = {
         derived={
             "pct_met_from": ("met_from", "n_from"),
             "pct_met_to": ("met_to", "n_to"),
+            "ci_low_from": ("met_from", "n_from"),
+            "ci_high_from": ("met_from", "n_from"),
+            "ci_low_to": ("met_to", "n_to"),
+            "ci_high_to": ("met_to", "n_to"),
             "change": ("met_from", "n_from", "met_to", "n_to"),
             "p_value": ("met_from", "n_from", "met_to", "n_to"),
         },
@@ -157,84 +179,312 @@ def _values(frame: pd.DataFrame, rule: Rule) -> pd.DataFrame:
     return values
 
 
-def _seed(values: pd.DataFrame, rule: Rule, threshold: int) -> set[Cell]:
-    # Primary suppression and each row against its own printed total: analytics.stats's job.
-    hidden: set[Cell] = set()
-    marked = [stats.suppress_counts(values, list(rule.counts), threshold)]
-    marked += [
-        stats.suppress_counts(values, list(parts), threshold, total)
-        for parts, total in rule.rows
-        if total is not None
-    ]
-    for frame in marked:
-        for column in frame.columns:
-            if column in rule.counts:
-                rows = np.flatnonzero((frame[column] == SUPPRESSED).to_numpy(dtype=bool))
-                hidden.update((int(r), column) for r in rows)
-    return hidden
+class _System:
+    """Counts as a reader sees them, and the sums (relations) that tie them together.
+
+    A variable is a table cell (row, column) or a total printed elsewhere (a tuple starting
+    "elsewhere" or "group"). Each relation is {variable: coefficient}, summing to zero. Printed
+    variables are shown unless hidden; virtual ones are never printed here (not met = n - met,
+    or a total that the other chart hides); every other variable is known to the reader.
+    """
+
+    def __init__(self, threshold: int):
+        self.threshold = threshold
+        self.values: dict[Var, float] = {}
+        self.order: dict[Var, int] = {}
+        self.printed: list[Var] = []
+        self._printable: set[Var] = set()
+        self.virtual: set[Var] = set()
+        self.relations: list[dict[Var, float]] = []
+        self.watch: set[Var] | None = None  # the only variables to protect (None: every one)
+        self._by_variable: dict[Var, list[int]] | None = None
+
+    def add(self, variable: Var, value: float, printed: bool) -> None:
+        self.values[variable] = value
+        self.order[variable] = len(self.order)
+        if printed:
+            self.printed.append(variable)
+            self._printable.add(variable)
+
+    def relate(self, terms: Iterable[tuple[Var, float]]) -> None:
+        terms = list(terms)
+        if all(variable in self.values for variable, _ in terms):  # a blank cell: no sum holds
+            relation: dict[Var, float] = {}
+            for variable, coefficient in terms:
+                relation[variable] = relation.get(variable, 0) + coefficient
+            self.relations.append(relation)
+            self._by_variable = None
+
+    @property
+    def by_variable(self) -> dict[Var, list[int]]:
+        if self._by_variable is None:
+            self._by_variable = {}
+            for index, relation in enumerate(self.relations):
+                for variable in relation:
+                    self._by_variable.setdefault(variable, []).append(index)
+        return self._by_variable
+
+    def _unknown(self, variable: Var, hidden: set[Var]) -> bool:
+        return variable in hidden or variable in self.virtual
+
+    def _fixed(self, variable: Var, hidden: set[Var]) -> bool:
+        # Known to the reader and not ours to hide: a printed zero, or a known total elsewhere.
+        if self._unknown(variable, hidden):
+            return False
+        return self.values[variable] == 0 or variable not in self._printable
+
+    def _reach(self, start: Var, through: Callable[[Var], bool]) -> tuple[list[Var], list[int]]:
+        seen, relations, stack = {start}, set(), [start]
+        while stack:
+            for index in self.by_variable.get(stack.pop(), []):
+                if index not in relations:
+                    relations.add(index)
+                    for variable in self.relations[index]:
+                        if variable not in seen and through(variable):
+                            seen.add(variable)
+                            stack.append(variable)
+        return sorted(seen, key=self.order.__getitem__), sorted(relations)
+
+    def _matrix(self, variables: list[Var], relations: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        at = {v: i for i, v in enumerate(variables)}
+        a, b = np.zeros((len(relations), len(variables))), np.zeros(len(relations))
+        for k, index in enumerate(relations):
+            for variable, coefficient in self.relations[index].items():
+                if variable in at:
+                    a[k, at[variable]] += coefficient
+                else:
+                    b[k] -= coefficient * self.values[variable]
+        return a, b
+
+    def _extreme(self, cell: Var, hidden: set[Var], sign: int) -> tuple[float, dict[Var, float]]:
+        # The largest (sign 1) or smallest (-1) value a reader cannot rule out for the cell,
+        # and a whole table that a reader cannot rule out with it there (1e12: no limit).
+        variables, relations = self._reach(cell, lambda v: self._unknown(v, hidden))
+        if not relations:
+            return sign * 1e12, {}
+        a, b = self._matrix(variables, relations)
+        objective = np.zeros(len(variables))
+        objective[variables.index(cell)] = -sign
+        # A hidden printed cell is never 0 (zeros are printed); other unknowns may be.
+        bounds = [(1 if v in hidden else 0, None) for v in variables]
+        result = linprog(objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+        if result.status == 3:
+            return sign * 1e12, {}  # unbounded
+        if result.status != 0:
+            return self.values[cell], {}  # not solved: count it as known, so more is hidden
+        return -sign * float(result.fun), dict(zip(variables, result.x, strict=True))
+
+    def largest(self, cell: Var, hidden: set[Var]) -> float:
+        """Return the largest value a reader cannot rule out for the cell (1e12: no limit)."""
+        return self._extreme(cell, hidden, 1)[0]
+
+    def determined(self, cell: Var, hidden: set[Var]) -> bool:
+        """True when the sums alone give the cell's value back (it cannot change while every
+        printed cell and known total stays as it is)."""
+        variables, relations = self._reach(cell, lambda v: self._unknown(v, hidden))
+        if not relations:
+            return False
+        a, _ = self._matrix(variables, relations)
+        bounds = [(None, None)] * len(variables)
+        bounds[variables.index(cell)] = (1, 1)
+        result = linprog(
+            np.zeros(len(variables)), A_eq=a, b_eq=np.zeros(len(relations)), bounds=bounds,
+            method="highs",
+        )  # fmt: skip
+        return result.status == 2  # infeasible
+
+    def protected(self, cell: Var, hidden: set[Var]) -> bool:
+        """True when a reader can neither work out a small count nor confine it below N."""
+        # The true value (under the threshold) is always feasible, so a largest value at or
+        # above the threshold also means the cell is not determined.
+        return self.largest(cell, hidden) >= self.threshold - 1e-6
+
+    def sensitive(self, hidden: set[Var]) -> list[Var]:
+        """Return the small counts a reader does not see: hidden ones and unprinted ones."""
+        cells = [c for c in hidden if self.values[c] < self.threshold]
+        cells += [v for v in self.virtual if 0 < self.values[v] < self.threshold]
+        if self.watch is not None:
+            cells = [c for c in cells if c in self.watch]
+        return sorted(cells, key=self.order.__getitem__)
+
+    def protector(
+        self, cell: Var, hidden: set[Var], also: Iterable[Var] = (), bounded: bool = True
+    ) -> tuple[set[Var], dict[Var, float]]:
+        """Return the printed cells to hide so that `cell` can reach the threshold, and a table
+        that agrees with everything a reader then knows and has `cell` as high as it can be.
+
+        One linear programme looks for another table that agrees with every relation and puts
+        `cell` at the threshold (or as near as zeros and known totals allow), moving printed
+        cells as little as possible, weighted by their value so that small cells go first. The
+        printed cells it moves are the ones to hide; with them hidden, the reader cannot rule
+        that table out, so cannot confine `cell` below the threshold. The small counts in
+        `also` are raised too where that moves no printed cell, so one programme can settle
+        several. With bounded=False the cells may take any value (a reader who only solves
+        the sums): the printed cells to hide so that `cell` is not given back exactly.
+        """
+        free, relations = self._reach(cell, lambda v: not self._fixed(v, hidden))
+        printed = [v for v in free if not self._unknown(v, hidden)]
+        at = {v: i for i, v in enumerate(free)}
+        down = {v: len(free) + i for i, v in enumerate(printed)}  # a printed cell moves both ways
+        others = [v for v in also if v in at and v != cell]
+        raised = {v: len(free) + len(printed) + i for i, v in enumerate(others)}
+        width = len(free) + len(printed) + len(others)
+        a_eq = np.zeros((len(relations), width))
+        for k, index in enumerate(relations):
+            for variable, coefficient in self.relations[index].items():
+                if variable in at:
+                    a_eq[k, at[variable]] += coefficient
+                if variable in down:
+                    a_eq[k, down[variable]] -= coefficient
+        cost = np.zeros(width)
+        bounds: list[tuple[float | None, float | None]] = []
+        for variable in free:
+            value = self.values[variable]
+            if variable in down:
+                cost[at[variable]] = cost[down[variable]] = value
+                bounds.append((0, None))
+            elif bounded:
+                bounds.append(((1 if variable in hidden else 0) - value, None))
+            else:
+                bounds.append((None, None))
+        # Once hidden, a printed cell is at least 1.
+        bounds += [(0, self.values[v] - 1 if bounded else None) for v in printed]
+        if bounded:  # raising `cell` comes first: a unit of it outweighs moving every cell once
+            cost[at[cell]] = -(1 + 2 * sum(self.values[v] for v in printed))
+            bounds[at[cell]] = (bounds[at[cell]][0], self.threshold - self.values[cell])
+        else:
+            bounds[at[cell]] = (1, 1)
+        # Raising the others (up to the threshold; lowering them counts against) is worth less
+        # than moving any printed cell at all.
+        a_ub = np.zeros((len(others), width))
+        for k, variable in enumerate(others):
+            a_ub[k, raised[variable]], a_ub[k, at[variable]] = 1, -1
+            cost[raised[variable]] = -1 / (2 * len(others) + 1)
+        bounds += [(None, self.threshold - self.values[v]) for v in others]
+        result = linprog(
+            cost,
+            A_ub=a_ub if others else None,
+            b_ub=np.zeros(len(others)) if others else None,
+            A_eq=a_eq,
+            b_eq=np.zeros(len(relations)),
+            bounds=bounds,
+            method="highs",
+        )
+        if result.status != 0:
+            return set(), {}
+        shift = {v: result.x[at[v]] - (result.x[down[v]] if v in down else 0) for v in free}
+        moved = {v for v in printed if abs(shift[v]) > 1e-6}
+        return moved, {v: self.values[v] + shift[v] for v in free}
+
+    def hide(self) -> set[Var]:
+        """Return the printed variables to hide: primary, then secondary until all protected."""
+        hidden = {c for c in self.printed if 0 < self.values[c] < self.threshold}
+        settled: set[Var] = set()  # protected (hiding more never undoes that) or beyond help
+        movable: set[Var] = set()  # seen at another value in a table a reader cannot rule out
+        while pending := [c for c in self.sensitive(hidden) if c not in settled]:
+            extra, table = self.protector(pending[0], hidden, pending[1:])
+            hidden |= extra
+            if table.get(pending[0], 0) < self.threshold - 1e-6 and self.determined(
+                pending[0], hidden
+            ):
+                # Beyond full protection (zeros and known totals confine it): at least make sure
+                # that no plain subtraction gives it back.
+                hidden |= self.protector(pending[0], hidden, bounded=False)[0]
+            settled.add(pending[0])  # protected now, or as far as anything printed here can
+            # Every small count at or above the threshold in that table is protected too.
+            settled.update(v for v, x in table.items() if x >= self.threshold - 1e-6)
+            movable.update(v for v, x in table.items() if abs(x - self.values[v]) > 1e-6)
+        # A hidden count that the relations give back exactly protects nothing: print it.
+        for cell in sorted(hidden - movable, key=self.order.__getitem__, reverse=True):
+            if self.values[cell] >= self.threshold and self.determined(cell, hidden):
+                hidden.discard(cell)
+        return hidden
 
 
-def _constraints(frame: pd.DataFrame, rule: Rule) -> list[tuple[list[Cell], Cell | None]]:
-    constraints: list[tuple[list[Cell], Cell | None]] = []
-    for parts, total in rule.rows:
+def _table_system(frame: pd.DataFrame, rule: Rule, threshold: int) -> _System:
+    """Return a chart's counts and relations, totals printed elsewhere included."""
+    system = _System(threshold)
+    counts = _values(frame, rule)
+    for column in rule.counts:
         for row in range(len(frame)):
-            constraints.append(([(row, p) for p in parts], (row, total) if total else None))
+            value = float(counts.at[row, column])
+            if not np.isnan(value):  # blank (no earlier round, say): printed empty, in no sum
+                system.add((row, column), value, printed=column not in rule.implicit)
+                if column in rule.implicit:
+                    system.virtual.add((row, column))
+    for column, (total, parts) in rule.implicit.items():
+        for row in range(len(frame)):
+            system.relate([((row, column), 1), *(((row, p), 1) for p in parts), ((row, total), -1)])
+    elsewhere: dict[Var, list[tuple[int, tuple[str, ...]]]] = {}
+    for row in range(len(frame)):
+        key = ("elsewhere", *(frame[c].iat[row] for c in rule.elsewhere)) if rule.elsewhere else (
+            "elsewhere", row)  # fmt: skip
+        for parts, total in rule.rows:
+            if total is None:
+                elsewhere.setdefault(key, []).append((row, parts))
+            else:
+                system.relate([*(((row, p), 1) for p in parts), ((row, total), -1)])
+    for key, uses in elsewhere.items():
+        _relate_to_total(system, key, [[(row, p) for p in parts] for row, parts in uses])
     if rule.group and (rule.total_row or rule.group_sums_known):
         keys = frame[list(rule.group)].astype(str).agg("|".join, axis=1)
-        for _, rows in keys.groupby(keys).groups.items():
-            block = [frame.index.get_loc(r) for r in rows]
-            total_rows: list[int] = []
-            if rule.total_row:
-                column, value = rule.total_row
-                total_rows = [r for r in block if frame[column].iat[r] == value]
-                if len(total_rows) != 1:
-                    continue
-            others = [r for r in block if r not in total_rows]
-            for count in rule.counts:
-                total = (total_rows[0], count) if total_rows else None
-                constraints.append(([(r, count) for r in others], total))
-    return constraints
-
-
-def _protect(values: pd.DataFrame, rule: Rule, hidden: set[Cell], constraints, threshold: int):
-    def value(cell: Cell) -> float:
-        return float(values.at[cell[0], cell[1]])
-
-    def shown_nonzero(parts: list[Cell]) -> list[Cell]:
-        return [p for p in parts if p not in hidden and not np.isnan(value(p)) and value(p) > 0]
-
-    changed = True
-    while changed:  # cells are only ever added, so this ends
-        changed = False
-        for parts, total in constraints:
-            hidden_parts = [p for p in parts if p in hidden]
-            if total is not None and total in hidden:
-                # An unknown total still equals the sum of its parts if all of them are shown.
-                candidates = [] if hidden_parts else shown_nonzero(parts)
-            elif not hidden_parts or (
-                len(hidden_parts) >= 2 and sum(value(p) for p in hidden_parts) >= threshold
-            ):
+        blocks = [
+            [frame.index.get_loc(r) for r in rows] for rows in keys.groupby(keys).groups.values()
+        ]
+        for count in rule.counts:
+            if rule.group_sums_known:  # every block adds up to the same total, printed elsewhere
+                _relate_to_total(
+                    system, ("group", count), [[(r, count) for r in b] for b in blocks]
+                )
                 continue
-            else:
-                candidates = shown_nonzero(parts)
-                if not candidates and total is not None:
-                    hidden.add(total)
-                    changed = True
-                    continue
-            if candidates:
-                # Smallest first (ties in column, then row order) hides the least information.
-                hidden.add(min(candidates, key=value))
-                changed = True
-    return hidden
+            column, value = rule.total_row  # type: ignore[misc]
+            for block in blocks:
+                totals = [r for r in block if frame[column].iat[r] == value]
+                if len(totals) == 1:
+                    others = [((r, count), 1) for r in block if r != totals[0]]
+                    system.relate([*others, ((totals[0], count), -1)])
+    _settle_totals(system)
+    return system
+
+
+def _relate_to_total(system: _System, key: Var, uses: list[list[Var]]) -> None:
+    # Each use is a list of variables adding up to the total `key`; a use with a blank cell is
+    # no sum at all, and uses that disagree (a case with a question unanswered) get their own.
+    uses = [u for u in uses if all(v in system.values for v in u)]
+    sums = [sum(system.values[v] for v in u) for u in uses]
+    shared = len(set(sums)) == 1
+    for i, (use, value) in enumerate(zip(uses, sums, strict=True)):
+        total = key if shared else (*key, i)
+        if total not in system.values:
+            system.add(total, value, printed=False)
+        system.relate([*((v, 1) for v in use), (total, -1)])
+
+
+def _settle_totals(system: _System) -> None:
+    # A total printed elsewhere is known to a reader unless the chart that prints it hides it.
+    # That chart hides its small totals and whatever gives them back through the sums among
+    # the totals (the county's cases less three quadrants' gives the fourth): found here with
+    # the same method, every table cell unknown and only the totals printed. The grand total
+    # (the county's cases, the cohort) is printed as it is unless it is itself small.
+    totals = [v for v in system.values if not isinstance(v[0], int)]
+    if not totals:
+        return
+    grand = {t for t in totals if t[0] == "group" or COUNTY in t}
+    other = _System(system.threshold)
+    for variable, value in system.values.items():
+        other.add(variable, value, printed=variable in totals and variable not in grand)
+        if variable not in totals or (variable in grand and 0 < value < system.threshold):
+            other.virtual.add(variable)
+    other.relations = system.relations
+    other.watch = set(totals)
+    system.virtual |= other.hide() | (other.virtual & grand)
 
 
 def hidden_cells(frame: pd.DataFrame, chart_name: str, threshold: int) -> set[Cell]:
     """Return the (row position, column) count cells to suppress in a chart's data."""
     rule = RULES.get(chart_name) or _generic_rule(frame)
-    frame = frame.reset_index(drop=True)
-    values = _values(frame, rule)
-    hidden = _seed(values, rule, threshold)
-    return _protect(values, rule, hidden, _constraints(frame, rule), threshold)
+    system = _table_system(frame.reset_index(drop=True), rule, threshold)
+    return {cell for cell in system.hide() if isinstance(cell[0], int)}  # type: ignore[misc]
 
 
 def for_circulation(

@@ -11,20 +11,20 @@ import csv
 import datetime as dt
 import io
 import math
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from analytics import queries
+from analytics import queries, stats
+from analytics.export.circulation import export_view
 from analytics.export.suppression import SUPPRESSED, for_circulation, mode_text
+from analytics.export.text import xml_safe
+from analytics.ingest.writing import read_history
 from analytics.store import Store, read_manifest
 from analytics.views import ChartView
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# Control characters that XLSX (XML 1.0) cannot hold; tab, newline and carriage return can.
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 _QUESTION = [("question_id", "Question"), ("text", "Standard"), ("category", "Category")]
 _ANSWERS = [("n", "n"), ("met", "Met"), ("partially_met", "Partially met"), ("not_met", "Not met")]
@@ -46,6 +46,8 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         *_QUESTION,
         *_ANSWERS,
         ("pct_not_met", "pct not met"),
+        ("ci_not_met_low", "95% CI low, not met (pct)"),
+        ("ci_not_met_high", "95% CI high, not met (pct)"),
         ("pct_partially_met", "pct partially met"),
         ("pct_met", "pct met"),
     ],
@@ -55,10 +57,14 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("n_from", "n (from)"),
         ("met_from", "Met (from)"),
         ("pct_met_from", "pct met (from)"),
+        ("ci_low_from", "95% CI low (from, pct)"),
+        ("ci_high_from", "95% CI high (from, pct)"),
         ("round_to", "To round"),
         ("n_to", "n (to)"),
         ("met_to", "Met (to)"),
         ("pct_met_to", "pct met (to)"),
+        ("ci_low_to", "95% CI low (to, pct)"),
+        ("ci_high_to", "95% CI high (to, pct)"),
         ("change", "Change (pct points)"),
         ("p_value", "p-value"),
         ("test", "Test"),
@@ -123,8 +129,18 @@ PERCENT_COLUMNS = frozenset(
         "share",
         "pct_met_previous",
         "change",
+        *(f"ci_not_met_{end}" for end in ("low", "high")),
+        *(f"ci_{end}_{side}" for end in ("low", "high") for side in ("from", "to")),
     }
 )
+# Wilson intervals the export adds to charts whose data has none: (low, high, count, n).
+INTERVALS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+    "finding_frequency": (("ci_not_met_low", "ci_not_met_high", "not_met", "n"),),
+    "round_trend": (
+        ("ci_low_from", "ci_high_from", "met_from", "n_from"),
+        ("ci_low_to", "ci_high_to", "met_to", "n_to"),
+    ),
+}
 COUNT_COLUMNS = frozenset(
     {
         "n",
@@ -174,10 +190,40 @@ def _cell(value: object, column: str) -> object:
     return str(value)
 
 
-def export_table(view: ChartView, threshold: int | None = None) -> pd.DataFrame:
-    """Return the chart's data as exported and shown: human headings, pct 0-100, "c" if hidden."""
-    data = for_circulation(view, view.name, threshold)
-    columns = COLUMNS.get(view.name) or [(c, c) for c in data.columns]
+def with_intervals(name: str, data: pd.DataFrame) -> pd.DataFrame:
+    """Return the chart's data with the Wilson 95% intervals its export adds (pct 0-1)."""
+    data = data.reset_index(drop=True)
+    if name not in INTERVALS or data.empty:
+        return data
+    out = data.copy()
+    for low, high, count, n in INTERVALS[name]:
+        successes = pd.to_numeric(out[count], errors="coerce").fillna(0).to_numpy(dtype=float)
+        size = pd.to_numeric(out[n], errors="coerce").fillna(0).to_numpy(dtype=float)
+        out[low], out[high] = stats.wilson_bounds(successes, size)
+    return out
+
+
+def export_table(
+    view: ChartView, threshold: int | None = None, titles: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Return the chart's data as exported and shown: human headings, pct 0-100, "c" if hidden.
+
+    `titles` (theme id -> title) names themes by title rather than id.
+    """
+    return chart_table(view.name, view.data, threshold, titles)
+
+
+def chart_table(
+    name: str,
+    data: pd.DataFrame,
+    threshold: int | None = None,
+    titles: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Return export_table for a chart's name and data (what export_table uses of a view)."""
+    data = for_circulation(with_intervals(name, data), name, threshold)
+    if titles and "theme_id" in data.columns:
+        data["theme_id"] = [titles.get(t, t) for t in data["theme_id"]]
+    columns = COLUMNS.get(name) or [(c, c) for c in data.columns]
     columns = [(source, heading) for source, heading in columns if source in data.columns]
     return pd.DataFrame(
         {
@@ -187,9 +233,16 @@ def export_table(view: ChartView, threshold: int | None = None) -> pd.DataFrame:
     )
 
 
-def screen_table(view: ChartView, threshold: int | None = None) -> pd.DataFrame:
+def screen_table(
+    view: ChartView, threshold: int | None = None, titles: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Return export_table with typed columns for display: numeric unless a cell shows "c"."""
-    table = export_table(view, threshold)
+    return typed(export_table(view, threshold, titles))
+
+
+def typed(table: pd.DataFrame) -> pd.DataFrame:
+    """Return an exported table with typed columns: numeric unless a cell shows "c"."""
+    table = table.copy()
     for column in table.columns:
         values = table[column]
         if values.map(lambda v: v == SUPPRESSED).any():
@@ -198,6 +251,12 @@ def screen_table(view: ChartView, threshold: int | None = None) -> pd.DataFrame:
         else:
             table[column] = pd.Series(values.tolist(), dtype=None).infer_objects()
     return table
+
+
+def theme_titles(store: Store) -> dict[str, str]:
+    """Return theme id -> title for every theme in the store."""
+    frame = queries.themes(store)
+    return dict(zip(frame["theme_id"], frame["title"], strict=True))
 
 
 def theme_title(store: Store, theme_id: str | None) -> str:
@@ -209,32 +268,38 @@ def theme_title(store: Store, theme_id: str | None) -> str:
 
 
 def data_source(store: Store) -> str:
-    """Return where the numbers come from: the store folder and whether it is synthetic."""
+    """Return where the numbers come from, without any server path: the kind of store, when it
+    was generated, and the last import into it."""
     manifest = read_manifest(store.data_dir)
-    kind = (
-        "synthetic sample data; no real child is described"
-        if manifest.get("synthetic")
-        else "audit store"
-    )
-    return f"{store.data_dir.resolve()} ({kind})"
+    if manifest.get("synthetic"):
+        text = "Audit Insight store: synthetic sample data; no real child is described"
+        made = str(manifest.get("generated_at") or "")[:10]
+        if made:
+            text += f"; generated {made}"
+    else:
+        text = "Audit Insight store: imported audit rounds"
+    history = read_history(store.data_dir)
+    active = history[history["status"] == "active"] if "status" in history.columns else history
+    if len(active):
+        last = active.iloc[-1]
+        when = pd.Timestamp(last["imported_at"])
+        text += f"; last import {last['import_id']} on {when:%Y-%m-%d}"
+    return text
 
 
 def header_block(
     store: Store, view: ChartView, threshold: int | None, made_on: dt.date | None = None
 ) -> list[tuple[str, str]]:
     """Return the (label, value) lines written above the data: what, where from, which mode."""
-    # A finding or subtitle can quote small numbers ("NE 1", "n=2 cases"), so a circulated file
-    # names the chart and leaves the counts to the suppressed table.
-    chart = view.title if threshold is None else CHART_NAMES_IN_WORDS.get(view.name, view.name)
+    # For circulation the finding and subtitle are made again from the suppressed table, so
+    # they quote no number the table hides.
+    titles = theme_titles(store) if view.name == "category_matrix" else None
+    shown = export_view(view, threshold, titles)
     lines = [
         ("Audit Insight", "data behind a chart"),
-        ("Chart", chart),
-        (
-            "Subtitle",
-            view.subtitle
-            if threshold is None
-            else f"{view.round_label} · {view.filters.describe()}",
-        ),
+        ("Chart", CHART_NAMES_IN_WORDS.get(view.name, view.name)),
+        ("Finding", shown.title),
+        ("Subtitle", shown.subtitle),
         ("Theme", theme_title(store, view.theme_id)),
         ("Round", view.round_label),
         ("Filters", view.filters.describe()),
@@ -243,7 +308,13 @@ def header_block(
         ("Mode", mode_text(threshold)),
     ]
     if threshold is not None:
-        lines.append(("Note", f'"{SUPPRESSED}" marks a suppressed cell; pct columns are 0-100.'))
+        lines.append(
+            (
+                "Note",
+                f'"{SUPPRESSED}" marks a suppressed cell: a count under {threshold}, or one hidden '
+                "so that such a count cannot be worked out; pct columns are 0-100.",
+            )
+        )
     else:
         lines.append(("Note", "pct columns are percentages (0-100)."))
     return lines
@@ -271,7 +342,7 @@ def table_csv(header: Sequence[tuple[str, str]], table: pd.DataFrame) -> bytes:
 
 
 def _text(value: str) -> str:
-    return neutralise(_ILLEGAL_XML.sub("", value))
+    return neutralise(xml_safe(value))
 
 
 def table_xlsx(
@@ -327,11 +398,17 @@ def chart_csv(
     store: Store, view: ChartView, threshold: int | None = None, made_on: dt.date | None = None
 ) -> bytes:
     """Return the chart's data as CSV with its header block."""
-    return table_csv(header_block(store, view, threshold, made_on), export_table(view, threshold))
+    return table_csv(
+        header_block(store, view, threshold, made_on),
+        export_table(view, threshold, theme_titles(store)),
+    )
 
 
 def chart_xlsx(
     store: Store, view: ChartView, threshold: int | None = None, made_on: dt.date | None = None
 ) -> bytes:
     """Return the chart's data as XLSX with its header block."""
-    return table_xlsx(header_block(store, view, threshold, made_on), export_table(view, threshold))
+    return table_xlsx(
+        header_block(store, view, threshold, made_on),
+        export_table(view, threshold, theme_titles(store)),
+    )
