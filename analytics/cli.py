@@ -37,9 +37,12 @@ def add_filter_options(parser: argparse.ArgumentParser) -> None:
     """Add the shared filters (--round, --quadrant, --team) to a sub-command."""
     parser.add_argument("--round", dest="round_id", help="round id (default: the latest)")
     parser.add_argument(
-        "--quadrant", action="append", default=[], choices=QUADRANTS, help="repeat for several"
+        "--quadrant", action="extend", nargs="+", default=[], choices=QUADRANTS,
+        help="one or more (--quadrant NE SW, or --quadrant NE --quadrant SW)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--team", action="extend", nargs="+", default=[], help="one or more, as for --quadrant"
     )
-    parser.add_argument("--team", action="append", default=[], help="repeat for several")
 
 
 def filters_from(args: argparse.Namespace) -> Filters:

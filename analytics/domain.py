@@ -72,6 +72,9 @@ THEME_STATUSES_AUDITED: tuple[str, ...] = ("complete", "concluding")
 ROUND_STATUSES_WITH_DATA: tuple[str, ...] = ("complete", "concluding")
 ROUND_STATUSES: tuple[str, ...] = ("planned", "underway", "concluding", "complete")
 
+# The protective marking printed on a slide pack unless the user sets another.
+DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
+
 # Wording bands for findings: share met among applicable cases -> the word used in prose.
 WORDING_BANDS: tuple[tuple[float, str], ...] = (
     (0.80, "consistently"),

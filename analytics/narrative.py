@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -248,8 +249,8 @@ def trend_sentence(trend: pd.DataFrame, from_label: str, shown: pd.DataFrame | N
                 f"{row['question_id']} {direction} from {pct(row['pct_met_from'])} "
                 f"to {pct(row['pct_met_to'])}"
             )
-        else:
-            items.append(f"{row['question_id']} {direction}")
+        else:  # its figures are withheld for circulation: so is the direction they show
+            items.append(f"{row['question_id']} (figures withheld)")
     verb = "is" if len(beyond) == 1 else "are"
     return (
         f"{_plural(len(beyond), 'change')} since the {from_label} round {verb} beyond chance: "
@@ -371,19 +372,20 @@ def finding_frequency_notes(frame: pd.DataFrame, shown: pd.DataFrame | None = No
     sentences = []
     if items:
         sentences.append("Most often not met: " + "; ".join(items) + ".")
-    third = [
-        i
-        for i in chosen
-        if _shown(shown, i, "pct_not_met") and frame["pct_not_met"].iat[i] >= 1 / 3
-    ]
+    visible = [i for i in chosen if _shown(shown, i, "pct_not_met")]
+    if not visible:  # every share is withheld for circulation: nothing may be said of them
+        sentences.append("The shares not met are withheld for circulation.")
+        return sentences
+    third = [i for i in visible if frame["pct_not_met"].iat[i] >= 1 / 3]
     if third:
         sentences.append(
-            f"{_plural(len(third), 'standard')} of the {len(chosen)} shown "
+            f"{_plural(len(third), 'standard')} of the {len(visible)} shown "
             f"{'was' if len(third) == 1 else 'were'} not met in at least a third of cases."
         )
     else:
         sentences.append(
-            f"In none of the {len(chosen)} standards shown were a third or more of cases not met."
+            f"In none of the {_plural(len(visible), 'standard')} shown were a third or more of "
+            "cases not met."
         )
     return sentences
 
@@ -544,3 +546,70 @@ def actions_notes(actions: pd.DataFrame) -> str:
         owners = ", ".join(dict.fromkeys(str(o) for o in overdue["owner"]))
         sentence += f" Overdue actions sit with: {owners}."
     return sentence
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One headline figure as the page shows it (st.metric's arguments)."""
+
+    label: str
+    value: str
+    help: str = ""
+    delta: str | None = None
+    delta_color: str = "normal"
+
+
+def _small(threshold: int | None, *counts: object) -> bool:
+    # Counts from 1 to threshold - 1 are withheld for circulation (0 is shown: nobody to find).
+    return threshold is not None and any(
+        c is not None and pd.notna(c) and 0 < int(c) < threshold for c in counts
+    )
+
+
+def headline_metrics(figures: dict, threshold: int | None = None) -> tuple[list[Metric], str]:
+    """Return a theme's headline figures (cases, standards met, change, graded good or better)
+    and the caption with their n; for circulation (`threshold`), a figure whose count, or the
+    count it leaves (not met, not good), is under the threshold shows "c"."""
+    cases, met, n = figures["cases"], figures["met"], figures["n"]
+    metrics = [Metric("Cases audited", "c" if _small(threshold, cases) else str(cases))]
+    met_hidden = _small(threshold, met, n - met if n else None, n)
+    if n:
+        metrics.append(
+            Metric("Standards met", "c", "withheld for circulation")
+            if met_hidden
+            else Metric(
+                "Standards met",
+                f"{figures['pct_met']:.0%}",
+                f"{met} of {n} applicable answers; 95% interval "
+                f"{figures['ci_low']:.0%}–{figures['ci_high']:.0%}",
+            )
+        )
+    change = figures["change"]
+    if change is not None:
+        verdict = "beyond chance" if change.beyond_chance else "within noise"
+        metrics.append(
+            Metric("Change since previous round", "c", "withheld for circulation")
+            if met_hidden
+            else Metric(
+                "Change since previous round",
+                f"{change.change * 100:+.0f} pts",
+                f"{change.method} test on case-level counts (answers ÷ {change.design_effect} "
+                f"per case), p = {change.p_value:.3f}",
+                verdict,
+                "normal" if change.beyond_chance else "off",
+            )
+        )
+    if cases:
+        good = figures["good_or_better"]
+        metrics.append(
+            Metric("Graded good or better", "c", "withheld for circulation")
+            if _small(threshold, good, cases - good, cases)
+            else Metric(
+                "Graded good or better",
+                f"{figures['pct_good_or_better']:.0%}",
+                f"{good} of {cases} cases graded Outstanding or Good",
+            )
+        )
+    shown_n = "c" if _small(threshold, n) else n
+    shown_cases = "c" if _small(threshold, cases) else cases
+    return metrics, f"n = {shown_n} applicable answers from {shown_cases} cases"

@@ -8,7 +8,7 @@ import streamlit as st
 
 from analytics.domain import ACTION_STATUSES
 from analytics.queries import rag_counts
-from ui import data, render
+from ui import data, exports, render
 
 
 def page() -> None:
@@ -31,7 +31,7 @@ def page() -> None:
     )
     st.text("  ·  ".join(f"{rag}: {count}" for rag, count in rag_counts(table).items()))
     st.dataframe(
-        table,
+        exports.actions_table(table),
         hide_index=True,
         column_order=("rag", "days_overdue", "theme_id", "action_id", "kind", "text", "outcome",
                       "owner", "due_date", "status", "round_before", "pct_met_before",

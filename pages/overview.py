@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import data, filters, render
-from ui.exports import pack_button
-from ui.report import report_button
+from ui import data, exports, filters, render
+from ui.exports import meeting_outputs
 
 CHANGE = st.column_config.NumberColumn("change (pts)", format="%+.0f")
 
@@ -29,7 +28,7 @@ def page() -> None:
             "cases, % met with n, and change since the previous round."
         )
     st.dataframe(
-        data.query("overview_table", chosen),
+        exports.overview_table(chosen),
         hide_index=True,
         column_config={
             "pct_met": render.PERCENT,
@@ -56,16 +55,7 @@ def page() -> None:
         st.dataframe(
             urgent, hide_index=True, column_config={"due_date": st.column_config.DateColumn()}
         )
-    _meeting_outputs()
-
-
-def _meeting_outputs() -> None:
-    st.subheader("For the executive meeting")
-    left, right = st.columns(2)
-    with left:
-        pack_button(None, "overview_pack")
-    with right:
-        report_button(None, "overview_report")
+    meeting_outputs(None, "overview")
 
 
 render.guarded(page)

@@ -6,9 +6,9 @@ import streamlit as st
 
 from analytics.domain import COUNTY, QUADRANTS, Filters
 from analytics.narrative import escape_markdown as md
-from ui import data, filters, render
-from ui.exports import pack_button
-from ui.report import report_button
+from analytics.narrative import headline_metrics
+from ui import data, exports, filters, render
+from ui.exports import meeting_outputs
 
 
 def page(theme_id: str) -> None:
@@ -26,13 +26,13 @@ def page(theme_id: str) -> None:
     render.show_chart(data.chart("quadrant_comparison", theme_id, chosen), f"{theme_id}_qc")
     st.subheader("Finding frequency: standards most often not met")
     render.show_chart(data.chart("finding_frequency", theme_id, chosen), f"{theme_id}_ff")
-    _trends(theme_id, chosen)
+    compare = _trends(theme_id, chosen)
     st.subheader("Cohort profile")
     render.show_chart(data.chart("cohort_profile", theme_id, chosen), f"{theme_id}_cohort")
     _voices(theme_id, chosen)
     _actions(theme_id)
     _drill_down(theme_id, chosen)
-    _meeting_outputs(theme_id)
+    meeting_outputs(theme_id, theme_id, compare)  # the pack's trend compares as the page does
 
 
 def _planned(theme_id: str, theme: dict) -> None:
@@ -50,38 +50,16 @@ def _planned(theme_id: str, theme: dict) -> None:
 
 def _headline(theme_id: str, chosen: Filters) -> None:
     figures = data.query("headline", theme_id, chosen)
+    metrics, caption = headline_metrics(figures, filters.suppress_below())
     columns = st.columns(4)
-    columns[0].metric("Cases audited", figures["cases"])
-    if figures["n"]:
-        columns[1].metric(
-            "Standards met",
-            f"{figures['pct_met']:.0%}",
-            help=f"{figures['met']} of {figures['n']} applicable answers; 95% interval "
-            f"{figures['ci_low']:.0%}–{figures['ci_high']:.0%}",
-        )
-    change = figures["change"]
-    if change is not None:
-        verdict = "beyond chance" if change.beyond_chance else "within noise"
-        columns[2].metric(
-            "Change since previous round",
-            f"{change.change * 100:+.0f} pts",
-            delta=verdict,
-            delta_color="normal" if change.beyond_chance else "off",
-            help=f"{change.method} test on case-level counts (answers ÷ {change.design_effect} "
-            f"per case), p = {change.p_value:.3f}",
-        )
-    if figures["cases"]:
-        columns[3].metric(
-            "Graded good or better",
-            f"{figures['pct_good_or_better']:.0%}",
-            help=f"{figures['good_or_better']} of {figures['cases']} cases graded Outstanding "
-            "or Good",
-        )
-    st.caption(md(f"n = {figures['n']} applicable answers from {figures['cases']} cases; "
-                  f"{chosen.describe()}"))  # fmt: skip
+    for place, metric in enumerate(metrics):
+        columns[place].metric(metric.label, metric.value, delta=metric.delta,
+                              delta_color=metric.delta_color, help=metric.help or None)  # fmt: skip
+    st.caption(md(f"{caption}; {chosen.describe()}"))
 
 
-def _trends(theme_id: str, chosen: Filters) -> None:
+def _trends(theme_id: str, chosen: Filters) -> str | None:
+    """Draw the trend chart; return the earlier round it compares with (None: no trend)."""
     st.subheader("Trends between rounds")
     audited = data.query("audited_rounds", theme_id)
     labels = data.query("round_labels", theme_id)
@@ -91,7 +69,7 @@ def _trends(theme_id: str, chosen: Filters) -> None:
         st.info(
             md(f"Only one audit round so far ({labels[audited[0]]}): nothing to compare with.{nxt}")
         )
-        return
+        return None
     current = chosen.round_id or audited[-1]
     earlier = data.query("earlier_rounds", theme_id, current)
     if not earlier:
@@ -99,11 +77,12 @@ def _trends(theme_id: str, chosen: Filters) -> None:
             md(f"{labels[current]} is the earliest audited round: there is no earlier round to ")
             + "compare it with. Choose a later round in the filter bar to see the change since it."
         )
-        return
+        return None
     compare = st.selectbox(
         "Compare with the earlier round", earlier, format_func=labels.get, key=f"compare_{theme_id}"
     )
     render.show_chart(data.chart("round_trend", theme_id, chosen, compare), f"{theme_id}_trend")
+    return compare
 
 
 def _voices(theme_id: str, chosen: Filters) -> None:
@@ -120,7 +99,7 @@ def _voices(theme_id: str, chosen: Filters) -> None:
 def _actions(theme_id: str) -> None:
     st.subheader("Recommendations and actions")
     st.dataframe(
-        data.query("action_status", theme=theme_id),
+        exports.actions_table(data.query("action_status", theme=theme_id)),
         hide_index=True,
         column_order=("action_id", "kind", "text", "owner", "due_date", "status", "rag",
                       "pct_met_before", "pct_met_after"),
@@ -134,6 +113,9 @@ def _actions(theme_id: str) -> None:
 
 def _drill_down(theme_id: str, chosen: Filters) -> None:
     st.subheader("Drill down: the cases behind a number")
+    if filters.suppress_below() is not None:
+        st.info("Lists of cases are not shown for circulation: turn 'For circulation' off.")
+        return
     standards = data.query("questions", theme_id)
     left, right = st.columns([3, 1])
     question = left.selectbox(
@@ -153,15 +135,6 @@ def _drill_down(theme_id: str, chosen: Filters) -> None:
     st.dataframe(
         cases, hide_index=True, column_config={"audit_date": st.column_config.DateColumn()}
     )
-
-
-def _meeting_outputs(theme_id: str) -> None:
-    st.subheader("For the executive meeting")
-    left, right = st.columns(2)
-    with left:
-        pack_button(theme_id, f"{theme_id}_pack")
-    with right:
-        report_button([theme_id], f"{theme_id}_report")
 
 
 render.guarded(lambda: page(filters.current_theme()))

@@ -93,6 +93,23 @@ async def wait_until_idle_async(page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
     await page.wait_for_selector(IDLE, state="attached", timeout=timeout_ms)
 
 
+def pick_option(page, combobox, option: str) -> None:
+    """Open a select box's menu and click one option (a click that only focused opens no menu:
+    the arrow key then does)."""
+    combobox.click()
+    if combobox.get_attribute("aria-expanded") != "true":
+        page.keyboard.press("ArrowDown")
+    page.get_by_role("option", name=option).click()
+
+
+async def pick_option_async(page, combobox, option: str) -> None:
+    """pick_option for Playwright's async API."""
+    await combobox.click()
+    if await combobox.get_attribute("aria-expanded") != "true":
+        await page.keyboard.press("ArrowDown")
+    await page.get_by_role("option", name=option).click()
+
+
 def assert_no_exception(page, where: str) -> None:
     """Fail if the page shows a Streamlit exception box."""
     exceptions = page.locator('[data-testid="stException"]')

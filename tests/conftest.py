@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -136,11 +137,14 @@ def tiny(tiny_dir: Path) -> Store:
 
 
 @pytest.fixture(scope="session")
-def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The synthetic sample store, generated once per test session."""
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The synthetic sample store, generated once per test session. Shared: tests that import,
+    export (which records in the audit trail) or otherwise write work on a copy."""
     data_dir = tmp_path_factory.mktemp("sample") / "data"
     generate_store(data_dir)
-    return data_dir
+    yield data_dir
+    written = sorted(p.name for p in data_dir.iterdir() if p.name in ("audit_trail", ".history"))
+    assert not written, f"a test wrote to the shared sample store: {written}"
 
 
 @pytest.fixture(scope="session")

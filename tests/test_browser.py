@@ -14,6 +14,7 @@ from browser_helpers import (
     CHROMIUM_ARGS,
     assert_no_exception,
     dashboard,
+    pick_option,
     wait_until_idle,
 )
 
@@ -67,8 +68,8 @@ def test_every_page_loads_and_the_quadrant_filter_follows(server, chromium_brows
     # An inspection lead picks North East on the permanency page: the URL and the charts follow.
     page.goto(f"{server}/permanency")
     wait_until_idle(page)
-    page.get_by_test_id("stSidebar").get_by_role("combobox", name="Quadrant").click()
-    page.get_by_role("option", name="NE · North East").click()
+    quadrant = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Quadrant")
+    pick_option(page, quadrant, "NE · North East")
     page.wait_for_url("**quadrant=NE**", timeout=APP_TIMEOUT_MS)
     expect(page.locator(".gtitle").first).to_contain_text("NE met", timeout=APP_TIMEOUT_MS)
     wait_until_idle(page)

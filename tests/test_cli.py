@@ -188,3 +188,28 @@ def test_an_os_error_is_a_message_not_a_traceback(tiny_dir, tmp_path, capsys):
         ]
     )
     assert code == 2 and "Traceback" not in capsys.readouterr().err
+
+
+def test_several_quadrants_after_one_option_or_repeated(tiny_dir, capsys):
+    from analytics.cli import main
+
+    outputs = []
+    for quadrant_args in (["--quadrant", "NW", "NE"], ["--quadrant", "NW", "--quadrant", "NE"]):
+        assert (
+            main(
+                [
+                    "report",
+                    "--theme",
+                    "alpha",
+                    "--format",
+                    "csv",
+                    *quadrant_args,
+                    "--data-dir",
+                    str(tiny_dir),
+                ]
+            )
+            == 0
+        )
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    assert sorted({line.split(",")[3] for line in outputs[0].splitlines()[1:]}) == ["NE", "NW"]

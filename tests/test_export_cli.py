@@ -10,9 +10,17 @@ import sys
 import openpyxl
 import pytest
 from fixtures_export import image_server  # noqa: F401
+from ingest_helpers import copy_store
 from pptx import Presentation
 
+from analytics import audit_trail
 from analytics.cli import main
+
+
+@pytest.fixture(scope="module")
+def sample_dir(sample_dir, tmp_path_factory):
+    """A copy of the sample store: every export is recorded in its audit trail."""
+    return copy_store(sample_dir, tmp_path_factory.mktemp("export-cli") / "data")
 
 
 def export(data_dir, out, *args: str) -> int:
@@ -135,3 +143,20 @@ def test_chart_is_ignored_for_a_pack_and_says_so(sample_dir, tmp_path, capsys, m
                   "--chart", "round_trend") == 0  # fmt: skip
     assert "--chart round_trend is ignored for pptx" in capsys.readouterr().err
     assert out.read_bytes() == b"pack"
+
+
+def test_command_line_exports_are_recorded_as_the_local_operator(sample_dir, tmp_path):
+    import getpass
+
+    out = tmp_path / "recorded.csv"
+    assert export(sample_dir, out, "--theme", "missing", "--quadrant", "SW", "--format", "csv",
+                  "--suppress-below", "5") == 0  # fmt: skip
+    event = audit_trail.read_trail(sample_dir).iloc[0]
+    assert event["user"].startswith(f"{getpass.getuser()}@") and event["role"] == "analyst"
+    assert (event["action"], event["what"], event["theme_id"], event["quadrants"]) == (
+        "export",
+        "recorded.csv",
+        "missing",
+        "SW",
+    )
+    assert event["mode"] == "for circulation: counts under 5 suppressed"

@@ -25,6 +25,7 @@ from browser_helpers import (
     CHROMIUM_ARGS,
     dashboard,
     free_port,
+    pick_option_async,
     wait_until_idle,
     wait_until_idle_async,
 )
@@ -222,13 +223,9 @@ async def crowd_session(
 
     async def pick_quadrant():
         combo = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Quadrant")
-        option = page.get_by_role("option", name=f"{want[-1]} · {QUADRANT_LABELS[want[-1]]}")
         async with focus:
             await page.bring_to_front()
-            await combo.click()
-            if await combo.get_attribute("aria-expanded") != "true":
-                await page.keyboard.press("ArrowDown")  # a click that only focused opens no menu
-            await option.click()
+            await pick_option_async(page, combo, f"{want[-1]} · {QUADRANT_LABELS[want[-1]]}")
         await page.wait_for_url(f"**quadrant={want[-1]}**", timeout=CROWD_STEP_TIMEOUT_MS)
         await page.keyboard.press("Escape")
         await wait_until_idle_async(page, CROWD_STEP_TIMEOUT_MS)

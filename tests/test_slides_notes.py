@@ -57,3 +57,30 @@ def test_cohort_and_actions_notes(tiny):
     assert narrative.actions_notes(actions) == (
         "4 actions: 1 overdue, 1 due soon, 1 on track, 1 complete. Overdue actions sit with: SM."
     )
+
+
+def test_a_withheld_change_gives_no_direction():
+    trend = pd.DataFrame({
+        "question_id": ["P1", "P2"], "change": [0.4, -0.35], "pct_met_from": [0.1, 0.8],
+        "pct_met_to": [0.5, 0.45], "beyond_chance": [True, True],
+    })  # fmt: skip
+    shown = pd.DataFrame({"pct_met_from": ["10%", "c"], "pct_met_to": ["50%", "c"]})
+    assert narrative.trend_sentence(trend, "Round one", shown) == (
+        "2 changes since the Round one round are beyond chance: P1 up from 10% to 50%; "
+        "P2 (figures withheld)."
+    )
+
+
+def test_finding_frequency_notes_count_only_the_shares_shown():
+    frame = pd.DataFrame({
+        "scope": ["Selection"] * 3, "theme_id": ["t"] * 3, "question_id": ["A", "B", "C"],
+        "text": ["a", "b", "c"], "pct_not_met": [0.5, 0.2, 0.1], "n": [10, 10, 10],
+    })  # fmt: skip
+    some = pd.DataFrame({"pct_not_met": ["c", "20%", "10%"], "n": ["10", "10", "10"]})
+    assert narrative.finding_frequency_notes(frame, some)[-1] == (
+        "In none of the 2 standards shown were a third or more of cases not met."
+    )
+    hidden = pd.DataFrame({"pct_not_met": ["c"] * 3, "n": ["10"] * 3})
+    assert narrative.finding_frequency_notes(frame, hidden) == [
+        "The shares not met are withheld for circulation."
+    ]

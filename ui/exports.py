@@ -19,6 +19,7 @@ import streamlit as st
 
 from analytics import export
 from analytics.access import Permission
+from analytics.domain import Filters
 from analytics.errors import AuditDataError
 from analytics.images import image_export_available
 from analytics.views import ChartView
@@ -48,6 +49,48 @@ def _chart_table(
 ) -> pd.DataFrame:
     # Suppression solves small linear programmes: worth keeping across reruns of a page.
     return export.chart_table(name, frame, threshold, export.theme_titles(data.store()))
+
+
+def screen_view(view: ChartView) -> ChartView:
+    """Return the chart as the screen shows it: for circulation, redrawn from the suppressed
+    table (as its exports are), so nothing on screen gives away a withheld count."""
+    threshold = filters.suppress_below()
+    if threshold is None:
+        return view
+    store = data.store()
+    shown = _suppressed(view.name, view.data, threshold, store.fingerprint())
+    return export.export_view(view, threshold, export.theme_titles(store), shown)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _suppressed(name: str, frame: pd.DataFrame, threshold: int, fingerprint: str) -> pd.DataFrame:
+    del fingerprint  # part of the key only
+    return export.for_circulation(frame, name, threshold)
+
+
+def overview_table(chosen: Filters) -> pd.DataFrame:
+    """Return the overview's theme table: as queried, or as circulated."""
+    table = data.query("overview_table", chosen)
+    threshold = filters.suppress_below()
+    if threshold is None:
+        return table
+    summary = data.query("theme_summary", chosen)
+    return _circulated_overview(table, summary, threshold, data.store().fingerprint())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _circulated_overview(
+    table: pd.DataFrame, summary: pd.DataFrame, threshold: int, fingerprint: str
+) -> pd.DataFrame:
+    del fingerprint  # part of the key only
+    return export.overview_for_circulation(table, summary, threshold)
+
+
+def actions_table(actions: pd.DataFrame) -> pd.DataFrame:
+    """Return the actions with their before/after measures, withheld where small for
+    circulation."""
+    threshold = filters.suppress_below()
+    return actions if threshold is None else export.actions_for_circulation(actions, threshold)
 
 
 def chart_downloads(view: ChartView, key: str) -> None:
@@ -157,3 +200,16 @@ def pack_button(theme: str | None, key: str, compare_round: str | None = None) -
         on_click="ignore",
     )
     st.caption(f"Mode: {export.mode_text(threshold)}.")
+
+
+def meeting_outputs(theme: str | None, key: str, compare_round: str | None = None) -> None:
+    """The executive meeting's outputs of a view: the slide pack and the drafted report (DOCX);
+    `theme` None means every audited theme (the overview)."""
+    from ui.report import report_button
+
+    st.subheader("For the executive meeting")
+    left, right = st.columns(2)
+    with left:
+        pack_button(theme, f"{key}_pack", compare_round)
+    with right:
+        report_button(None if theme is None else [theme], f"{key}_report")

@@ -10,7 +10,7 @@ import streamlit as st
 from analytics.errors import AuditDataError
 from analytics.views import ChartView
 from ui import auth, data
-from ui.exports import chart_downloads, suppressed_table
+from ui.exports import chart_downloads, screen_view, suppressed_table
 
 PERCENT = st.column_config.NumberColumn(format="percent")
 
@@ -23,7 +23,9 @@ def synthetic_notice() -> None:
 
 
 def show_chart(view: ChartView, key: str) -> None:
-    """Render a chart, its one-sentence alt text, its data and its export buttons."""
+    """Render a chart, its one-sentence alt text, its data and its export buttons (for
+    circulation, the chart and its words as circulated)."""
+    shown = screen_view(view)
     config: dict[str, Any] = {
         "toImageButtonOptions": {"filename": _file_name(view), "format": "png"}
     }
@@ -31,8 +33,8 @@ def show_chart(view: ChartView, key: str) -> None:
         # With sign-in, images leave through the PNG/SVG buttons, which check the role and are
         # recorded in the audit trail; plotly's own button would bypass both.
         config = {"modeBarButtonsToRemove": ["toImage"]}
-    st.plotly_chart(view.figure, key=f"chart_{key}", config=config)
-    st.text(view.alt_text)  # a description from the numbers, for every reader
+    st.plotly_chart(shown.figure, key=f"chart_{key}", config=config)
+    st.text(shown.alt_text)  # a description from the numbers, for every reader
     with st.expander("Data behind this chart"):
         st.dataframe(suppressed_table(view), hide_index=True, key=f"data_{key}")
     chart_downloads(view, key)

@@ -9,8 +9,7 @@ import streamlit as st
 
 from analytics.access import Permission
 from analytics.errors import AuditDataError
-from analytics.export import recorded_export
-from analytics.report_doc import DOCX_MIME, build_report
+from analytics.export import MIME_TYPES, recorded_export
 from ui import auth
 from ui import filters as filter_bar
 from ui.data import store
@@ -42,6 +41,8 @@ def report_button(themes: list[str] | None, key: str) -> None:
             def progress(fraction: float, message: str) -> None:
                 bar.progress(min(max(fraction, 0.0), 1.0), text=message)
 
+            from analytics.report_doc import build_report  # python-docx: loads on first use
+
             try:
                 data = build_report(store(), themes, current, threshold, progress=progress)
             except AuditDataError as error:
@@ -67,7 +68,7 @@ def report_button(themes: list[str] | None, key: str) -> None:
                 threshold=threshold,
             ),
             file_name=name,
-            mime=DOCX_MIME,
+            mime=MIME_TYPES["docx"],
             key=f"{state_key}_download",
             on_click="ignore",
         )

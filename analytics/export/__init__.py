@@ -1,12 +1,23 @@
 """Exports for executive meetings: chart images, the data behind each chart, the slide pack.
 
-Importing this package also registers `python -m analytics export`.
+Importing this package also registers `python -m analytics export`. The slide pack's module
+(python-pptx) loads on first use of build_pack, pack_charts or NO_QUOTES: a page that shows
+charts should not pay for it at start-up.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
+from analytics.domain import DEFAULT_MARKING
 from analytics.export import command as _command  # noqa: F401  (registers the CLI command)
-from analytics.export.circulation import export_view, stamp_text
+from analytics.export.circulation import (
+    actions_for_circulation,
+    export_view,
+    overview_for_circulation,
+    stamp_text,
+)
 from analytics.export.formats import (
     FORMATS,
     MIME_TYPES,
@@ -14,7 +25,6 @@ from analytics.export.formats import (
     file_name,
     view_bytes,
 )
-from analytics.export.pack import DEFAULT_MARKING, NO_QUOTES, build_pack, pack_charts
 from analytics.export.recorded import recorded_export
 from analytics.export.suppression import SUPPRESSED, for_circulation, mode_text
 from analytics.export.tables import (
@@ -36,6 +46,7 @@ __all__ = [
     "MIME_TYPES",
     "NO_QUOTES",
     "SUPPRESSED",
+    "actions_for_circulation",
     "build_pack",
     "chart_csv",
     "chart_table",
@@ -48,6 +59,7 @@ __all__ = [
     "header_block",
     "mode_text",
     "neutralise",
+    "overview_for_circulation",
     "pack_charts",
     "recorded_export",
     "screen_table",
@@ -57,3 +69,11 @@ __all__ = [
     "typed",
     "view_bytes",
 ]
+
+_PACK_NAMES = frozenset({"build_pack", "pack_charts", "NO_QUOTES"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PACK_NAMES:
+        return getattr(importlib.import_module("analytics.export.pack"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -439,3 +439,48 @@ _BUILDERS = {
     "category_by_quadrant": _heatmap,
     "theme_quadrant": _heatmap,
 }
+
+
+def _withheld(threshold: int, *counts: object) -> bool:
+    # A count from 1 to threshold - 1 (0 is shown: nobody can be found in it).
+    return any(c is not None and pd.notna(c) and 0 < int(c) < threshold for c in counts)
+
+
+def overview_for_circulation(
+    overview: pd.DataFrame, summary: pd.DataFrame, threshold: int
+) -> pd.DataFrame:
+    """Return the overview table as circulated: cases, % met and change taken from the theme x
+    quadrant summary suppressed as the heatmap suppresses it (so the two agree); the selection's
+    pooled columns are left out (they would need protecting against the quadrants they pool)."""
+    shown = for_circulation(summary, "theme_quadrant", threshold)
+    cells = {(row["title"], row["quadrant"]): row for row in shown.to_dict("records")}
+    kept = [c for c in overview.columns if not c.startswith("selection")]
+    out = overview[kept].astype(object).reset_index(drop=True)
+    for i, theme in enumerate(out["theme"]):
+        county = cells.get((theme, COUNTY))
+        if county is None:  # a planned theme: nothing counted
+            continue
+        out.at[i, "cases"], out.at[i, "n"] = county["cases"], county["n"]
+        out.at[i, "pct_met"] = county["pct_met"]
+        for quadrant in (q for q in out.columns if (theme, q) in cells):
+            out.at[i, quadrant] = cells[(theme, quadrant)]["cases"]
+        if county["change"] == SUPPRESSED:
+            out.at[i, "change_pts"], out.at[i, "change"] = SUPPRESSED, SUPPRESSED
+    return out
+
+
+def actions_for_circulation(actions: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Return the actions with each before/after measure withheld ("c") where its applicable
+    answers, or those met or not met among them, number from 1 to threshold - 1."""
+    out = actions.astype(object).reset_index(drop=True)
+    for side in ("before", "after"):
+        n_column, pct_column = f"n_{side}", f"pct_met_{side}"
+        for i, (n, pct) in enumerate(zip(out[n_column], out[pct_column], strict=True)):
+            if n is None or pd.isna(n) or pct is None or pd.isna(pct):
+                continue
+            met = round(float(pct) * int(n))
+            if _withheld(threshold, n, met, int(n) - met):
+                out.at[i, pct_column] = SUPPRESSED
+                if _withheld(threshold, n):
+                    out.at[i, n_column] = SUPPRESSED
+    return out

@@ -11,9 +11,9 @@ from analytics import queries, views
 from analytics.access import local_operator
 from analytics.cli import EXTRA_PARSERS, add_filter_options, command, filters_from
 from analytics.config import resolve_data_dir
+from analytics.domain import DEFAULT_MARKING
 from analytics.errors import AuditDataError, UnknownValueError
 from analytics.export.formats import FORMATS, export_bytes
-from analytics.export.pack import DEFAULT_MARKING
 from analytics.export.recorded import recorded_export
 from analytics.store import Store
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 from analytics import views
-from analytics.domain import Filters
+from analytics.domain import DEFAULT_MARKING, Filters
 from analytics.export.circulation import export_view, stamped
-from analytics.export.pack import DEFAULT_MARKING, Progress, build_pack
 from analytics.export.tables import chart_csv, chart_xlsx
 from analytics.images import DEFAULT_WIDTH, figure_image
 from analytics.store import Store
@@ -21,6 +21,7 @@ MIME_TYPES: dict[str, str] = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",  # report
 }
 # PNG at twice the pixels stays sharp on a projector; SVG is vector, so its nominal size is 1x.
 IMAGE_SCALE: dict[str, float] = {"png": 2, "svg": 1}
@@ -51,7 +52,7 @@ def export_bytes(
     chart: str = "quadrant_comparison",
     threshold: int | None = None,
     marking: str = DEFAULT_MARKING,
-    progress: Progress | None = None,
+    progress: Callable[[float, str], None] | None = None,
     compare_round: str | None = None,
 ) -> bytes:
     """Return what an export button (or `python -m analytics export`) produces for a view.
@@ -59,6 +60,8 @@ def export_bytes(
     `compare_round` is the earlier round of the round trend (default: the one before).
     """
     if fmt == "pptx":
+        from analytics.export.pack import build_pack  # python-pptx: only when a pack is made
+
         return build_pack(
             store, theme, filters, threshold, marking, progress, compare_round=compare_round
         )

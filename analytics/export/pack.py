@@ -18,7 +18,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics import narrative, queries, views
-from analytics.domain import COUNTY, QUADRANTS, RAG_COLOURS, RAG_OVERDUE, Filters
+from analytics.domain import (
+    COUNTY,
+    DEFAULT_MARKING,
+    QUADRANTS,
+    RAG_COLOURS,
+    RAG_OVERDUE,
+    Filters,
+)
 from analytics.errors import AuditDataError
 from analytics.export.circulation import export_view, stamped
 from analytics.export.slides import Cell, Deck
@@ -29,7 +36,6 @@ from analytics.store import Store, read_manifest
 from analytics.views import ChartView
 
 Progress = Callable[[float, str], None]
-DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 NO_QUOTES = "No quotes recorded for this selection."
 FINDINGS_PER_SLIDE = 10
 ACTIONS_PER_SLIDE = 8

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 from analytics import stats
 from analytics.domain import COUNTY
@@ -267,7 +266,7 @@ class _System:
         objective[variables.index(cell)] = -sign
         # A hidden printed cell is never 0 (zeros are printed); other unknowns may be.
         bounds = [(1 if v in hidden else 0, None) for v in variables]
-        result = linprog(objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+        result = _linprog(objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
         if result.status == 3:
             return sign * 1e12, {}  # unbounded
         if result.status != 0:
@@ -287,7 +286,7 @@ class _System:
         a, _ = self._matrix(variables, relations)
         bounds = [(None, None)] * len(variables)
         bounds[variables.index(cell)] = (1, 1)
-        result = linprog(
+        result = _linprog(
             np.zeros(len(variables)), A_eq=a, b_eq=np.zeros(len(relations)), bounds=bounds,
             method="highs",
         )  # fmt: skip
@@ -361,7 +360,7 @@ class _System:
             a_ub[k, raised[variable]], a_ub[k, at[variable]] = 1, -1
             cost[raised[variable]] = -1 / (2 * len(others) + 1)
         bounds += [(None, self.threshold - self.values[v]) for v in others]
-        result = linprog(
+        result = _linprog(
             cost,
             A_ub=a_ub if others else None,
             b_ub=np.zeros(len(others)) if others else None,
@@ -478,6 +477,13 @@ def _settle_totals(system: _System) -> None:
     other.relations = system.relations
     other.watch = set(totals)
     system.virtual |= other.hide() | (other.virtual & grand)
+
+
+def _linprog(*args, **kwargs):
+    # scipy loads only when counts are suppressed (about 0.2 s of every page's start-up).
+    from scipy.optimize import linprog
+
+    return linprog(*args, **kwargs)
 
 
 def hidden_cells(frame: pd.DataFrame, chart_name: str, threshold: int) -> set[Cell]:

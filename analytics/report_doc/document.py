@@ -26,6 +26,7 @@ from analytics.domain import (
     Filters,
 )
 from analytics.errors import AuditDataError
+from analytics.export.formats import MIME_TYPES
 from analytics.images import figure_image, image_export_available
 from analytics.report_doc import findings as F
 from analytics.report_doc import theme as T
@@ -37,7 +38,7 @@ ProgressCallback = Callable[[float, str], None]
 
 CHART_WIDTH_INCHES = 6.3
 CHART_PIXELS_WIDTH = 1100
-DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DOCX_MIME = MIME_TYPES["docx"]
 CONCLUDING = "concluding"
 UNDERWAY = "underway"
 PLANNED = "planned"
