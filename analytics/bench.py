@@ -148,39 +148,62 @@ def _read_all(data_dir: Path, table: str) -> pd.DataFrame:
     return pd.read_parquet(data_dir / table)
 
 
-def pandas_quadrant_comparison(data_dir: Path, theme: str, round_id: str) -> pd.DataFrame:
-    """Return question x quadrant n and met the naive way (whole store into memory)."""
-    responses = _read_all(data_dir, "responses")
+def naive_answers(data_dir: Path) -> pd.DataFrame:
+    """Return every answer with its case and its question: all the Parquet read and merged, as
+    a dashboard without a query engine would do for every view (the baseline's first step)."""
+    responses = _read_all(data_dir, "responses").drop(columns=["quadrant", "team"])
+    cases = _read_all(data_dir, "cases")
     questions = _read_all(data_dir, "questions")
-    merged = responses.merge(questions, on=["theme_id", "question_id"])
-    chosen = merged[(merged["theme_id"] == theme) & (merged["round_id"] == round_id)
-                    & (merged["response"] != "Not applicable")]  # fmt: skip
-    grouped = chosen.groupby(["question_id", "quadrant"], observed=True)["response"]
+    keys = ["audit_id", "theme_id", "round_id"]
+    for frame in (responses, cases):  # hive partition columns come back as categories
+        frame[["theme_id", "round_id"]] = frame[["theme_id", "round_id"]].astype(str)
+    return responses.merge(cases, on=keys).merge(questions, on=["theme_id", "question_id"])
+
+
+def _met_and_n(chosen: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    applicable = chosen[chosen["response"] != "Not applicable"]
+    grouped = applicable.groupby(by, observed=True)["response"]
     return pd.DataFrame({"n": grouped.size(), "met": grouped.agg(lambda s: (s == "Met").sum())})
+
+
+def pandas_quadrant_comparison(data_dir: Path, theme: str, round_id: str) -> pd.DataFrame:
+    """Return question x quadrant n and met the naive way."""
+    answers = naive_answers(data_dir)
+    chosen = answers[(answers["theme_id"] == theme) & (answers["round_id"] == round_id)]
+    return _met_and_n(chosen, ["question_id", "quadrant"])
 
 
 def pandas_category_matrix(data_dir: Path, theme_rounds: list[str]) -> pd.DataFrame:
     """Return category x theme n and met the naive way."""
-    responses = _read_all(data_dir, "responses")
-    questions = _read_all(data_dir, "questions")
-    merged = responses.merge(questions, on=["theme_id", "question_id"])
-    key = merged["theme_id"].astype(str) + "|" + merged["round_id"].astype(str)
-    chosen = merged[key.isin(theme_rounds) & (merged["response"] != "Not applicable")]
-    grouped = chosen.groupby(["category", "theme_id"], observed=True)["response"]
-    return pd.DataFrame({"n": grouped.size(), "met": grouped.agg(lambda s: (s == "Met").sum())})
+    answers = naive_answers(data_dir)
+    key = answers["theme_id"] + "|" + answers["round_id"]
+    return _met_and_n(answers[key.isin(theme_rounds)], ["category", "theme_id"])
 
 
-def pandas_cohort_profile(data_dir: Path, theme: str, round_id: str) -> pd.DataFrame:
-    """Return cases by dimension and value (the whole cohort profile) the naive way."""
-    cases = _read_all(data_dir, "cases")
-    chosen = cases[(cases["theme_id"] == theme) & (cases["round_id"] == round_id)]
-    dimensions = ["age_band", "gender", "overall_grade", "quadrant", "team"]
+PROFILE_DIMENSIONS = ["age_band", "gender", "overall_grade", "quadrant", "team"]
+
+
+def _profile(cases: pd.DataFrame) -> pd.Series:
     counted = [
-        chosen.groupby(d, observed=True).size().rename("cases").rename_axis("value").reset_index()
+        cases.groupby(d, observed=True).size().rename("cases").rename_axis("value").reset_index()
         .assign(dimension=d)
-        for d in dimensions
+        for d in PROFILE_DIMENSIONS
     ]  # fmt: skip
     return pd.concat(counted).set_index(["dimension", "value"])["cases"].sort_index()
+
+
+def pandas_cohort_profile(data_dir: Path, theme: str, round_id: str) -> pd.Series:
+    """Return cases by dimension and value (the whole cohort profile) the naive way."""
+    answers = naive_answers(data_dir)
+    chosen = answers[(answers["theme_id"] == theme) & (answers["round_id"] == round_id)]
+    return _profile(chosen.drop_duplicates("audit_id"))
+
+
+def lean_pandas_cohort_profile(data_dir: Path, theme: str, round_id: str) -> pd.Series:
+    """Return the cohort profile from the cases table alone: pandas at its best for this view
+    (reported beside the naive baseline, so the harder comparison stays in sight)."""
+    cases = _read_all(data_dir, "cases")
+    return _profile(cases[(cases["theme_id"] == theme) & (cases["round_id"] == round_id)])
 
 
 def _keyed(frame: pd.DataFrame, keys: list[str]) -> dict[tuple, tuple[int, int]]:
@@ -213,6 +236,10 @@ def measure_baseline(store: Store, data_dir: Path, runs: int) -> dict[str, dict[
         ),
         "cohort_profile": (
             lambda: pandas_cohort_profile(data_dir, "permanency", round_id),
+            lambda got: {key: int(cases) for key, cases in got.items()} == profile,
+        ),
+        "cohort_profile_lean": (
+            lambda: lean_pandas_cohort_profile(data_dir, "permanency", round_id),
             lambda got: {key: int(cases) for key, cases in got.items()} == profile,
         ),
     }
@@ -340,11 +367,16 @@ def run_bench(responses: int, data_dir: Path | None, runs: int, pages: bool, ser
     results: dict[str, Any] = {"responses": total, "scale": scale, "machine": _machine()}
     results["queries"] = measure_queries(store, runs)
     print("Timing the pandas baseline…", file=sys.stderr)
-    results["baseline_pandas"] = measure_baseline(store, path, runs=3)
-    results["speedup_vs_pandas"] = round(
-        min(results["baseline_pandas"][q]["p50_ms"] / results["queries"][q]["p50_ms"]
-            for q in results["baseline_pandas"]), 1,
-    )  # fmt: skip
+    baseline = measure_baseline(store, path, runs=3)
+    lean = baseline.pop("cohort_profile_lean")
+    results["baseline_pandas"] = baseline
+    results["baseline_pandas_lean"] = {"cohort_profile": lean}
+    speedups = {q: baseline[q]["p50_ms"] / results["queries"][q]["p50_ms"] for q in baseline}
+    results["speedups"] = {q: round(v, 1) for q, v in speedups.items()}
+    results["speedup_vs_pandas"] = round(min(speedups.values()), 1)
+    results["speedup_vs_pandas_lean"] = round(
+        lean["p50_ms"] / results["queries"]["cohort_profile"]["p50_ms"], 1
+    )
     if pages:
         print("Timing pages…", file=sys.stderr)
         results["pages"] = measure_pages(path, runs=max(3, runs // 4))
@@ -409,9 +441,12 @@ def print_table(results: dict[str, Any]) -> None:
     for name, figures in results.get("pages", {}).items():
         print(f"page {name:27} {figures['p50_ms']:9.1f}")
     for name, figures in results["baseline_pandas"].items():
-        print(f"pandas {name:25} {figures['p50_ms']:9.1f}")
-    for key in ("speedup_vs_pandas", "peak_rss_mb", "cold_start_s", "import_10k_cases_s",
-                "import_10k_cases_csv_s", "pack_export_s", "pack_export_next_s"):  # fmt: skip
+        print(f"pandas {name:25} {figures['p50_ms']:9.1f}  x{results['speedups'][name]}")
+    for name, figures in results.get("baseline_pandas_lean", {}).items():
+        print(f"pandas, lean {name:19} {figures['p50_ms']:9.1f}")
+    for key in ("speedup_vs_pandas", "speedup_vs_pandas_lean", "peak_rss_mb", "cold_start_s",
+                "import_10k_cases_s", "import_10k_cases_csv_s", "pack_export_s",
+                "pack_export_next_s"):  # fmt: skip
         if key in results:
             print(f"{key:32} {results[key]}")
 

@@ -55,19 +55,6 @@ RAG_COLOURS: dict[str, str] = {
 DUE_SOON_DAYS = 28
 
 
-def profile_order(dimension: str, value: object) -> tuple[int, int, str]:
-    """Return a sort key that puts a cohort dimension's values in their declared order
-    (quadrants NW NE SW SE, grades best first, age bands youngest first, the rest A to Z)."""
-    text = "" if value is None else str(value)
-    declared = {"quadrant": QUADRANTS, "gender": GENDERS, "overall_grade": GRADES}.get(dimension)
-    if declared is not None:
-        return (declared.index(text) if text in declared else len(declared), 0, text)
-    if dimension == "age_band":
-        digits = text.split("-", 1)[0].strip().rstrip("+")
-        return (0, int(digits) if digits.isdigit() else 10_000, text)
-    return (0, 0, text)
-
-
 THEME_STATUSES_AUDITED: tuple[str, ...] = ("complete", "concluding")
 ROUND_STATUSES_WITH_DATA: tuple[str, ...] = ("complete", "concluding")
 ROUND_STATUSES: tuple[str, ...] = ("planned", "underway", "concluding", "complete")

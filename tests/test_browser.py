@@ -71,6 +71,7 @@ def test_every_page_loads_and_the_quadrant_filter_follows(server, chromium_brows
     quadrant = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Quadrant")
     pick_option(page, quadrant, "NE · North East")
     page.wait_for_url("**quadrant=NE**", timeout=APP_TIMEOUT_MS)
+    page.keyboard.press("Escape")  # close the menu: the screenshot shows the page
     expect(page.locator(".gtitle").first).to_contain_text("NE met", timeout=APP_TIMEOUT_MS)
     wait_until_idle(page)
     assert_no_exception(page, "permanency with NE")

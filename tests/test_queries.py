@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from analytics import queries
-from analytics.domain import Filters, profile_order
+from analytics.domain import Filters
 from analytics.errors import AuditDataError, UnknownValueError
 from analytics.stats import wilson_interval
 from analytics.store import SORT_KEYS, Store, write_new_store, write_table_files
@@ -109,13 +109,6 @@ def test_round_trend_with_fisher(tiny):
 
 def test_round_trend_single_round_is_empty(sample):
     assert queries.round_trend(sample, "private_fostering").empty
-
-
-def test_profile_order_sorts_age_bands_by_age_not_text():
-    bands = ["10-15", "0-4", "21-25", "5-9", "16-17", "Unknown"]
-    assert sorted(bands, key=lambda b: profile_order("age_band", b)) == [
-        "0-4", "5-9", "10-15", "16-17", "21-25", "Unknown"
-    ]  # fmt: skip
 
 
 def test_cohort_profile(tiny):
@@ -532,3 +525,17 @@ def test_a_planned_round_overtaken_by_an_audited_one_is_not_next(tmp_path):
     assert queries.next_planned(store, "alpha") is None
     assert queries.planned_rounds(store, "alpha").empty
     assert queries.next_planned(store, "beta") == "Underway: May 2020–Sep 2020"
+
+
+def test_cohort_values_in_declared_order_not_alphabetical(tmp_path):
+    # Alphabetically "10-15" < "5-9" and "Inadequate" < "Outstanding": the declared order wins.
+    tables = tiny_tables()
+    tables["cases"]["age_band"] = ["10-15", "5-9", "0-4", "10-15", "5-9", "0-4"]
+    tables["cases"]["overall_grade"] = ["Inadequate", "Outstanding", "Good", "Good", "Good", "Good"]
+    write_new_store(tmp_path / "s", tables.items(), {"synthetic": True})
+    frame = queries.cohort_profile(Store(tmp_path / "s"), "alpha")  # round two: A1-A4
+    ages = frame[frame["dimension"] == "age_band"]
+    grades = frame[frame["dimension"] == "overall_grade"]
+    assert ages["value"].tolist() == ["0-4", "5-9", "10-15"]
+    assert grades["value"].tolist() == ["Outstanding", "Good", "Inadequate"]
+    assert ages["cases"].tolist() == [1, 1, 2] and ages["share"].tolist() == [0.25, 0.25, 0.5]

@@ -79,7 +79,7 @@ def gate() -> Actor | None:
     Shows the local-mode banner, or who is signed in with a sign-out button, in the sidebar.
     """
     if not auth_configured():
-        st.sidebar.warning(LOCAL_MODE_TEXT, icon="🔓")
+        st.sidebar.warning(LOCAL_MODE_TEXT)
         return _local_actor()
     if not signed_in():
         return None

@@ -16,14 +16,9 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+from analytics.bench import PAGES
+
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = {
-    "overview": None,
-    "theme": "pages/theme.py",
-    "across_themes": "pages/across_themes.py",
-    "actions": "pages/actions.py",
-    "data": "pages/data.py",
-}
 
 
 def _keep_entry_script() -> None:

@@ -18,12 +18,12 @@ from analytics import stats
 from analytics.domain import (
     COUNTY,
     DUE_SOON_DAYS,
+    GENDERS,
     GRADES,
     QUADRANTS,
     RAG_ORDER,
     ROUND_STATUSES_WITH_DATA,
     Filters,
-    profile_order,
 )
 from analytics.errors import AuditDataError, UnknownValueError
 from analytics.store import Store
@@ -360,17 +360,22 @@ def round_trend(
 
 
 def cohort_profile(store: Store, theme: str, filters: Filters = ALL) -> pd.DataFrame:
-    """Return cases by dimension (quadrant, team, gender, age_band, overall_grade) and value,
-    values in their declared order (domain.profile_order)."""
+    """Return cases and share by dimension (quadrant, team, gender, age_band, overall_grade) and
+    value, values in their declared order (quadrants, grades, genders as domain.py lists them)."""
     round_id = resolve_round(store, theme, filters.round_id)
     profile = run(
-        store, "cohort_profile", theme=theme, round=round_id, **_filter_params(store, filters)
+        store,
+        "cohort_profile",
+        theme=theme,
+        round=round_id,
+        quadrant_order=list(QUADRANTS),
+        grade_order=list(GRADES),
+        gender_order=list(GENDERS),
+        **_filter_params(store, filters),
     )
-    order = [
-        profile_order(d, v) for d, v in zip(profile["dimension"], profile["value"], strict=True)
-    ]
-    ranked = profile.assign(_order=order).sort_values(["dimension", "_order"], kind="stable")
-    return ranked.drop(columns="_order").reset_index(drop=True)
+    # Every case has one value in each dimension: each dimension's cases add up to the total.
+    total = profile.loc[profile["dimension"] == "quadrant", "cases"].sum()
+    return profile.assign(share=profile["cases"] / total if total else 0.0)
 
 
 def category_matrix(store: Store, filters: Filters = ALL) -> pd.DataFrame:
