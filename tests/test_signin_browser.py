@@ -186,7 +186,7 @@ def expected_quadrants(index: int, user: User) -> tuple[str, ...]:
 async def crowd_session(
     browser, site: Site, index: int, user: User, timings: list[float], focus: asyncio.Lock
 ) -> dict:
-    """One person: sign in, open permanency, pick a quadrant, export the first chart's CSV.
+    """One person: sign in, open permanency, pick a quadrant, export the quadrant comparison's CSV.
 
     The ten pages share one browser window's focus, and an open drop-down closes when another
     page takes focus; `focus` serialises only that gesture (open, pick), never the server's work.
@@ -239,10 +239,11 @@ async def crowd_session(
 
     async def download_csv():
         async with page.expect_download(timeout=CROWD_STEP_TIMEOUT_MS) as info:
+            # The quadrant comparison's CSV: ui.render keys its buttons dl_<theme>_qc_<format>.
             await (
-                page.locator('[data-testid="stDownloadButton"] button')
-                .filter(has_text="CSV")
-                .first.click()
+                page.locator(".st-key-dl_permanency_qc_csv")
+                .get_by_role("button", name="CSV")
+                .click()
             )
         download = await info.value
         failure = await download.failure()
