@@ -93,6 +93,15 @@ async def wait_until_idle_async(page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
     await page.wait_for_selector(IDLE, state="attached", timeout=timeout_ms)
 
 
+def wait_for_charts(page) -> None:
+    """Wait until the browser has drawn every plotly chart of the page (for screenshots)."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
+        ".every(chart => chart.querySelector('.main-svg'))",
+        timeout=APP_TIMEOUT_MS,
+    )
+
+
 def pick_option(page, combobox, option: str) -> None:
     """Open a select box's menu and click one option (a click that only focused opens no menu:
     the arrow key then does)."""

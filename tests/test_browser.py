@@ -15,6 +15,7 @@ from browser_helpers import (
     assert_no_exception,
     dashboard,
     pick_option,
+    wait_for_charts,
     wait_until_idle,
 )
 
@@ -63,6 +64,7 @@ def test_every_page_loads_and_the_quadrant_filter_follows(server, chromium_brows
         name = href.rstrip("/").rsplit("/", 1)[-1] or "overview"
         if href.rstrip("/") == server.rstrip("/"):
             name = "overview"
+        wait_for_charts(page)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
     # An inspection lead picks North East on the permanency page: the URL and the charts follow.
@@ -75,6 +77,7 @@ def test_every_page_loads_and_the_quadrant_filter_follows(server, chromium_brows
     expect(page.locator(".gtitle").first).to_contain_text("NE met", timeout=APP_TIMEOUT_MS)
     wait_until_idle(page)
     assert_no_exception(page, "permanency with NE")
+    wait_for_charts(page)
     page.screenshot(path=str(ARTIFACTS / "permanency-NE.png"), full_page=True)
 
     # The copied link reopens the same view in a fresh session.
