@@ -10,8 +10,6 @@ from browser_helpers import (
     APP_TIMEOUT_MS,
     ARTIFACTS,
     BROWSER_MARKS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     assert_no_exception,
     dashboard,
     pick_option,
@@ -27,16 +25,6 @@ def server(sample_dir: Path) -> Iterator[str]:
     """The dashboard on the sample store."""
     with dashboard(sample_dir) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def chromium_browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_every_page_loads_and_the_quadrant_filter_follows(server, chromium_browser):

@@ -103,16 +103,6 @@ def site(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             yield Site(url, oidc, data_dir)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 def sign_in(page, site: Site, email: str) -> None:
     """Sign in through the provider's form and wait for the dashboard to finish running."""
     page.get_by_role("button", name="Sign in").click()
@@ -123,8 +113,8 @@ def sign_in(page, site: Site, email: str) -> None:
     wait_until_idle(page)
 
 
-def test_signed_out_only_the_sign_in_page(site, browser):
-    page = browser.new_page()
+def test_signed_out_only_the_sign_in_page(site, chromium_browser):
+    page = chromium_browser.new_page()
     for path in ("", "/data", "/permanency?quadrant=NE"):
         page.goto(site.url + path)
         wait_until_idle(page)
@@ -134,10 +124,10 @@ def test_signed_out_only_the_sign_in_page(site, browser):
     page.close()
 
 
-def test_a_lead_signs_in_lands_on_their_quadrant_and_signs_out(site, browser):
+def test_a_lead_signs_in_lands_on_their_quadrant_and_signs_out(site, chromium_browser):
     from playwright.sync_api import expect
 
-    page = browser.new_context().new_page()
+    page = chromium_browser.new_context().new_page()
     page.goto(site.url)
     wait_until_idle(page)
     sign_in(page, site, LEAD_NE.email)
@@ -159,10 +149,10 @@ def test_a_lead_signs_in_lands_on_their_quadrant_and_signs_out(site, browser):
     assert page.locator('[data-testid="stSidebarNav"] a').count() == 0
 
 
-def test_a_reader_cannot_import(site, browser):
+def test_a_reader_cannot_import(site, chromium_browser):
     from playwright.sync_api import expect
 
-    page = browser.new_context().new_page()
+    page = chromium_browser.new_context().new_page()
     page.goto(site.url)
     wait_until_idle(page)
     sign_in(page, site, READER.email)

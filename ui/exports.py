@@ -12,7 +12,9 @@ button's own busy state for the several seconds a pack takes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -93,6 +95,35 @@ def actions_table(actions: pd.DataFrame) -> pd.DataFrame:
     return actions if threshold is None else export.actions_for_circulation(actions, threshold)
 
 
+def recorded_download(
+    place: Any,
+    label: str,
+    make: Callable[[], bytes],
+    *,
+    file_name: str,
+    mime: str,
+    key: str,
+    theme: str | None,
+    chosen: Filters,
+    threshold: int | None,
+    help: str | None = None,
+) -> None:
+    """Draw a download button (in `place`: st, a column) whose bytes are made when clicked, by
+    export.recorded_export: the session's role is checked again and the export recorded."""
+    place.download_button(
+        label,
+        data=partial(
+            export.recorded_export, data.store(), auth.current_actor(), make,
+            what=file_name, theme=theme, filters=chosen, threshold=threshold,
+        ),  # the actor is bound now: the click runs on a thread of its own
+        file_name=file_name,
+        mime=mime,
+        key=key,
+        on_click="ignore",
+        help=help,
+    )  # fmt: skip
+
+
 def chart_downloads(view: ChartView, key: str) -> None:
     """Draw a compact row of PNG, SVG, CSV and XLSX download buttons for one chart."""
     actor = auth.current_actor()
@@ -106,25 +137,12 @@ def chart_downloads(view: ChartView, key: str) -> None:
     columns = st.columns([1] * len(formats) + [8 - len(formats)], gap="small")
     for column, (fmt, label) in zip(columns, formats, strict=False):
         name = export.file_name(fmt, view.theme_id, view.name, view.filters, threshold=threshold)
-        make = partial(export.view_bytes, store, view, fmt, threshold)
-        column.download_button(
-            label,
-            data=partial(
-                export.recorded_export,
-                store,
-                actor,
-                make,
-                what=name,
-                theme=view.theme_id,
-                filters=view.filters,
-                threshold=threshold,
-            ),
-            file_name=name,
-            mime=export.MIME_TYPES[fmt],
-            key=f"dl_{key}_{fmt}",
-            on_click="ignore",
+        recorded_download(
+            column, label, partial(export.view_bytes, store, view, fmt, threshold),
+            file_name=name, mime=export.MIME_TYPES[fmt], key=f"dl_{key}_{fmt}",
+            theme=view.theme_id, chosen=view.filters, threshold=threshold,
             help=_help(fmt, threshold),
-        )
+        )  # fmt: skip
     notes = [] if images_ok else [reason]
     if threshold is not None:
         notes.append(f"Data downloads: {export.mode_text(threshold)}.")
@@ -182,23 +200,11 @@ def pack_button(theme: str | None, key: str, compare_round: str | None = None) -
         st.caption("The view changed since the pack was built: build it again.")
         return
     name = export.file_name("pptx", theme, None, chosen, threshold=threshold)
-    st.download_button(
-        "Download slide pack (PPTX)",
-        data=partial(
-            export.recorded_export,
-            store,
-            actor,
-            lambda: built[1],
-            what=name,
-            theme=theme,
-            filters=chosen,
-            threshold=threshold,
-        ),
-        file_name=name,
-        mime=export.MIME_TYPES["pptx"],
-        key=f"{key}_download",
-        on_click="ignore",
-    )
+    recorded_download(
+        st, "Download slide pack (PPTX)", lambda: built[1],
+        file_name=name, mime=export.MIME_TYPES["pptx"], key=f"{key}_download",
+        theme=theme, chosen=chosen, threshold=threshold,
+    )  # fmt: skip
     st.caption(f"Mode: {export.mode_text(threshold)}.")
 
 

@@ -14,6 +14,7 @@ from analytics import export, ingest
 from analytics.domain import Filters
 from analytics.ingest.reading import import_sha256
 from ui import auth, data
+from ui.exports import recorded_download
 
 PREVIEW_KEY = "import_preview"
 MESSAGE_KEY = "import_message"
@@ -103,20 +104,8 @@ def trail_download(events: pd.DataFrame) -> None:
     """Offer the audit trail as CSV; taking it is itself an export, recorded like any other."""
     name = "audit-insight-audit-trail.csv"
     header = [("Audit Insight", "audit trail"), ("Events", str(len(events)))]
-    st.download_button(
-        "Download the audit trail (CSV)",
-        data=partial(
-            export.recorded_export,
-            data.store(),
-            auth.current_actor(),
-            partial(export.table_csv, header, events),
-            what=name,
-            theme=None,
-            filters=Filters(),
-            threshold=None,
-        ),
-        file_name=name,
-        mime="text/csv",
-        key="audit_trail_download",
-        on_click="ignore",
-    )
+    recorded_download(
+        st, "Download the audit trail (CSV)", partial(export.table_csv, header, events),
+        file_name=name, mime="text/csv", key="audit_trail_download",
+        theme=None, chosen=Filters(), threshold=None,
+    )  # fmt: skip

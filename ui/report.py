@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 
 import streamlit as st
 
 from analytics.access import Permission
 from analytics.errors import AuditDataError
-from analytics.export import MIME_TYPES, recorded_export
+from analytics.export import MIME_TYPES
 from ui import auth
 from ui import filters as filter_bar
 from ui.data import store
+from ui.exports import recorded_download
 
 STATE_PREFIX = "report_doc_"
 
@@ -55,20 +55,8 @@ def report_button(themes: list[str] | None, key: str) -> None:
     if built and built[0] == wanted:
         name = _file_name(themes, dt.date.today())
         theme = themes[0] if themes and len(themes) == 1 else None
-        st.download_button(
-            "Download the report (.docx)",
-            data=partial(
-                recorded_export,
-                store(),
-                auth.current_actor(),
-                lambda: built[1],
-                what=name,
-                theme=theme,
-                filters=current,
-                threshold=threshold,
-            ),
-            file_name=name,
-            mime=MIME_TYPES["docx"],
-            key=f"{state_key}_download",
-            on_click="ignore",
-        )
+        recorded_download(
+            st, "Download the report (.docx)", lambda: built[1],
+            file_name=name, mime=MIME_TYPES["docx"], key=f"{state_key}_download",
+            theme=theme, chosen=current, threshold=threshold,
+        )  # fmt: skip
