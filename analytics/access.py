@@ -130,7 +130,10 @@ class AccessPolicy:
 
     def actor_for(self, claims: Mapping[str, object]) -> Actor:
         """Return the actor for a signed-in user's claims; a user's own line beats groups."""
-        email = str(claims.get("email") or "").strip().lower()
+        # An address the provider says it has not verified matches no line of the roles file
+        # (some providers let users type their own); its `sub` still names the user.
+        verified = claims.get("email_verified") is not False
+        email = str(claims.get("email") or "").strip().lower() if verified else ""
         user = email or str(claims.get("sub") or "unknown")
         name = str(claims.get("name") or user)
         grant = self.users.get(email) if email else None

@@ -143,7 +143,9 @@ def check_store_target(target: Path) -> None:
     choose = "Choose an existing store, or an empty or new folder, as the data directory."
     if target.exists() and not target.is_dir():
         raise AuditDataError(f"{target} is a file, not an audit store folder. {choose}")
-    if target.is_dir() and not (target / STORE_MARKER).is_file() and any(target.iterdir()):
+    # An audit trail alone (events recorded before any data) does not make a folder foreign.
+    foreign = [p for p in target.iterdir() if p.name != "audit_trail"] if target.is_dir() else []
+    if target.is_dir() and not (target / STORE_MARKER).is_file() and foreign:
         raise AuditDataError(
             f"{target} holds other files and is not an audit store (it has no {STORE_MARKER}). "
             f"{choose}"

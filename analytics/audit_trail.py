@@ -4,7 +4,8 @@ Append-only, inside the store (`<data dir>/audit_trail/`, one small Parquet file
 it travels with the data. Events are written under the store's writer lock: an import clones
 the store under the same lock, so no event is lost to a swap. An import's or undo's own event is
 written into the new version before the swap, so the change and its record land together. The
-dashboard's queries never read this folder, so recording an export invalidates no cache.
+dashboard's queries never read this folder, so recording an export invalidates no cache (but for
+the first event, which creates the folder and so changes the store folder's time once).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from analytics.access import AccessRefused, Actor, Permission, require
 from analytics.atomic import fsync_path, writer_lock
 from analytics.domain import Filters
 from analytics.errors import AuditDataError
-from analytics.store import Store
+from analytics.store import TRAIL_FOLDER, Store
 
-TRAIL_DIR = "audit_trail"
+TRAIL_DIR = TRAIL_FOLDER
 # Where replicas reading a store at a URL record their events (a folder they share).
 TRAIL_DIR_ENV = "AUDIT_TRAIL_DIR"
 # Past this many event files, the next write merges them into one (readers drop duplicates by
@@ -51,7 +52,6 @@ SCHEMA = pa.schema(
     ]
 )
 COLUMNS: tuple[str, ...] = tuple(SCHEMA.names)
-ACTIONS: tuple[str, ...] = ("import", "undo-import", "export")
 
 
 @dataclass(frozen=True)
@@ -87,19 +87,44 @@ class Event:
         }
 
 
-def home(store: Store) -> Path:
-    """Return the folder whose audit_trail/ holds this store's trail: the store's own folder, or
-    $AUDIT_TRAIL_DIR for a store read from a URL (which is read-only here)."""
-    if not store.remote:
-        return store.data_dir
+def shared_folder() -> Path | None:
+    """Return $AUDIT_TRAIL_DIR: where every event of a deployment goes when set (replicas
+    reading a store at a URL need it; the writer sets it too, so one trail holds everything)."""
     shared = os.environ.get(TRAIL_DIR_ENV)
-    if not shared:
+    return Path(shared) if shared else None
+
+
+def folder_for(data_dir: Path) -> Path:
+    """Return the folder whose audit_trail/ records events about a local store."""
+    return shared_folder() or Path(data_dir)
+
+
+def home(store: Store) -> Path:
+    """Return the folder whose audit_trail/ holds this store's trail: $AUDIT_TRAIL_DIR when
+    set, else the store's own folder; a store read from a URL needs the former."""
+    shared = shared_folder()
+    if shared is not None:
+        return shared
+    if store.remote:
         raise AuditDataError(
             f"The store at {store.location} is read from a URL, so this dashboard cannot record "
             f"exports in it: set {TRAIL_DIR_ENV} to a folder the replicas share "
             "(docs/deployment.md). Nothing was exported."
         )
-    return Path(shared)
+    return store.data_dir
+
+
+def stage_with_store(staging: Path, event: Event) -> list[Path]:
+    """Write a change's event into the store's next version, so the two land together; with a
+    shared trail, write nothing now (record_after_swap records it). Return the files written."""
+    return [] if shared_folder() else [write_event(staging, event)]
+
+
+def record_after_swap(event: Event) -> None:
+    """Record a change's event in the shared trail, once the store's new version is in place."""
+    shared = shared_folder()
+    if shared is not None:
+        record(shared, event)
 
 
 def require_recorded(

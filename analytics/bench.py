@@ -28,6 +28,7 @@ from analytics import ingest, queries
 from analytics.cli import EXTRA_PARSERS, command
 from analytics.config import PROJECT_ROOT
 from analytics.domain import COUNTY, Filters
+from analytics.errors import AuditDataError
 from analytics.export import build_pack
 from analytics.generate import DEFAULT_SEED, generate_store
 from analytics.images import image_export_available, stop_image_server
@@ -75,6 +76,12 @@ def bench_store(responses: int, data_dir: Path | None) -> tuple[Path, int]:
     if manifest.get("scale") == scale and manifest.get("seed") == DEFAULT_SEED and same_code:
         print(f"Reusing the store at {path} (scale {scale}).", file=sys.stderr)
         return path, scale
+    if path.is_dir() and any(path.iterdir()) and not stamp.is_file():
+        # Never overwrite a store the benchmark did not build (the bundled sample, a real one).
+        raise AuditDataError(
+            f"{path} holds a store the benchmark did not build: give --data-dir an empty or new "
+            "folder (the benchmark writes a synthetic store of the size asked for there)."
+        )
     print(
         f"Building a store of ~{scale * SAMPLE_RESPONSES:,} responses at {path}.", file=sys.stderr
     )
@@ -453,6 +460,12 @@ def print_table(results: dict[str, Any]) -> None:
 
 def _add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     parser = add("bench", "the performance benchmark")
+    for action in parser._actions:  # the shared option means something else here
+        if "--data-dir" in action.option_strings:
+            action.help = (
+                "where to build the benchmark's synthetic store (default .bench/scale-K); an "
+                "empty or new folder, or one the benchmark built"
+            )
     parser.add_argument("--responses", type=int, required=True, help="store size to measure")
     parser.add_argument("--json", required=True, help="where to save the figures")
     parser.add_argument("--runs", type=int, default=20, help="timed runs per query")

@@ -587,9 +587,14 @@ def headline_metrics(figures: dict, threshold: int | None = None) -> tuple[list[
     change = figures["change"]
     if change is not None:
         verdict = "beyond chance" if change.beyond_chance else "within noise"
+        # The change gives the previous round's share back from this one's: withheld when either
+        # round's counts are small, and its test's wording names answers per case (n ÷ cases).
+        met_b, n_b = figures.get("met_previous"), figures.get("n_previous")
+        previous_hidden = _small(threshold, met_b, n_b - met_b if n_b else None, n_b,
+                                 figures.get("cases_previous"))  # fmt: skip
         metrics.append(
             Metric("Change since previous round", "c", "withheld for circulation")
-            if met_hidden
+            if met_hidden or previous_hidden or _small(threshold, cases)
             else Metric(
                 "Change since previous round",
                 f"{change.change * 100:+.0f} pts",

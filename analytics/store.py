@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from analytics.atomic import (
     check_store_target,
+    clone_dir,
     local_store_dir,
     replace_dir,
     replace_file,
@@ -40,6 +41,9 @@ from analytics.errors import AuditDataError
 
 T = TypeVar("T")
 MANIFEST_NAME = "store.json"
+TRAIL_FOLDER = (
+    "audit_trail"  # analytics.audit_trail's folder: carried over when a store is rewritten
+)
 SMALL_TABLES: tuple[str, ...] = ("themes", "rounds", "questions", "actions", "quotes")
 ROLLUP_TABLES: frozenset[str] = frozenset(rollup for rollup, _, _ in ROLLUPS.values())
 IN_MEMORY_TABLES: frozenset[str] = frozenset({*SMALL_TABLES, "imports", *ROLLUP_TABLES})
@@ -523,6 +527,7 @@ def write_new_store(
     file_stem: str = "part-0",
 ) -> None:
     """Write a whole store to a sibling folder, then swap it in, so readers never see half of it.
+    The store's audit trail, if it has one, is carried over.
 
     `chunks` yields (table, rows) pairs; each becomes its own file(s), so a large store is written
     one theme and round at a time. Tables that get no rows are written empty. Holds the writers'
@@ -535,6 +540,9 @@ def write_new_store(
         staging = sibling(data_dir, "staging")
         try:
             write_store_files(staging, chunks, manifest, file_stem)
+            trail = data_dir / TRAIL_FOLDER
+            if trail.is_dir():  # who did what stays, whatever the data becomes
+                clone_dir(trail, staging / TRAIL_FOLDER)
             replace_dir(staging, data_dir)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

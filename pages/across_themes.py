@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import data, filters, render
+from ui import data, exports, filters, render
 
 
 def page() -> None:
@@ -22,7 +22,7 @@ def page() -> None:
         st.success("No practice area is met in under half of cases in three or more themes.")
     else:
         st.dataframe(
-            weak,
+            exports.circulated("recurring_weaknesses", weak),
             hide_index=True,
             column_config={
                 "weak_themes": st.column_config.NumberColumn("themes under 50% met"),

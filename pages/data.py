@@ -22,17 +22,18 @@ def page() -> None:
     if manifest.get("synthetic"):
         st.info(manifest["notice"])
     importing.show_message()
-    may_change = auth.can(Permission.IMPORT)
-    loaded()
+    analyst = auth.can(Permission.IMPORT)
+    read_only = data.store().remote  # a replica reading the store at a URL
+    loaded(analyst)
     contract()
-    load_round(may_change)
-    history(may_change)
-    if may_change:
+    load_round(analyst, read_only)
+    history(analyst and not read_only)
+    if analyst:
         trail()
 
 
-def loaded() -> None:
-    """The rounds in the store and the themes."""
+def loaded(analyst: bool) -> None:
+    """The rounds in the store and the themes (where the store is: for analysts only)."""
     st.header("What is loaded")
     contents = data.query("store_contents")
     st.dataframe(
@@ -47,11 +48,7 @@ def loaded() -> None:
         key="themes",
         column_order=["theme_id", "title", "status", "lead"],
     )
-    changed = data.store().last_changed()
-    st.text(
-        f"Store: {data.data_dir()}"
-        + (f" (last changed {changed:%d %B %Y %H:%M})" if changed is not None else " (empty)")
-    )
+    st.text(data.store_caption(show_location=analyst))
 
 
 def contract() -> None:
@@ -67,8 +64,9 @@ def contract() -> None:
         )
 
 
-def load_round(may_change: bool) -> None:
-    """Template, upload, check, preview or problems, confirm (upload for analysts only)."""
+def load_round(analyst: bool, read_only: bool) -> None:
+    """Template, upload, check, preview or problems, confirm (upload for analysts only, and
+    never on a replica reading the store at a URL)."""
     st.header("Load an audit round")
     st.write(
         "Fill in the template (one row per case on *cases*, one per case and question on "
@@ -89,7 +87,13 @@ def load_round(may_change: bool) -> None:
         mime=XLSX,
         key="template_download",
     )
-    if not may_change:
+    if read_only:
+        st.info(
+            "This dashboard reads the store at a URL, read-only: audit rounds are loaded on the "
+            "writer's store, which is then published (docs/deployment.md)."
+        )
+        return
+    if not analyst:
         st.info("Loading and undoing audit rounds needs the QA analyst role.")
         return
     uploads = st.file_uploader(
@@ -199,7 +203,10 @@ def history(may_change: bool) -> None:
 def trail() -> None:
     """The audit trail: every import, undo and export, who did it, when, with which filters."""
     st.header("Audit trail")
-    events = importing.audit_trail()
+    events, problem = importing.audit_trail()
+    if problem:
+        st.warning(problem)
+        return
     if events.empty:
         st.caption("Nothing recorded yet.")
         return

@@ -16,13 +16,10 @@ def page() -> None:
     st.title("Audit Insight")
     st.caption("Thematic case-file audits: every theme at a glance")
     render.synthetic_notice()
-    changed = data.store().last_changed()
-    st.caption(
-        f"Data last loaded: {changed:%d %B %Y %H:%M}" if changed is not None else "No data loaded"
-    )
+    st.caption(data.last_loaded_text())
 
     st.subheader("Themes")
-    if chosen.quadrants:
+    if chosen.quadrants and filters.suppress_below() is None:
         st.caption(
             f"County figures, then the selection's own ({', '.join(chosen.quadrants)}): "
             "cases, % met with n, and change since the previous round."

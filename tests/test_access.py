@@ -257,3 +257,37 @@ def test_the_example_roles_and_secrets_files_are_valid():
         "server_metadata_url",
     }
     assert auth["redirect_uri"].endswith("/oauth2callback")
+
+
+def test_rewriting_a_store_keeps_its_audit_trail(tiny_dir):
+    from analytics.generate import generate_store
+
+    audit_trail.record(tiny_dir, audit_trail.Event(LEAD_NE, "export", "before.csv"))
+    generate_store(tiny_dir)  # the whole store rewritten (the sample, here)
+    assert audit_trail.read_trail(tiny_dir)["what"].tolist() == ["before.csv"]
+
+
+def test_a_folder_with_only_a_trail_can_still_become_a_store(tmp_path):
+    empty = tmp_path / "new"
+    empty.mkdir()
+    audit_trail.record(empty, audit_trail.Event(LEAD_NE, "export", "early.csv"))
+    permanency = [f"PERM-{i:02d}" for i in range(1, 11)]
+    files = [xlsx(round_tables("permanency", "2021-03", permanency))]
+    assert ingest.import_files(empty, files, actor=ANALYST).changed  # a new, catalogue-only store
+    assert audit_trail.read_trail(empty)["what"].tolist() == ["round.xlsx", "early.csv"]
+
+
+def test_the_benchmark_never_overwrites_a_store_it_did_not_build(tiny_dir):
+    from analytics.bench import bench_store
+
+    before = tree_hashes(tiny_dir)
+    with pytest.raises(AuditDataError, match="holds a store the benchmark did not build"):
+        bench_store(4000, tiny_dir)
+    assert tree_hashes(tiny_dir) == before
+
+
+def test_an_unverified_email_matches_no_line(policy):
+    claims = {"email": "analyst@council.example", "email_verified": False, "sub": "x-123"}
+    actor = policy.actor_for(claims)
+    assert actor.role is None and actor.user == "x-123"
+    assert policy.actor_for({**claims, "email_verified": True}).role == "analyst"

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIGURES = {
     "cases": 10, "met": 3, "n": 40, "pct_met": 0.075, "ci_low": 0.026, "ci_high": 0.199,
     "good_or_better": 6, "pct_good_or_better": 0.6,
+    "met_previous": 30, "n_previous": 60, "cases_previous": 12,
     "change": ChangeResult(change=0.05, p_value=0.4, method="fisher", beyond_chance=False, design_effect=4),
 }  # fmt: skip
 
@@ -27,6 +28,17 @@ def test_headline_figures_standard():
     ]  # fmt: skip
     assert metrics[1].help == "3 of 40 applicable answers; 95% interval 3%–20%"
     assert caption == "n = 40 applicable answers from 10 cases"
+
+
+def test_a_change_is_withheld_when_the_previous_rounds_counts_are_small():
+    # This round: 20 of 40 met, 10 cases, all shown; the previous round: 3 of 37 met.
+    figures = {**FIGURES, "met": 20, "pct_met": 0.5, "met_previous": 3, "n_previous": 37}
+    metrics, _ = narrative.headline_metrics(figures, threshold=5)
+    values = {m.label: m.value for m in metrics}
+    assert values["Standards met"] == "50%" and values["Change since previous round"] == "c"
+    shown = {**figures, "met_previous": 20, "n_previous": 37}
+    values = {m.label: m.value for m in narrative.headline_metrics(shown, threshold=5)[0]}
+    assert values["Change since previous round"] == "+5 pts"
 
 
 def test_headline_figures_for_circulation():
@@ -83,10 +95,37 @@ def test_the_theme_page_for_circulation(sample_dir, monkeypatch):
     # NE's own figures: 15 cases, every headline count of 5 or more: shown.
     assert values["Cases audited"] == "15"
     assert "Lists of cases are not shown for circulation" in [i.value for i in at.info][-1]
-    figures = [f for f in at.get("plotly_chart")]
-    assert figures  # the charts are drawn (from the suppressed tables)
+    assert len(at.get("plotly_chart")) == 4  # the charts are drawn (from the suppressed tables)
     at.switch_page("pages/overview.py").run()
+    assert not at.exception  # the heatmap, redrawn from a view that went through the cache
+    assert len(at.get("plotly_chart")) == 2
     table = at.dataframe[0].value
     placed = table[table["theme"].str.startswith("Children placed at home")].iloc[0]
     # Placed at home: 10 children, 2 or 3 per quadrant: every quadrant's count is withheld.
     assert [placed[q] for q in ("NW", "NE", "SW", "SE")] == ["c", "c", "c", "c"]
+
+    at.switch_page("pages/across_themes.py").run()
+    assert not at.exception
+    weak = at.dataframe[0].value
+    assert len(weak) and set(weak.columns) >= {"met", "n", "pct_met"}
+    at.sidebar.number_input(key="filter_threshold").set_value(50).run()
+    assert not at.exception
+    weak = at.dataframe[0].value  # pooled over themes, every count is still 50 or more
+    assert (weak["met"] == "c").sum() + (
+        weak["met"].map(lambda m: m != "c" and int(m) >= 50)
+    ).sum() == len(weak)
+
+
+def test_heatmaps_redraw_for_circulation_from_a_cached_view(sample):
+    # Streamlit's cache pickles a view: plotly then holds a heatmap's z as a base64 typed array.
+    import pickle
+
+    from analytics import views
+    from analytics.domain import Filters
+
+    for name in ("theme_quadrant", "category_matrix", "category_by_quadrant"):
+        view = pickle.loads(pickle.dumps(views.chart_view(sample, name, None, Filters())))
+        shown = export.export_view(view, 5)
+        z = shown.figure.data[0].z
+        assert z.shape == (len(shown.figure.data[0].y), len(shown.figure.data[0].x))
+        assert export.view_bytes(sample, view, "csv", 5).startswith("\ufeff".encode())

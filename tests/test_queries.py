@@ -239,6 +239,10 @@ def test_headline_whole(tiny):
         "ci_low": pytest.approx(wilson_interval(3, 7)[0]),
         "ci_high": pytest.approx(wilson_interval(3, 7)[1]),
         "previous_round_id": "r1",
+        # round one: B1 and B2, 4 applicable answers, 1 met (B1 Q2)
+        "met_previous": 1,
+        "n_previous": 4,
+        "cases_previous": 2,
         "pct_met_previous": 0.25,
     }
     assert (change.change, change.p_value) == (pytest.approx(3 / 7 - 1 / 4), pytest.approx(1.0))

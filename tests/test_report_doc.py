@@ -11,8 +11,9 @@ import docx
 import pandas as pd
 import pytest
 from conftest import tiny_tables
+from ingest_helpers import copy_store
 
-from analytics import queries
+from analytics import audit_trail, queries
 from analytics.cli import main
 from analytics.domain import WORDING_BANDS, Filters, wording_band
 from analytics.errors import AuditDataError, UnknownValueError
@@ -764,11 +765,20 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
 
 def test_cli_writes_the_report(sample_dir, tmp_path):
+    store = copy_store(sample_dir, tmp_path / "data")  # the report is recorded in its trail
     out = tmp_path / "report.docx"
     code, printed, _ = run_cli("report-doc", "--theme", "permanency", "--quadrant", "NE",
                                "--out", str(out), "--no-charts", "--suppress-below", "5",
-                               "--data-dir", str(sample_dir))  # fmt: skip
+                               "--data-dir", str(store))  # fmt: skip
     assert code == 0, printed
+    event = audit_trail.read_trail(store).iloc[0]
+    assert (event["action"], event["what"], event["theme_id"], event["quadrants"]) == (
+        "export",
+        "report.docx",
+        "permanency",
+        "NE",
+    )
+    assert event["mode"] == "for circulation: counts under 5 suppressed"
     assert str(out) in printed
     lines = sections(docx.Document(out))["Permanency for children"]
     assert lines[1].startswith("A total of 15 children's cases were audited (North East 15).")

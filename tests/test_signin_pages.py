@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from analytics import audit_trail
 from analytics.access import AccessRefused
+from analytics.errors import AuditDataError
 from ui import auth
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,10 +67,8 @@ def test_signed_out_sees_only_the_sign_in_page(store_copy):
 def test_a_user_without_a_role_is_told_and_sees_no_data(store_copy):
     at = signed_in_app("stranger@council.example").run()
     assert not at.exception
-    assert (
-        "signed in as stranger@council.example, but the roles file gives you no access"
-        in at.warning[0].value
-    )
+    shown = at.warning[0].value.replace("\\", "")  # Markdown escapes, as the page renders them
+    assert "signed in as stranger@council.example, but the roles file gives you no access" in shown
     assert [b.label for b in at.button] == ["Sign out"] and not at.dataframe
 
 
@@ -147,3 +146,21 @@ def test_local_mode_is_open_and_says_so(store_copy):
     assert at.sidebar.warning[0].value.startswith("Local mode: no sign-in is configured")
     at.switch_page("pages/data.py").run()
     assert at.get("file_uploader") and "Audit trail" in [h.value for h in at.header]
+
+
+def test_a_broken_secrets_file_lets_nobody_in(store_copy, tmp_path, monkeypatch):
+    import streamlit as st
+
+    broken = tmp_path / "secrets.toml"
+    broken.write_text('[auth]\nclient_id = "audit-insight\n')  # a missing quote
+    monkeypatch.setattr(auth, "secrets_files", lambda: [broken])
+
+    class Unreadable:
+        def __contains__(self, key):
+            raise st.errors.StreamlitSecretNotFoundError("Error parsing secrets file")
+
+    monkeypatch.setattr(st, "secrets", Unreadable())
+    with pytest.raises(AuditDataError, match="cannot be read, so nobody is let in"):
+        auth.auth_configured()
+    monkeypatch.setattr(auth, "secrets_files", lambda: [tmp_path / "absent.toml"])
+    assert auth.auth_configured() is False  # no file at all: the open local mode, with its banner

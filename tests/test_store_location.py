@@ -147,3 +147,46 @@ def test_imports_into_a_url_store_are_refused_before_anything_is_written(
     assert main(["ingest", str(path), "--data-dir", "s3://council-audit/store"]) == 2
     assert "read-only here" in capsys.readouterr().err
     assert not Path("s3:").exists()  # Path() never folded the URL into a local folder
+
+
+def test_a_replicas_data_page_is_read_only_and_shows_the_shared_trail(
+    sample_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("AUDIT_DATA_DIR", f"file://{sample_dir}")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    assert not at.get("file_uploader")
+    assert any("reads the store at a URL, read-only" in i.value for i in at.info)
+    assert any("set AUDIT_TRAIL_DIR" in w.value for w in at.warning)  # no trail to show: says why
+    monkeypatch.setenv("AUDIT_TRAIL_DIR", str(tmp_path / "shared"))
+    lead = Actor("lead.ne@council.example", "Lead", "inspection_lead", "NE")
+    audit_trail.record(tmp_path / "shared", audit_trail.Event(lead, "export", "from-a-replica.csv"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    trail = next(d.value for d in at.dataframe if "event_id" in d.value.columns)
+    assert trail["what"].tolist() == ["from-a-replica.csv"]
+
+
+def test_with_a_shared_trail_the_writers_imports_are_recorded_there(
+    tiny_dir, tmp_path, monkeypatch
+):
+    from ingest_helpers import ANALYST, round_tables, xlsx
+
+    from analytics import ingest
+
+    monkeypatch.setenv("AUDIT_TRAIL_DIR", str(tmp_path / "shared"))
+    done = ingest.import_files(
+        tiny_dir, [xlsx(round_tables("alpha", "r9", ["Q1", "Q2"]))], actor=ANALYST
+    )
+    ingest.undo_import(tiny_dir, done.import_id, actor=ANALYST)
+    shared = audit_trail.read_trail(tmp_path / "shared")
+    assert shared[["action", "what"]].values.tolist() == [
+        ["undo-import", "imp-0001"],
+        ["import", "round.xlsx"],
+    ]
+    assert audit_trail.read_trail(tiny_dir).empty  # one trail for the deployment
+    history = ingest.import_history(f"file://{tiny_dir}")  # read through DuckDB, read-only
+    assert history["import_id"].tolist() == ["imp-0001"] and not history["can_undo"].any()
+    assert history["state"].iloc[0].startswith("undone ")

@@ -20,6 +20,7 @@ from analytics.access import (
     roles_file,
 )
 from analytics.errors import AuditDataError
+from analytics.narrative import escape_markdown
 
 LOCAL_MODE_TEXT = (
     "Local mode: no sign-in is configured, so anyone who can open this address can see the data "
@@ -29,11 +30,26 @@ LOCAL_MODE_TEXT = (
 
 
 def auth_configured() -> bool:
-    """Return whether an [auth] section (an identity provider) is configured."""
+    """Return whether an [auth] section (an identity provider) is configured.
+
+    A secrets file that exists but cannot be read raises AuditDataError: falling back to the
+    open local mode would let everyone in because of a typo.
+    """
     try:
         return "auth" in st.secrets
-    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
+    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError) as error:
+        present = [path for path in secrets_files() if path.is_file()]
+        if present:
+            raise AuditDataError(
+                f"The secrets file {present[0]} cannot be read, so nobody is let in until it "
+                f"is fixed: {str(error).splitlines()[0]}"
+            ) from None
         return False
+
+
+def secrets_files() -> list[Path]:
+    """Return the secrets files Streamlit looks for (.streamlit/secrets.toml and the like)."""
+    return [Path(p) for p in st.config.get_option("secrets.files")]
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -78,7 +94,12 @@ def gate() -> Actor | None:
 
     Shows the local-mode banner, or who is signed in with a sign-out button, in the sidebar.
     """
-    if not auth_configured():
+    try:
+        configured = auth_configured()
+    except AuditDataError as error:  # a broken secrets file: say so, let nobody in
+        st.error(str(error))
+        st.stop()
+    if not configured:
         st.sidebar.warning(LOCAL_MODE_TEXT)
         return _local_actor()
     if not signed_in():
@@ -110,8 +131,8 @@ def sign_in_page() -> None:
         except AuditDataError:  # the roles file is broken: gate() has shown why
             who = str(st.user.get("email") or "this account")
         st.warning(
-            f"You are signed in as {who}, but the roles file gives you no access. "
-            "Ask the QA team to add you."
+            f"You are signed in as {escape_markdown(who)}, but the roles file gives you no "
+            "access. Ask the QA team to add you."
         )
         if st.button("Sign out", key="sign_out_no_role"):
             st.logout()

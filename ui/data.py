@@ -67,3 +67,26 @@ def chart(name: str, theme: str | None, filters: Any, compare_round: str | None 
     directory = data_dir()
     fingerprint = _open_store(directory).fingerprint()
     return _cached_view(directory, fingerprint, name, theme, filters, compare_round)
+
+
+def store_caption(show_location: bool) -> str:
+    """Say which store the dashboard reads and when it last changed (its path or URL only when
+    `show_location`: a server path is for the people who look after the server)."""
+    current = store()
+    where = current.location if show_location else "the audit store"
+    if current.remote:
+        return f"Store: {where} (read-only, from a URL)"
+    changed = current.last_changed()
+    when = f" (last changed {changed:%d %B %Y %H:%M})" if changed is not None else " (empty)"
+    return f"Store: {where}{when}"
+
+
+def last_loaded_text() -> str:
+    """Say when the data was last loaded (for the overview)."""
+    current = store()
+    if current.remote:
+        return "Data: read from the published store (read-only)"
+    changed = current.last_changed()
+    return (
+        f"Data last loaded: {changed:%d %B %Y %H:%M}" if changed is not None else "No data loaded"
+    )

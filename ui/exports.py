@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics import export
+from analytics import audit_trail, export
 from analytics.access import Permission
 from analytics.domain import Filters
 from analytics.errors import AuditDataError
@@ -88,11 +88,32 @@ def _circulated_overview(
     return export.overview_for_circulation(table, summary, threshold)
 
 
+def circulated(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    """Return a table the page shows (named as in export.suppression.RULES) with its small
+    counts withheld for circulation, or as it is."""
+    threshold = filters.suppress_below()
+    if threshold is None:
+        return table
+    return _suppressed(name, table, threshold, data.store().fingerprint())
+
+
 def actions_table(actions: pd.DataFrame) -> pd.DataFrame:
     """Return the actions with their before/after measures, withheld where small for
     circulation."""
     threshold = filters.suppress_below()
     return actions if threshold is None else export.actions_for_circulation(actions, threshold)
+
+
+def export_blocked() -> str | None:
+    """Return why this session cannot export here (its role; a replica with nowhere to record
+    exports), or None: the buttons then say so instead of failing when clicked."""
+    if not auth.can(Permission.EXPORT):
+        return NO_EXPORT_TEXT
+    try:
+        audit_trail.home(data.store())
+    except AuditDataError as error:
+        return str(error).replace(" Nothing was exported.", "")
+    return None
 
 
 def recorded_download(
@@ -106,7 +127,7 @@ def recorded_download(
     theme: str | None,
     chosen: Filters,
     threshold: int | None,
-    help: str | None = None,
+    tooltip: str | None = None,
 ) -> None:
     """Draw a download button (in `place`: st, a column) whose bytes are made when clicked, by
     export.recorded_export: the session's role is checked again and the export recorded."""
@@ -120,15 +141,15 @@ def recorded_download(
         mime=mime,
         key=key,
         on_click="ignore",
-        help=help,
+        help=tooltip,
     )  # fmt: skip
 
 
 def chart_downloads(view: ChartView, key: str) -> None:
     """Draw a compact row of PNG, SVG, CSV and XLSX download buttons for one chart."""
-    actor = auth.current_actor()
-    if not actor.can(Permission.EXPORT):
-        st.caption(NO_EXPORT_TEXT)
+    blocked = export_blocked()
+    if blocked:
+        st.caption(blocked)
         return
     threshold = filters.suppress_below()
     store = data.store()
@@ -141,7 +162,7 @@ def chart_downloads(view: ChartView, key: str) -> None:
             column, label, partial(export.view_bytes, store, view, fmt, threshold),
             file_name=name, mime=export.MIME_TYPES[fmt], key=f"dl_{key}_{fmt}",
             theme=view.theme_id, chosen=view.filters, threshold=threshold,
-            help=_help(fmt, threshold),
+            tooltip=_help(fmt, threshold),
         )  # fmt: skip
     notes = [] if images_ok else [reason]
     if threshold is not None:
@@ -161,9 +182,9 @@ def pack_button(theme: str | None, key: str, compare_round: str | None = None) -
 
     `compare_round` is the round the page's round trend compares with (default: the one before).
     """
-    actor = auth.current_actor()
-    if not actor.can(Permission.EXPORT):
-        st.caption(NO_EXPORT_TEXT)
+    blocked = export_blocked()
+    if blocked:
+        st.caption(blocked)
         return
     images_ok, reason = image_export_available()
     if not images_ok:

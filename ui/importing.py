@@ -12,6 +12,7 @@ import streamlit as st
 from analytics import audit_trail as trail
 from analytics import export, ingest
 from analytics.domain import Filters
+from analytics.errors import AuditDataError
 from analytics.ingest.reading import import_sha256
 from ui import auth, data
 from ui.exports import recorded_download
@@ -95,9 +96,13 @@ def template_bytes(theme: str | None) -> bytes:
     return _template(data.data_dir(), data.store().fingerprint(), theme)
 
 
-def audit_trail() -> pd.DataFrame:
-    """Return every recorded import, undo and export, newest first."""
-    return trail.read_trail(trail.home(data.store()))
+def audit_trail() -> tuple[pd.DataFrame, str | None]:
+    """Return every recorded import, undo and export, newest first, or why there is no trail
+    to show here (a replica on a URL store without AUDIT_TRAIL_DIR)."""
+    try:
+        return trail.read_trail(trail.home(data.store())), None
+    except AuditDataError as error:
+        return pd.DataFrame(), str(error).replace(" Nothing was exported.", "")
 
 
 def trail_download(events: pd.DataFrame) -> None:

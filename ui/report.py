@@ -6,13 +6,11 @@ import datetime as dt
 
 import streamlit as st
 
-from analytics.access import Permission
 from analytics.errors import AuditDataError
 from analytics.export import MIME_TYPES
-from ui import auth
 from ui import filters as filter_bar
 from ui.data import store
-from ui.exports import recorded_download
+from ui.exports import export_blocked, recorded_download
 
 STATE_PREFIX = "report_doc_"
 
@@ -25,8 +23,8 @@ def _file_name(themes: list[str] | None, today: dt.date) -> str:
 def report_button(themes: list[str] | None, key: str) -> None:
     """Draw a button that drafts the report (DOCX) for the themes and current filters, then a
     download button for it; `themes` None means every audited theme, `key` keeps widgets apart."""
-    if not auth.can(Permission.EXPORT):
-        return  # the slide pack's place on the page already says who may export
+    if export_blocked():
+        return  # the slide pack's place on the page already says why not
     current = filter_bar.current()
     threshold = filter_bar.suppress_below()
     # The built document belongs to the selection it was built for: a changed filter or the

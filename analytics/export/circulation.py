@@ -9,6 +9,7 @@ a "c" marks the place). Every image, in either mode, carries a line saying which
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import math
 import re
@@ -392,7 +393,7 @@ def _heatmap(view: ChartView, data: pd.DataFrame, shown: pd.DataFrame, threshold
     for trace in figure.data:
         if trace.type != "heatmap":
             continue
-        z = np.array(trace.z, dtype=float)
+        z = _as_array(trace.z)
         text = [list(row) for row in trace.text]
         for r, y in enumerate(trace.y):
             for c, x in enumerate(trace.x):
@@ -407,6 +408,18 @@ def _heatmap(view: ChartView, data: pd.DataFrame, shown: pd.DataFrame, threshold
                     text[r][c] = f"{narrative.pct(data['pct_met'].iat[i])}<br>n={SUPPRESSED}"
         trace.z, trace.text = z, text
     return title, alt, figure
+
+
+def _as_array(values: object) -> np.ndarray:
+    """Return a trace's numbers as a float array, whether plotly holds them as an array or, as
+    after a pickle round trip (Streamlit's cache), as a base64 typed array."""
+    if isinstance(values, dict) and "bdata" in values:
+        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+        shape = values.get("shape")
+        if isinstance(shape, str):
+            shape = tuple(int(part) for part in shape.split(","))
+        return flat.reshape(shape).astype(float) if shape else flat.astype(float)
+    return np.array(values, dtype=float)
 
 
 def _heatmap_cells(

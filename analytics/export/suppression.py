@@ -122,6 +122,13 @@ RULES: dict[str, Rule] = {
         total_row=("theme_id", ALL_THEMES),
         derived=_SHARE_MET,
     ),
+    # One row per practice area weak in several themes: its answers pooled over those themes.
+    "recurring_weaknesses": Rule(
+        counts=("met", "n", "_not_met"),
+        implicit={"_not_met": ("n", ("met",))},
+        rows=((("met", "_not_met"), "n"),),
+        derived={"pct_met": ("met", "n")},
+    ),
     "category_by_quadrant": Rule(
         counts=("met", "n", "_not_met"),
         implicit={"_not_met": ("n", ("met",))},

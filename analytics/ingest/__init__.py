@@ -281,7 +281,9 @@ def import_files(
     with store_errors(data_dir, "Nothing was imported"):
         names = ", ".join(_file_names(files))
         audit_trail.require_recorded(
-            data_dir, Permission.IMPORT, audit_trail.Event(actor, "import", names)
+            audit_trail.folder_for(data_dir),
+            Permission.IMPORT,
+            audit_trail.Event(actor, "import", names),
         )
         step(progress, 0.05, "Reading the file")
         read = read_sources(_sources(files, max_mb), max_mb)
@@ -304,6 +306,9 @@ def _import_locked(
             clone_dir(data_dir, staging)
         else:
             write_store_files(staging, catalogue_chunks(), _new_store_manifest())
+            trail = data_dir / audit_trail.TRAIL_DIR
+            if trail.is_dir():  # events recorded before the first import stay
+                clone_dir(trail, staging / audit_trail.TRAIL_DIR)
         checked = _evaluate(staging, read, replace, progress)
         if checked.already_imported:
             shutil.rmtree(staging)
@@ -331,9 +336,10 @@ def _import_locked(
         history = append_history(history, row)
         event = audit_trail.Event(actor, "import", read.file_name, detail=import_id)
         fsync_paths([write_history(staging, history), refresh_manifest(staging, history),
-                     audit_trail.write_event(staging, event)])  # fmt: skip
+                     *audit_trail.stage_with_store(staging, event)])  # fmt: skip
         step(progress, 0.9, "Swapping the new version of the store in")
         replace_dir(staging, data_dir)
+        audit_trail.record_after_swap(event)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

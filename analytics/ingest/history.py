@@ -27,6 +27,7 @@ from analytics.atomic import (
     sibling,
     writer_lock,
 )
+from analytics.config import is_url
 from analytics.contract import SCHEMAS
 from analytics.domain import THEME_STATUSES_AUDITED
 from analytics.errors import AuditDataError
@@ -175,7 +176,9 @@ def undo_import(
         raise AuditDataError(f"No audit store at {data_dir}.")
     with store_errors(data_dir, "Nothing was undone"):
         audit_trail.require_recorded(
-            data_dir, Permission.IMPORT, audit_trail.Event(actor, "undo-import", import_id)
+            audit_trail.folder_for(data_dir),
+            Permission.IMPORT,
+            audit_trail.Event(actor, "undo-import", import_id),
         )
         with writer_lock(data_dir):
             record = _undo_locked(data_dir, import_id, actor, progress)
@@ -216,8 +219,9 @@ def _undo_locked(
         history = mark_undone(history, import_id)
         event = audit_trail.Event(actor, "undo-import", import_id, detail=record["file_name"])
         fsync_paths([write_history(staging, history), refresh_manifest(staging, history),
-                     audit_trail.write_event(staging, event)])  # fmt: skip
+                     *audit_trail.stage_with_store(staging, event)])  # fmt: skip
         replace_dir(staging, data_dir)
+        audit_trail.record_after_swap(event)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -239,8 +243,17 @@ def _later_imports(history: pd.DataFrame, record: pd.Series) -> list[str]:
 
 
 def import_history(data_dir: str | os.PathLike[str]) -> pd.DataFrame:
-    """Return the imports, newest first: when, who, file, rows, rounds, state, can_undo."""
-    data_dir = local_store_dir(data_dir)
+    """Return the imports, newest first: when, who, file, rows, rounds, state, can_undo.
+
+    A store read from a URL is read-only here: its history is read through DuckDB, and nothing
+    in it can be undone from this machine (undo on the writer).
+    """
+    remote = is_url(data_dir)
+    if remote:
+        history = Store(data_dir).query("SELECT * FROM imports")
+        history = history.sort_values("import_id", key=lambda s: s.map(import_number))
+    else:
+        data_dir = local_store_dir(data_dir)
     columns = [
         "import_id",
         "imported_at",
@@ -255,16 +268,21 @@ def import_history(data_dir: str | os.PathLike[str]) -> pd.DataFrame:
         "state",
         "can_undo",
     ]
-    if not (data_dir / MANIFEST_NAME).is_file():
-        return pd.DataFrame(columns=columns)
-    purge_retired(data_dir)  # the Data page reads this on every visit: a safe moment to tidy
-    history = read_history(data_dir)
+    if not remote:
+        if not (data_dir / MANIFEST_NAME).is_file():
+            return pd.DataFrame(columns=columns)
+        purge_retired(data_dir)  # the Data page reads this on every visit: a safe moment to tidy
+        history = read_history(data_dir)
     if history.empty:
         return pd.DataFrame(columns=columns)
     states, undoable = [], []
     for _, record in history.iterrows():
         if record["status"] != "active":
             states.append(f"undone {record['undone_at']:%Y-%m-%d %H:%M}")
+            undoable.append(False)
+            continue
+        if remote:
+            states.append("active")
             undoable.append(False)
             continue
         blockers = undo_blockers(data_dir, record, history)

@@ -524,8 +524,9 @@ def headline(store: Store, theme: str, filters: Filters = ALL) -> dict[str, Any]
 
     Keys: round_id; cases; grades (grade -> cases, in grade order); good_or_better (cases graded
     Outstanding or Good) and pct_good_or_better; met, n, pct_met, ci_low, ci_high over every
-    question; previous_round_id, pct_met_previous and change (a stats.ChangeResult from
-    pooled_change_test, at the case level, or None without an earlier audited round).
+    question; previous_round_id, met_previous, n_previous, cases_previous, pct_met_previous and
+    change (a stats.ChangeResult from pooled_change_test, at the case level, or None without an
+    earlier audited round).
     """
     round_id = resolve_round(store, theme, filters.round_id)
     profile = cohort_profile(store, theme, filters)
@@ -558,11 +559,15 @@ def headline(store: Store, theme: str, filters: Filters = ALL) -> dict[str, Any]
         "ci_low": low,
         "ci_high": high,
         "previous_round_id": previous,
+        "met_previous": None,
+        "n_previous": None,
+        "cases_previous": None,
         "pct_met_previous": np.nan,
         "change": None,
     }
     if previous:
         met_b, n_b, cases_b = by_round.get(previous, (0, 0, 0))
+        figures.update(met_previous=met_b, n_previous=n_b, cases_previous=cases_b)
         figures["pct_met_previous"] = met_b / n_b if n_b else np.nan
         figures["change"] = _pooled_change(met_b, n_b, cases_b, met, n, cases)
     return figures

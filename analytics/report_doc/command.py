@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from analytics.access import local_operator
 from analytics.cli import EXTRA_PARSERS, add_filter_options, command, filters_from
 from analytics.config import resolve_data_dir
 from analytics.errors import AuditDataError
@@ -44,6 +45,7 @@ EXTRA_PARSERS.append(add_parser)
 @command("report-doc")
 def run_report_doc(args: argparse.Namespace) -> int:
     """Write the report and say where, with its size and how long it took."""
+    from analytics.export import recorded_export
     from analytics.report_doc.document import build_report
 
     out = Path(args.out)
@@ -53,12 +55,18 @@ def run_report_doc(args: argparse.Namespace) -> int:
         raise AuditDataError(f"--out: {out} is a folder; give a file name ending .docx.")
     store = Store(resolve_data_dir(args.data_dir))
     started = time.perf_counter()
-    data = build_report(
+    filters = filters_from(args)
+    themes = args.theme or None
+    data = recorded_export(  # a document for circulation: recorded like the dashboard's button
         store,
-        args.theme or None,
-        filters_from(args),
+        local_operator(),
+        lambda: build_report(
+            store, themes, filters, threshold=args.suppress_below, charts=not args.no_charts
+        ),
+        what=out.name,
+        theme=themes[0] if themes and len(themes) == 1 else None,
+        filters=filters,
         threshold=args.suppress_below,
-        charts=not args.no_charts,
     )
     out.write_bytes(data)
     print(f"Wrote {out} ({len(data) / 1024:.0f} KB) in {time.perf_counter() - started:.1f} s.")
