@@ -33,6 +33,24 @@ def command(name: str) -> Callable[[Callable[[argparse.Namespace], int]], Callab
     return register
 
 
+def _threshold(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 2:  # under 1 would hide nothing: the dashboard's switch starts at 2 too
+        raise argparse.ArgumentTypeError(f"must be 2 or more, got {value}")
+    return value
+
+
+def add_suppression_option(parser: argparse.ArgumentParser) -> None:
+    """Add --suppress-below N (for circulation) to a sub-command that makes files."""
+    parser.add_argument(
+        "--suppress-below", type=_threshold, default=None, metavar="N",
+        help="for circulation: show counts under N as c (with secondary suppression)",
+    )  # fmt: skip
+
+
 def add_filter_options(parser: argparse.ArgumentParser) -> None:
     """Add the shared filters (--round, --quadrant, --team) to a sub-command."""
     parser.add_argument("--round", dest="round_id", help="round id (default: the latest)")

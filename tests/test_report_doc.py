@@ -807,7 +807,7 @@ def test_cli_writes_the_report(sample_dir, tmp_path):
             ["--theme", "missing", "--round", "r9"],
             re.compile(r"Unknown round(?=.*'r9')(?=.*missing)"),
         ),
-        (["--suppress-below", "0"], "--suppress-below: must be 1 or more"),
+        (["--suppress-below", "1"], "--suppress-below: must be 2 or more"),
         (["--quadrant", "XX"], "--quadrant: invalid choice: 'XX'"),
         (["--out", "no/such/folder/r.docx"], "--out: the folder no/such/folder does not exist"),
         (["--round", "2020-01-interim"], "a round can only be chosen together with its theme"),

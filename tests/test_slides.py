@@ -233,3 +233,24 @@ def test_the_pack_uses_the_pages_compare_round(sample, image_server, monkeypatch
     build_pack(sample, "permanency", Filters(), compare_round="2020-01-interim")
     assert ("round_trend", "2020-01-interim") in asked
     assert all(c == "2020-01-interim" for _, c in asked)
+
+
+def test_the_pack_button_builds_with_progress_then_offers_the_download(
+    sample_dir, image_server, monkeypatch  # noqa: F811
+):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("AUDIT_DATA_DIR", str(sample_dir))
+
+    def page() -> None:
+        from ui.exports import pack_button
+
+        pack_button("placed_at_home", key="t")
+
+    app = AppTest.from_function(page, default_timeout=120).run()
+    assert not app.exception and not app.get("download_button")
+    app.button(key="t_build").click().run()
+    assert not app.exception
+    assert [s.label for s in app.status] == ["Slide pack ready"]
+    downloads = app.get("download_button")
+    assert len(downloads) == 1 and downloads[0].proto.label == "Download slide pack (PPTX)"

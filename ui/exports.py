@@ -116,6 +116,24 @@ def export_blocked() -> str | None:
     return None
 
 
+def built_with_progress(
+    running: str, done: str, failed: str, build: Callable[[Callable[[float, str], None]], bytes]
+) -> bytes | None:
+    """Run build(progress) in a status box with a progress bar; return its bytes, or None after
+    showing why it could not be made (a pack, a report: several seconds, so the user sees each
+    step)."""
+    with st.status(running, expanded=True) as status:
+        bar = st.progress(0.0, text="Starting")
+        try:
+            made = build(lambda share, text: bar.progress(min(max(share, 0.0), 1.0), text=text))
+        except AuditDataError as error:
+            status.update(label=failed, state="error")
+            st.error(str(error))
+            return None
+        status.update(label=done, state="complete", expanded=False)
+    return made
+
+
 def recorded_download(
     place: Any,
     label: str,
@@ -199,19 +217,15 @@ def pack_button(theme: str | None, key: str, compare_round: str | None = None) -
     wanted = (theme, chosen, threshold, marking, compare_round, store.fingerprint())
     state_key = f"{key}_built"
     if st.button("Build slide pack", key=f"{key}_build", type="primary"):
-        with st.status("Building the slide pack…", expanded=True) as status:
-            bar = st.progress(0.0, text="Starting")
-            try:
-                pack = export.build_pack(
-                    store, theme, chosen, threshold, marking,
-                    progress=lambda fraction, message: bar.progress(fraction, text=message),
-                    compare_round=compare_round,
-                )  # fmt: skip
-            except AuditDataError as error:
-                status.update(label="The slide pack could not be built", state="error")
-                st.error(str(error))
-                return
-            status.update(label="Slide pack ready", state="complete", expanded=False)
+        pack = built_with_progress(
+            "Building the slide pack…", "Slide pack ready", "The slide pack could not be built",
+            lambda progress: export.build_pack(
+                store, theme, chosen, threshold, marking, progress=progress,
+                compare_round=compare_round,
+            ),
+        )  # fmt: skip
+        if pack is None:
+            return
         st.session_state[state_key] = (wanted, pack)
     built = st.session_state.get(state_key)
     if built is None:

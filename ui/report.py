@@ -6,11 +6,10 @@ import datetime as dt
 
 import streamlit as st
 
-from analytics.errors import AuditDataError
 from analytics.export import MIME_TYPES
 from ui import filters as filter_bar
 from ui.data import store
-from ui.exports import export_blocked, recorded_download
+from ui.exports import built_with_progress, export_blocked, recorded_download
 
 STATE_PREFIX = "report_doc_"
 
@@ -33,21 +32,14 @@ def report_button(themes: list[str] | None, key: str) -> None:
     state_key = f"{STATE_PREFIX}{key}"
     label = "Draft the report (Word)" + (" for circulation" if threshold else "")
     if st.button(label, key=f"{state_key}_build", help="A DOCX drafted from the data shown."):
-        with st.status("Drafting the report…", expanded=True) as status:
-            bar = st.progress(0.0, text="Starting")
+        from analytics.report_doc import build_report  # python-docx: loads on first use
 
-            def progress(fraction: float, message: str) -> None:
-                bar.progress(min(max(fraction, 0.0), 1.0), text=message)
-
-            from analytics.report_doc import build_report  # python-docx: loads on first use
-
-            try:
-                data = build_report(store(), themes, current, threshold, progress=progress)
-            except AuditDataError as error:
-                status.update(label="The report could not be drafted", state="error")
-                st.error(str(error))
-                return
-            status.update(label="Report ready", state="complete", expanded=False)
+        data = built_with_progress(
+            "Drafting the report…", "Report ready", "The report could not be drafted",
+            lambda progress: build_report(store(), themes, current, threshold, progress=progress),
+        )  # fmt: skip
+        if data is None:
+            return
         st.session_state[state_key] = (wanted, data)
     built = st.session_state.get(state_key)
     if built and built[0] == wanted:

@@ -9,7 +9,13 @@ from pathlib import Path
 
 from analytics import queries, views
 from analytics.access import local_operator
-from analytics.cli import EXTRA_PARSERS, add_filter_options, command, filters_from
+from analytics.cli import (
+    EXTRA_PARSERS,
+    add_filter_options,
+    add_suppression_option,
+    command,
+    filters_from,
+)
 from analytics.config import resolve_data_dir
 from analytics.domain import DEFAULT_MARKING
 from analytics.errors import AuditDataError, UnknownValueError
@@ -20,16 +26,6 @@ from analytics.store import Store
 CHARTS: tuple[str, ...] = views.VIEW_NAMES
 DEFAULT_CHART = "quadrant_comparison"
 NEEDS_THEME = ("quadrant_comparison", "round_trend", "cohort_profile")
-
-
-def _threshold(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"must be 2 or more, got {value}")
-    return value
 
 
 def add_export_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
@@ -44,13 +40,7 @@ def add_export_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> Non
     )
     parser.add_argument("--format", dest="fmt", choices=FORMATS, required=True)
     parser.add_argument("--out", required=True, help="the file to write")
-    parser.add_argument(
-        "--suppress-below",
-        type=_threshold,
-        default=None,
-        metavar="N",
-        help="for circulation: show counts under N as c (with secondary suppression)",
-    )
+    add_suppression_option(parser)
     parser.add_argument("--marking", default=DEFAULT_MARKING, help="protective marking (pptx)")
 
 

@@ -45,6 +45,7 @@ from analytics.catalogue import CATALOGUE_TABLES, catalogue_table
 from analytics.domain import QUADRANTS, ROUND_STATUSES_WITH_DATA
 from analytics.errors import ImportRefused
 from analytics.ingest.history import UndoResult, import_history, undo_import
+from analytics.ingest.plan import ROUND_PREVIEW_COLUMNS
 from analytics.ingest.problems import empty_problems
 from analytics.ingest.reading import DEFAULT_MAX_MB, ReadResult, Source, read_sources
 from analytics.ingest.reading import sources_from_paths as _sources_from_paths
@@ -190,22 +191,7 @@ def _evaluate(base: Path, read: ReadResult, replace: bool, progress: Progress | 
 def _preview_of(read: ReadResult, checked: Checked, already: str | None) -> Preview:
     rounds = checked.rounds
     if rounds.empty:
-        rounds = pd.DataFrame(
-            columns=[
-                "theme_id",
-                "round_id",
-                "label",
-                "start_date",
-                "end_date",
-                "status",
-                "cases",
-                "replaces",
-                "is_new",
-                "revised",
-                "change",
-                *QUADRANTS,
-            ]
-        )
+        rounds = pd.DataFrame(columns=list(ROUND_PREVIEW_COLUMNS))
     loaded = rounds[rounds["cases"] > 0]
     quadrants = loaded[["theme_id", "round_id", *QUADRANTS]].assign(total=loaded["cases"])
     questions, themes = checked.questions, checked.themes

@@ -16,6 +16,12 @@ from analytics.ingest.problems import ROW, Problems, Sheet, check_duplicates
 from analytics.ingest.spec import SHEETS
 from analytics.ingest.state import StoreState
 
+# What an import preview says of each round it touches (the Data page's table, in this order).
+ROUND_PREVIEW_COLUMNS: tuple[str, ...] = (
+    "theme_id", "round_id", "label", "start_date", "end_date", "status", "cases", "replaces",
+    "is_new", "revised", "change", *QUADRANT_LABELS,
+)  # fmt: skip
+
 
 def plan_rounds(
     cases_sheet: Sheet | None,
@@ -164,20 +170,7 @@ def plan_rounds(
         )
     if bounds and cases_sheet is not None:
         _check_audit_dates(cases_sheet, cases, bounds, problems)
-    columns = [
-        "theme_id",
-        "round_id",
-        "label",
-        "start_date",
-        "end_date",
-        "status",
-        "cases",
-        "replaces",
-        "is_new",
-        "revised",
-        "change",
-        *QUADRANT_LABELS,
-    ]
+    columns = list(ROUND_PREVIEW_COLUMNS)
     return pd.DataFrame(out, columns=columns)
 
 

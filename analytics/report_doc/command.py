@@ -8,20 +8,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from analytics.access import local_operator
-from analytics.cli import EXTRA_PARSERS, add_filter_options, command, filters_from
+from analytics.cli import (
+    EXTRA_PARSERS,
+    add_filter_options,
+    add_suppression_option,
+    command,
+    filters_from,
+)
 from analytics.config import resolve_data_dir
 from analytics.errors import AuditDataError
 from analytics.store import Store
-
-
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {number}")
-    return number
 
 
 def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
@@ -32,10 +28,7 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     )
     add_filter_options(parser)
     parser.add_argument("--out", required=True, help="where to write the .docx")
-    parser.add_argument(
-        "--suppress-below", type=_positive_int, default=None, metavar="N",
-        help="for circulation: show counts under N as 'c'",
-    )  # fmt: skip
+    add_suppression_option(parser)
     parser.add_argument("--no-charts", action="store_true", help="leave the charts out (faster)")
 
 
