@@ -237,8 +237,8 @@ def test_the_pack_uses_the_pages_compare_round(sample, image_server, monkeypatch
 
 def test_the_pack_button_builds_with_progress_then_offers_the_download(
     sample_dir,
-    image_server,
-    monkeypatch,  # noqa: F811
+    image_server,  # noqa: F811
+    monkeypatch,
 ):
     from streamlit.testing.v1 import AppTest
 
