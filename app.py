@@ -37,7 +37,10 @@ def main() -> None:
     theme_id = navigation.url_path if navigation.url_path in theme_ids else None
     filter_bar.set_theme(theme_id)
     filter_bar.render(theme_id, actor.default_quadrants)
-    navigation.run()
+    try:
+        navigation.run()
+    finally:
+        filter_bar.finish()  # the URL keeps only what this page drew
 
 
 main()

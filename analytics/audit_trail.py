@@ -4,8 +4,9 @@ Append-only, inside the store (`<data dir>/audit_trail/`, one small Parquet file
 it travels with the data. Events are written under the store's writer lock: an import clones
 the store under the same lock, so no event is lost to a swap. An import's or undo's own event is
 written into the new version before the swap, so the change and its record land together. The
-dashboard's queries never read this folder, so recording an export invalidates no cache (but for
-the first event, which creates the folder and so changes the store folder's time once).
+dashboard's queries never read this folder, and the store's version (Store.fingerprint) does
+not count it, so recording an export, even the first that creates the folder, invalidates no
+cache and no slide pack or report just built.
 """
 
 from __future__ import annotations

@@ -6,9 +6,12 @@ Titles state the finding (from analytics.narrative); subtitles carry n, round an
 from __future__ import annotations
 
 import html
+import textwrap
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from analytics import narrative
@@ -23,6 +26,25 @@ from analytics.domain import (
 )
 
 FONT = "Arial, Helvetica, sans-serif"
+# Every word on a chart (titles, ticks, axis titles, legend, cell labels) is this near-black: 19:1
+# on the white background, where WCAG AA asks 4.5:1. Set on the figure's layout itself, not only
+# its template: Streamlit's chart theme merges its own grey (about 3.7:1) into the template.
+TEXT_COLOUR = "#0B0C0C"
+BACKGROUND = "white"
+# Secondary words (the trend chart's verdicts): 7:1 on white.
+QUIET_TEXT_COLOUR = "#505A5F"
+# Every figure carries this template, so it looks the same in every process. Without it plotly
+# gives a new figure the process's default template, and `import streamlit` makes that Streamlit's
+# own (placeholder colours, no automargin): the dashboard's images then lost their row labels off
+# the left edge while the command line's, drawn in a process without Streamlit, kept them.
+CHART_TEMPLATE = go.layout.Template(pio.templates["plotly"])
+CHART_TEMPLATE.layout.update(
+    font={"family": FONT, "color": TEXT_COLOUR},
+    paper_bgcolor=BACKGROUND,
+    plot_bgcolor=BACKGROUND,
+    xaxis={"automargin": True},
+    yaxis={"automargin": True},
+)
 FADED_OPACITY = 0.3
 # A sequential single-hue scale (light to dark blue) reads the same to colour-blind viewers.
 SEQUENTIAL_SCALE = [[0.0, "#F2F6FA"], [0.5, "#7FA1C2"], [1.0, "#12436D"]]
@@ -48,27 +70,37 @@ def plain_title(fig: go.Figure) -> str:
 
 
 def _layout(fig: go.Figure, title: str, subtitle: str, height: int) -> go.Figure:
+    text = {"color": TEXT_COLOUR}
     fig.update_layout(
+        template=CHART_TEMPLATE,
         title={
             "text": literal(title),
-            "subtitle": {"text": literal(subtitle)},
+            "subtitle": {"text": literal(subtitle), "font": text},
             "x": 0,
             "xanchor": "left",
+            "font": text,
         },
-        font={"family": FONT, "size": 13, "color": "#0B0C0C"},
+        font={"family": FONT, "size": 13, **text},
         height=height,
         margin={"l": 10, "r": 20, "t": 90, "b": 40},
-        plot_bgcolor="white",
-        paper_bgcolor="white",
+        plot_bgcolor=BACKGROUND,
+        paper_bgcolor=BACKGROUND,
         # Right-aligned so a long left-aligned subtitle never runs under the legend.
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
-    )
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1,
+                "font": text, "title": {"font": text}},
+    )  # fmt: skip
+    # Every axis, the small multiples' included.
+    fig.update_xaxes(tickfont=text, title_font=text)
+    fig.update_yaxes(tickfont=text, title_font=text)
     return fig
 
 
-def question_label(question_id: str, text: str, limit: int = 55) -> str:
-    """Return the axis label of a question: its id and its text, shortened (escaped markup)."""
-    return literal(f"{question_id} · {narrative.short(text, limit)}")
+def question_label(question_id: str, text: str, limit: int = 55, wrap: int | None = None) -> str:
+    """Return the axis label of a question: its id and its text, shortened to `limit` characters;
+    with `wrap`, whole, in lines of at most `wrap` characters (escaped markup)."""
+    if wrap is None:
+        return literal(f"{question_id} · {narrative.short(text, limit)}")
+    return "<br>".join(literal(line) for line in textwrap.wrap(f"{question_id} · {text}", wrap))
 
 
 def quadrant_comparison_figure(
@@ -161,6 +193,16 @@ def finding_frequency_figure(frame: pd.DataFrame, subtitle: str = "", top: int =
     return _layout(fig, title, subtitle, height=140 + 34 * max(len(labels), 1))
 
 
+def verdict_x(trend: pd.DataFrame) -> np.ndarray:
+    """Return where each row's verdict ("within noise") starts: right of the row's rightmost
+    marker, so a fall (the earlier round's marker on the right) never puts the words over a
+    marker or the line between them; none where the later round's share is not shown."""
+    rightmost = np.fmax(
+        trend["pct_met_from"].to_numpy(dtype=float), trend["pct_met_to"].to_numpy(dtype=float)
+    )
+    return np.where(trend["pct_met_to"].isna().to_numpy(), np.nan, rightmost)
+
+
 def round_trend_figure(
     trend: pd.DataFrame, subtitle: str = "", round_labels: dict[str, str] | None = None
 ) -> go.Figure:
@@ -198,18 +240,29 @@ def round_trend_figure(
         go.Scatter(
             x=trend["pct_met_to"],
             y=labels,
-            mode="markers+text",
+            mode="markers",
             name=literal(names.get(trend["round_to"].iloc[0], trend["round_to"].iloc[0]))
             if len(trend)
             else "to",
             marker={"color": QUADRANT_COLOURS["NW"], "size": 12},
-            text=verdict,
-            textposition="middle right",
-            textfont={"size": 11, "color": "#505A5F"},
             customdata=trend[["n_to", "p_value"]].to_numpy(),
             hovertemplate=(
                 "%{x:.0%} met (n=%{customdata[0]}), p=%{customdata[1]:.3f}<extra></extra>"
             ),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=verdict_x(trend),
+            y=labels,
+            mode="markers+text",
+            # An invisible marker as wide as the drawn ones keeps the words clear of them.
+            marker={"size": 14, "color": "rgba(0,0,0,0)"},
+            text=verdict,
+            textposition="middle right",
+            textfont={"size": 11, "color": QUIET_TEXT_COLOUR},
+            showlegend=False,
+            hoverinfo="skip",
         )
     )
     fig.update_xaxes(range=[-0.02, 1.25], tickformat=".0%", title="Share of cases met",
@@ -297,7 +350,11 @@ def heatmap_figure(
             colorscale=SEQUENTIAL_SCALE,
             text=text,
             texttemplate="%{text}",
-            colorbar={"title": "Met", "tickformat": ".0%"},
+            colorbar={
+                "title": {"text": "Met", "font": {"color": TEXT_COLOUR}},
+                "tickformat": ".0%",
+                "tickfont": {"color": TEXT_COLOUR},
+            },
             hovertemplate="%{y} · %{x}: %{z:.0%} met<extra></extra>",
         )
     )

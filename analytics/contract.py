@@ -109,6 +109,31 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("files_removed", pa.list_(pa.string())),
         ]
     ),
+    # How completely each imported round was answered (one row per theme x round an import
+    # loaded, in a file named after the import), and the analysts' acceptances of incomplete
+    # ones (append-only; an acceptance holds for the import it names). See
+    # analytics.ingest.completeness.
+    "round_completeness": pa.schema(
+        [
+            ("theme_id", pa.string()),
+            ("round_id", pa.string()),
+            ("import_id", pa.string()),
+            ("cases", pa.int64()),
+            ("standards", pa.int64()),  # standards per case: the theme's questions
+            ("expected", pa.int64()),  # cases x standards
+            ("answered", pa.int64()),  # rows in responses (N/A included)
+        ]
+    ),
+    "round_acceptances": pa.schema(
+        [
+            ("theme_id", pa.string()),
+            ("round_id", pa.string()),
+            ("import_id", pa.string()),
+            ("accepted_by", pa.string()),
+            ("accepted_at", pa.timestamp("us")),
+            ("how", pa.string()),
+        ]
+    ),
 }
 
 # Roll-ups: counts written beside every cases/responses file (same partition, same file name), so

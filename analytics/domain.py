@@ -59,6 +59,12 @@ THEME_STATUSES_AUDITED: tuple[str, ...] = ("complete", "concluding")
 ROUND_STATUSES_WITH_DATA: tuple[str, ...] = ("complete", "concluding")
 ROUND_STATUSES: tuple[str, ...] = ("planned", "underway", "concluding", "complete")
 
+# A round is complete when at least this share of its cases' standards are answered (a row in
+# responses: Met, Partially met, Not met or Not applicable; N/A is an answer, a missing row is
+# not). Below it the round is held back from the default round, the Overview and trends until an
+# analyst accepts it (analytics.ingest.completeness).
+COMPLETE_ANSWERED_SHARE = 0.9
+
 # The protective marking printed on a slide pack unless the user sets another.
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 

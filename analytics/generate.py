@@ -105,15 +105,27 @@ def _correlate(codes: np.ndarray, cell_index: np.ndarray, rng: np.random.Generat
 
 
 def _comment_table(questions: pd.DataFrame, comments: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Return, per question id, an array [response code][pick] of comments that fit the
-    question's category and the response (none for Not applicable)."""
+    """Return, per question id, an array [response code][pick] of the comments written for that
+    question and response (catalogue/comments.csv; none for Not applicable).
+
+    Comments are written per question, not per category: a category's generic text fits some of
+    its standards and not others (a family group conference is not a meeting attended by the
+    social worker and team manager)."""
     by_key = {
         key: rows["comment"].tolist()
-        for key, rows in comments.groupby(["category", "response"], sort=False)
+        for key, rows in comments.groupby(["question_id", "response"], sort=False)
     }
     table = {}
     for row in questions.itertuples(index=False):
-        options = [by_key.get((row.category, r), [""]) for r in RESPONSES]
+        missing = [
+            r for r in RESPONSES if r != NOT_APPLICABLE and (row.question_id, r) not in by_key
+        ]
+        if missing:
+            raise AuditDataError(
+                f"catalogue/comments.csv has no comment for {row.question_id} "
+                f"({', '.join(missing)}): write one per question and response."
+            )
+        options = [by_key.get((row.question_id, r), [""]) for r in RESPONSES]
         width = max(len(o) for o in options)
         table[row.question_id] = np.array(
             [[o[i % len(o)] for i in range(width)] for o in options], dtype=object

@@ -26,6 +26,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from analytics.errors import AuditDataError
 
@@ -192,7 +193,22 @@ def _spec(
         "height": height or figure.layout.height or DEFAULT_HEIGHT,
         "scale": scale,
     }
-    return figure.to_dict(), opts
+    return _static(figure).to_dict(), opts
+
+
+def _static(figure: go.Figure) -> go.Figure:
+    """Return the figure as a process without Streamlit would have built it.
+
+    plotly gives a new figure the process's default template, and `import streamlit` makes that
+    Streamlit's own: placeholder colours that only Streamlit's web page replaces, and no
+    automargin, so long axis labels fall off the image's left edge. The chart builders set their
+    own template; any other figure (a notice, a test's) is drawn with plotly's default here.
+    """
+    if "streamlit" not in pio.templates or figure.layout.template != pio.templates["streamlit"]:
+        return figure
+    static = go.Figure(figure)
+    static.layout.template = pio.templates["plotly"]
+    return static
 
 
 def _render_again(server: _Server, spec: dict[str, Any], opts: dict[str, Any]) -> bytes:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analytics import stats
 from analytics.domain import COUNTY, QUADRANT_LABELS, RAG_ORDER, RAG_OVERDUE
 
 
@@ -54,6 +55,29 @@ def selection_name(quadrants: tuple[str, ...] | list[str]) -> str:
     return " and ".join(quadrants) if len(quadrants) <= 2 else ", ".join(quadrants)
 
 
+MINUS = "\u2212"  # a typographic minus for text; st.metric needs an ASCII "-" (see below)
+
+
+def signed_points(change: float) -> str:
+    """Return a change (a share's difference, -1 to 1) in percentage points, signed: "+5 pts",
+    "\u221220 pts", "0 pts"; one decimal where whole points would hide the direction."""
+    points = float(change) * 100
+    whole = round(points)
+    if whole == 0 and points != 0:
+        return f"{'+' if points > 0 else MINUS}{abs(points):.1f} pts"
+    return f"{'+' if whole > 0 else MINUS if whole < 0 else ''}{abs(whole)} pts"
+
+
+def _lowest_highest(names: list[str], shares: list[float]) -> str:
+    """Return "lowest A (10%), highest B (90%)" for items ordered by share, or the words for one
+    item ("only A (10%)") or for equal shares ("all at 10%")."""
+    if len(names) == 1:
+        return f"only {names[0]} ({pct(shares[0])})"
+    if min(shares) == max(shares):
+        return f"all at {pct(shares[0])}"
+    return f"lowest {names[0]} ({pct(shares[0])}), highest {names[-1]} ({pct(shares[-1])})"
+
+
 def quadrant_comparison_title(frame: pd.DataFrame, quadrants: tuple[str, ...] = ()) -> str:
     """Return the finding of a quadrant comparison: how the selection compares with the county."""
     if frame.empty or frame["n"].sum() == 0:
@@ -69,10 +93,14 @@ def quadrant_comparison_title(frame: pd.DataFrame, quadrants: tuple[str, ...] = 
             f"{selection_name(quadrants)} met {lower} of {len(share)} standards "
             "less often than the county"
         )
-    worst = county.idxmin()
+    ranked = county.dropna().sort_values(kind="stable")
+    if total == 1:
+        return f"1 standard: {ranked.index[0]} at {pct(ranked.iloc[0])} met"
+    if ranked.min() == ranked.max():
+        return f"{total} standards, all at {pct(ranked.iloc[0])} met"
     return (
-        f"{total} standards: lowest is {worst} ({pct(county.min())} met), "
-        f"highest {county.idxmax()} ({pct(county.max())})"
+        f"{total} standards: lowest is {ranked.index[0]} ({pct(ranked.iloc[0])} met), "
+        f"highest {ranked.index[-1]} ({pct(ranked.iloc[-1])})"
     )
 
 
@@ -87,8 +115,8 @@ def quadrant_comparison_alt(frame: pd.DataFrame) -> str:
     return (
         f"Dot chart of the share of cases meeting each of {frame['question_id'].nunique()} "
         f"standards by quadrant: overall {pct(county['met'] / county['n'])} met in the county "
-        f"(n={int(county['n'])}), lowest quadrant {shares.index[0]} ({pct(shares.iloc[0])}), "
-        f"highest {shares.index[-1]} ({pct(shares.iloc[-1])})."
+        f"(n={int(county['n'])}); by quadrant, "
+        f"{_lowest_highest(list(shares.index), list(shares))}."
     )
 
 
@@ -137,7 +165,9 @@ def round_trend_alt(trend: pd.DataFrame, labels: dict[str, str] | None = None) -
     names = labels or {}
     beyond = trend[trend["beyond_chance"]]
     listed = "; ".join(
-        f"{r.question_id} {pct(r.pct_met_from)} to {pct(r.pct_met_to)}" for r in beyond.itertuples()
+        f"{r.question_id} {'up' if r.change > 0 else 'down'} from {pct(r.pct_met_from)} to "
+        f"{pct(r.pct_met_to)}"
+        for r in beyond.itertuples()
     )
     first, second = str(trend["round_from"].iloc[0]), str(trend["round_to"].iloc[0])
     return (
@@ -182,32 +212,50 @@ def category_matrix_alt(matrix: pd.DataFrame) -> str:
     overall = matrix[(matrix["theme_id"] == "All themes") & (matrix["quadrant"] == COUNTY)]
     if overall.empty:
         return "No audit results to show."
-    ranked = overall.sort_values("pct_met")
+    ranked = overall.sort_values("pct_met", kind="stable")
     return (
-        f"Heatmap of the share met for {len(ranked)} practice areas across themes, from "
-        f"{ranked.iloc[0]['category']} ({pct(ranked.iloc[0]['pct_met'])}) to "
-        f"{ranked.iloc[-1]['category']} ({pct(ranked.iloc[-1]['pct_met'])})."
+        f"Heatmap of the share met for {_plural(len(ranked), 'practice area')} across themes: "
+        f"{_lowest_highest(list(ranked['category']), list(ranked['pct_met']))}."
     )
 
 
+def _heatmap_selection(summary: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+    """Return where the heatmap's finding is about ("overall", or "in NE, SW") and per theme the
+    selection's pooled n, met and pct_met, lowest share first."""
+    chosen = summary["selected"] if "selected" in summary.columns else None
+    if chosen is None or not chosen.any() or summary.loc[chosen, "quadrant"].eq(COUNTY).all():
+        rows, where = summary[summary["quadrant"] == COUNTY], "overall"
+    else:
+        rows = summary[chosen]
+        where = "in " + ", ".join(dict.fromkeys(rows["quadrant"]))
+    pooled = rows.groupby("title", sort=False)[["n", "met"]].sum().reset_index()
+    pooled = pooled[pooled["n"] > 0]
+    pooled["pct_met"] = pooled["met"] / pooled["n"]
+    return where, pooled.sort_values("pct_met", kind="stable").reset_index(drop=True)
+
+
 def theme_heatmap_title(summary: pd.DataFrame) -> str:
-    """Return the finding of the theme x quadrant heatmap: the lowest theme overall."""
-    county = summary[summary["quadrant"] == COUNTY]
-    if county.empty:
+    """Return the finding of the theme x quadrant heatmap: the lowest theme in the selection
+    (the county when no quadrant is chosen), with its n."""
+    where, pooled = _heatmap_selection(summary)
+    if pooled.empty:
         return "No audit results yet"
-    worst = county.sort_values("pct_met").iloc[0]
-    return f"Lowest overall: {worst['title']} ({pct(worst['pct_met'])} of standards met)"
+    worst = pooled.iloc[0]
+    return (
+        f"Lowest {where}: {worst['title']} ({pct(worst['pct_met'])} of standards met, "
+        f"n = {int(worst['n'])})"
+    )
 
 
 def theme_heatmap_alt(summary: pd.DataFrame) -> str:
-    """Return one sentence describing the theme x quadrant heatmap."""
-    county = summary[summary["quadrant"] == COUNTY].sort_values("pct_met")
-    if county.empty:
+    """Return one sentence describing the theme x quadrant heatmap, about the selection."""
+    where, pooled = _heatmap_selection(summary)
+    if pooled.empty:
         return "No audit results to show."
+    themes = summary["title"].nunique()
     return (
-        f"Heatmap of the share of standards met for {len(county)} themes by quadrant; overall "
-        f"from {county.iloc[0]['title']} ({pct(county.iloc[0]['pct_met'])}) to "
-        f"{county.iloc[-1]['title']} ({pct(county.iloc[-1]['pct_met'])})."
+        f"Heatmap of the share of standards met for {_plural(themes, 'theme')} by quadrant; "
+        f"{where} {_lowest_highest(list(pooled['title']), list(pooled['pct_met']))}."
     )
 
 
@@ -443,10 +491,13 @@ def category_matrix_notes(
         share, n = pct(data["pct_met"].iat[i]), int(data["n"].iat[i])
         return f"{data['category'].iat[i]} ({share} met, n={n})"
 
-    sentences = [
-        f"Weakest practice area across themes: {describe(ordered[0])}; strongest: "
-        f"{describe(ordered[-1])}."
-    ]
+    if len(ordered) == 1:
+        sentences = [f"Only practice area across themes: {describe(ordered[0])}."]
+    else:
+        sentences = [
+            f"Weakest practice area across themes: {describe(ordered[0])}; strongest: "
+            f"{describe(ordered[-1])}."
+        ]
     per_theme = [i for i in range(len(data)) if i not in overall and _shown(shown, i, "pct_met")]
     weak: dict[str, list[str]] = {}
     for i in per_theme:
@@ -483,7 +534,10 @@ def theme_heatmap_notes(summary: pd.DataFrame, shown: pd.DataFrame | None = None
             f"n={int(summary['n'].iat[i])})"
         )
 
-    sentences = [f"Lowest overall: {describe(ordered[0])}; highest: {describe(ordered[-1])}."]
+    if len(ordered) == 1:
+        sentences = [f"Only audited theme: {describe(ordered[0])}."]
+    else:
+        sentences = [f"Lowest overall: {describe(ordered[0])}; highest: {describe(ordered[-1])}."]
     for i in county:
         if bool(summary["beyond_chance"].iat[i]):
             direction = "improved" if summary["change"].iat[i] > 0 else "declined"
@@ -557,6 +611,32 @@ class Metric:
     help: str = ""
     delta: str | None = None
     delta_color: str = "normal"
+    delta_description: str | None = None
+    delta_arrow: str = "auto"
+
+
+def change_metric(change: stats.ChangeResult, before: float, after: float) -> Metric:
+    """Return the headline's change since the previous round: the two shares as its value, the
+    signed points as its delta (arrow down for a fall; beyond chance, in the loss colour), the
+    verdict beside it and the test in its help."""
+    verdict = "beyond chance" if change.beyond_chance else "within noise"
+    size = signed_points(abs(change.change)).lstrip("+")
+    moved = f"A rise of {size}" if change.change > 0 else f"A fall of {size}"
+    if change.change == 0:
+        moved = "No change"
+    return Metric(
+        "Change since previous round",
+        f"{pct(before)} \u2192 {pct(after)}",
+        f"{moved}, {verdict}: {change.method} test on case-level counts (answers \u00f7 "
+        f"{change.design_effect} per case), p = {change.p_value:.3f}",
+        # st.metric points its arrow down only for a delta starting with an ASCII "-".
+        signed_points(change.change).replace(MINUS, "-"),
+        # Beyond chance: red for a fall, green for a rise. Within noise: grey, the arrow still
+        # following the sign, so a fall never reads as a rise.
+        "normal" if change.beyond_chance else "off",
+        verdict,
+        "off" if change.change == 0 else "auto",
+    )
 
 
 def _small(threshold: int | None, *counts: object) -> bool:
@@ -586,7 +666,6 @@ def headline_metrics(figures: dict, threshold: int | None = None) -> tuple[list[
         )
     change = figures["change"]
     if change is not None:
-        verdict = "beyond chance" if change.beyond_chance else "within noise"
         # The change gives the previous round's share back from this one's: withheld when either
         # round's counts are small, and its test's wording names answers per case (n ÷ cases).
         met_b, n_b = figures.get("met_previous"), figures.get("n_previous")
@@ -595,14 +674,7 @@ def headline_metrics(figures: dict, threshold: int | None = None) -> tuple[list[
         metrics.append(
             Metric("Change since previous round", "c", "withheld for circulation")
             if met_hidden or previous_hidden or _small(threshold, cases)
-            else Metric(
-                "Change since previous round",
-                f"{change.change * 100:+.0f} pts",
-                f"{change.method} test on case-level counts (answers ÷ {change.design_effect} "
-                f"per case), p = {change.p_value:.3f}",
-                verdict,
-                "normal" if change.beyond_chance else "off",
-            )
+            else change_metric(change, figures["pct_met"] - change.change, figures["pct_met"])
         )
     if cases:
         good = figures["good_or_better"]

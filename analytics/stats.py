@@ -167,6 +167,14 @@ def pooled_change_test(
     )
 
 
+def case_level_wilson(met: int, n: int, cases: int, z: float = Z_95) -> tuple[float, float]:
+    """Return the 95% Wilson interval of met/n pooled over several questions, at the case level:
+    the counts divided by the design effect (applicable answers per case), as pooled_change_test
+    does, because one case's answers are not independent."""
+    effect = design_effect(n, cases)
+    return wilson_interval(_half_up(met / effect), _half_up(n / effect), z)
+
+
 def _is_small(value: object, threshold: int) -> bool:
     # Zero is shown: "none of the cases" is rarely disclosive about an individual, and
     # publishing zeros keeps tables readable. NaN (not asked / not applicable) is left alone.

@@ -46,7 +46,9 @@ TRAIL_FOLDER = (
 )
 SMALL_TABLES: tuple[str, ...] = ("themes", "rounds", "questions", "actions", "quotes")
 ROLLUP_TABLES: frozenset[str] = frozenset(rollup for rollup, _, _ in ROLLUPS.values())
-IN_MEMORY_TABLES: frozenset[str] = frozenset({*SMALL_TABLES, "imports", *ROLLUP_TABLES})
+IN_MEMORY_TABLES: frozenset[str] = frozenset(
+    {*SMALL_TABLES, "imports", "round_completeness", "round_acceptances", *ROLLUP_TABLES}
+)
 
 
 def read_manifest(data_dir: Path) -> dict[str, Any]:
@@ -306,9 +308,12 @@ class Store:
         return cached[1].copy()
 
     def fingerprint(self) -> str:
-        """Return the store's version: every writer swaps in a new directory (analytics.atomic),
-        so the directory's identity and change time name the data; a stat, not a file walk.
+        """Return the store's version: every writer swaps in a new directory (analytics.atomic)
+        holding a newly written store.json, so the directory's identity and that file's identity
+        and time name the data; two stats, not a file walk.
 
+        Not the directory's own change time: the audit trail lives inside the store, and
+        recording the first export creates its folder, which is no change to the data.
         A URL store's version is a hash of its store.json, read again at most every
         REMOTE_RECHECK_SECONDS (one small request, not one per query).
         """
@@ -319,8 +324,13 @@ class Store:
                 version = "url-" + hashlib.sha256(text.encode()).hexdigest()[:16]
                 self._remote_version = (time.monotonic(), version)
             return version
-        stat = os.stat(self.data_dir)
-        return f"{stat.st_dev:x}-{stat.st_ino:x}-{stat.st_mtime_ns:x}"
+        folder = os.stat(self.location)
+        try:
+            published = os.stat(os.path.join(self.location, MANIFEST_NAME))
+            written = f"{published.st_ino:x}-{published.st_mtime_ns:x}"
+        except FileNotFoundError:  # a folder no writer made: its own time is all there is
+            written = f"{folder.st_mtime_ns:x}"
+        return f"{folder.st_dev:x}-{folder.st_ino:x}-{written}"
 
     def manifest(self) -> dict[str, Any]:
         """Return the store's manifest (how it was made, whether it is synthetic), or {}."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import data, exports, filters, render
+from ui import data, exports, filters, render, tables
 
 
 def page() -> None:
@@ -21,13 +21,12 @@ def page() -> None:
     if weak.empty:
         st.success("No practice area is met in under half of cases in three or more themes.")
     else:
-        st.dataframe(
+        tables.show(
             exports.circulated("recurring_weaknesses", weak),
-            hide_index=True,
-            column_config={
-                "weak_themes": st.column_config.NumberColumn("themes under 50% met"),
-                "pct_met": st.column_config.NumberColumn("met, all themes", format="percent"),
-            },
+            tables.RECURRING_WEAKNESSES,
+            titles=data.query("theme_choices"),
+            key="recurring_weaknesses",
+            alt="Practice areas met in under half of cases in three or more themes",
         )
     st.subheader("Practice area by theme")
     render.show_chart(data.chart("category_matrix", None, chosen), "category_theme")

@@ -8,10 +8,10 @@ import streamlit as st
 from analytics import ingest
 from analytics.access import Permission
 from analytics.errors import AuditDataError, ImportRefused
-from ui import auth, data, importing, render
+from ui import auth, data, importing, render, tables
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DATE = st.column_config.DateColumn(format="YYYY-MM-DD")
+DATE = st.column_config.DateColumn(format="D MMM YYYY")  # as ui.tables writes dates
 
 
 def page() -> None:
@@ -25,6 +25,7 @@ def page() -> None:
     analyst = auth.can(Permission.IMPORT)
     read_only = data.store().remote  # a replica reading the store at a URL
     loaded(analyst)
+    held_back(analyst and not read_only)
     contract()
     load_round(analyst, read_only)
     history(analyst and not read_only)
@@ -36,19 +37,43 @@ def loaded(analyst: bool) -> None:
     """The rounds in the store and the themes (where the store is: for analysts only)."""
     st.header("What is loaded")
     contents = data.query("store_contents")
-    st.dataframe(
-        contents,
-        hide_index=True,
-        key="store_contents",
-        column_config={"start_date": DATE, "end_date": DATE},
-    )
-    st.dataframe(
-        data.query("themes"),
-        hide_index=True,
-        key="themes",
-        column_order=["theme_id", "title", "status", "lead"],
-    )
+    titles = data.query("theme_choices")
+    tables.show(contents, tables.STORE_CONTENTS, titles=titles, key="store_contents", lines=1)
+    tables.show(data.query("themes"), tables.THEMES, key="themes", lines=1)
     st.text(data.store_caption(show_location=analyst))
+
+
+def held_back(may_accept: bool) -> None:
+    """Incomplete rounds held back from the default round, the Overview and trends, with the
+    analyst's accept button."""
+    held = data.query("held_rounds")
+    if held.empty:
+        return
+    threshold = ingest.completeness.THRESHOLD_TEXT
+    st.warning(
+        f"{len(held)} incomplete round(s) held back: under {threshold} of their cases' standards "
+        "are answered, so they are not the default round, not on the Overview and not in trends "
+        "until accepted. They can still be chosen in the filter bar (marked incomplete)."
+    )
+    for record in held.itertuples(index=False):
+        share = ingest.completeness.percent(record.answered_share)
+        st.text(
+            f"{record.theme_id} / {record.round_id} ({record.label}): {record.cases} cases, "
+            f"{record.answered} of {record.expected} standards answered ({share}); "
+            f"import {record.import_id}."
+        )
+        if may_accept and st.button(
+            f"Accept {record.theme_id} / {record.round_id} as it is",
+            key=f"accept_{record.theme_id}_{record.round_id}",
+            help="Counts it like a complete round from now on; recorded with your name.",
+        ):
+            try:
+                importing.run_accept(record.theme_id, record.round_id)
+            except AuditDataError as error:
+                st.error("The round could not be accepted.")
+                st.text(str(error))
+            else:
+                st.rerun()
 
 
 def contract() -> None:
@@ -102,6 +127,7 @@ def load_round(analyst: bool, read_only: bool) -> None:
         type=["xlsx", "csv"],
         accept_multiple_files=True,
         key=importing.uploader_key(),
+        max_upload_size=ingest.DEFAULT_MAX_MB,  # the importer's own limit (and the template's)
     )
     replace = st.checkbox(
         "Replace rounds already loaded",
@@ -136,10 +162,11 @@ def load_round(analyst: bool, read_only: bool) -> None:
     if result.ignored_columns:
         st.caption("Columns not in the template, not imported:")
         st.text("\n".join(result.ignored_columns))
+    accept = completeness(result)
     cases = int(result.counts.set_index("what")["rows"].get("cases", 0))
     if st.button(f"Import {cases} cases", type="primary", key="import_confirm"):
         try:
-            importing.run_import(files, replace)
+            importing.run_import(files, replace, accept_incomplete=accept)
         except ImportRefused as refused:  # the store changed since the check
             problems(refused.problems)
         except AuditDataError as error:  # the store could not be written: nothing changed
@@ -147,6 +174,43 @@ def load_round(analyst: bool, read_only: bool) -> None:
             st.text(str(error))
         else:
             st.rerun()
+
+
+def completeness(result: ingest.Preview) -> bool:
+    """How many of each case's standards the file answers; for an incomplete round, the tick
+    that accepts it. Return whether the analyst accepted the incomplete rounds."""
+    if result.completeness.empty:
+        return False
+    threshold = ingest.completeness.THRESHOLD_TEXT
+    st.subheader("Standards answered")
+    st.caption(
+        "A standard is answered when the case has a row for it on responses (Met, Partially met, "
+        f"Not met or Not applicable). A round needs {threshold} of its cases' standards answered."
+    )
+    st.dataframe(
+        importing.completeness_table(result.completeness), hide_index=True,
+        key="preview_completeness",
+    )  # fmt: skip
+    short = result.fewest_answered
+    short = short[short["answered"] < short["standards"]]
+    if len(short):
+        st.caption("Cases with the fewest standards answered:")
+        st.dataframe(importing.fewest_table(short), hide_index=True, key="preview_fewest")
+    incomplete = result.incomplete
+    if incomplete.empty:
+        return False
+    listed = importing.rounds_listed(incomplete)
+    st.warning(
+        f"Incomplete: {listed} (under {threshold} of standards answered). Imported as it is, it "
+        "is held back from the default round, the Overview and trends until accepted here or "
+        "later on this page."
+    )
+    return st.checkbox(
+        "Accept this incomplete round",
+        key="import_accept_incomplete",
+        help="It then counts like a complete round; your acceptance is recorded with the round "
+        "and in the audit trail.",
+    )
 
 
 def problems(table) -> None:
@@ -177,7 +241,9 @@ def history(may_change: bool) -> None:
         hide_index=True,
         key="import_history",
         column_config={
-            "imported_at": st.column_config.DatetimeColumn("imported (UTC)"),
+            "imported_at": st.column_config.DatetimeColumn(
+                "imported (UTC)", format="D MMM YYYY, HH:mm"
+            ),
             "can_undo": st.column_config.CheckboxColumn("can undo"),
         },
     )
@@ -214,7 +280,9 @@ def trail() -> None:
         events,
         hide_index=True,
         key="audit_trail",
-        column_config={"at": st.column_config.DatetimeColumn("at (UTC)")},
+        column_config={
+            "at": st.column_config.DatetimeColumn("at (UTC)", format="D MMM YYYY, HH:mm")
+        },
     )
     importing.trail_download(events)
 

@@ -4,40 +4,34 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import data, exports, filters, render
+from ui import data, exports, filters, render, tables, weakest
 from ui.exports import meeting_outputs
-
-CHANGE = st.column_config.NumberColumn("change (pts)", format="%+.0f")
 
 
 def page() -> None:
     """Render the overview."""
     chosen = filters.current()
+    threshold = filters.suppress_below()
+    selection = ", ".join(chosen.quadrants) or None
     st.title("Audit Insight")
     st.caption("Thematic case-file audits: every theme at a glance")
     render.synthetic_notice()
     st.caption(data.last_loaded_text())
 
+    weakest.show(data.query("weakest", chosen), selection, threshold)
     st.subheader("Themes")
-    if chosen.quadrants and filters.suppress_below() is None:
+    if selection and threshold is None:
         st.caption(
-            f"County figures, then the selection's own ({', '.join(chosen.quadrants)}): "
-            "cases, % met with n, and change since the previous round."
+            f"County figures, then the selection's own ({selection}): cases, % of standards met "
+            "with n, and change since the previous round."
         )
-    st.dataframe(
-        exports.overview_table(chosen),
-        hide_index=True,
-        column_config={
-            "pct_met": render.PERCENT,
-            "change_pts": CHANGE,
-            "selection_cases": st.column_config.NumberColumn("selection cases"),
-            "selection_pct_met": st.column_config.NumberColumn("selection", format="percent"),
-            "selection_n": st.column_config.NumberColumn("selection n"),
-            "selection_change_pts": st.column_config.NumberColumn(
-                "selection change (pts)", format="%+.0f"
-            ),
-            "selection_change": st.column_config.TextColumn("selection change"),
-        },
+    themes = exports.overview_table(chosen)
+    pooled = selection if "selection_cases" in themes.columns else None  # not for circulation
+    tables.show(
+        themes,
+        tables.overview_columns(pooled),
+        key="overview_themes",
+        alt="Every theme: cases, standards met and the change since the previous round",
     )
     st.subheader("Practice standards by theme and quadrant")
     render.show_chart(data.chart("theme_quadrant", None, chosen), "theme_quadrant")
@@ -45,13 +39,15 @@ def page() -> None:
     render.show_chart(data.chart("finding_frequency", None, chosen), "top_not_met")
 
     st.subheader("Actions overdue and due soon")
+    as_of = data.query("latest_audited_end")
     urgent = data.query("urgent_actions")
+    when = f"as of {tables.date(as_of)}, the end of the latest audited round" if as_of else "today"
+    st.caption(f"Status {when}. Actions are county-wide: listed whatever the quadrant.")
     if urgent.empty:
         st.success("No action is overdue or due within 28 days.")
     else:
-        st.dataframe(
-            urgent, hide_index=True, column_config={"due_date": st.column_config.DateColumn()}
-        )
+        tables.show(urgent, tables.URGENT_ACTIONS, titles=data.query("theme_choices"),
+                    key="overview_urgent", alt="Actions overdue and due soon")  # fmt: skip
     meeting_outputs(None, "overview")
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
-from analytics.domain import COUNTY, QUADRANTS, Filters
+from analytics import export
+from analytics.domain import COUNTY, QUADRANT_LABELS, Filters
+from analytics.export.cases import CASE_LIST_COLUMNS, case_list_bytes
 from analytics.narrative import escape_markdown as md
 from analytics.narrative import headline_metrics
-from ui import data, exports, filters, render
+from ui import data, exports, filters, render, tables
 from ui.exports import meeting_outputs
 
 
@@ -43,9 +47,7 @@ def _planned(theme_id: str, theme: dict) -> None:
         st.info("No audit round is planned yet.")
         return
     st.subheader("Planned rounds")
-    st.dataframe(
-        planned, hide_index=True, column_order=("label", "start_date", "end_date", "status")
-    )
+    tables.show(planned, tables.PLANNED_ROUNDS, key=f"planned_{theme_id}", lines=1)
 
 
 def _headline(theme_id: str, chosen: Filters) -> None:
@@ -54,7 +56,9 @@ def _headline(theme_id: str, chosen: Filters) -> None:
     columns = st.columns(4)
     for place, metric in enumerate(metrics):
         columns[place].metric(metric.label, metric.value, delta=metric.delta,
-                              delta_color=metric.delta_color, help=metric.help or None)  # fmt: skip
+                              delta_color=metric.delta_color, help=metric.help or None,
+                              delta_description=metric.delta_description,
+                              delta_arrow=metric.delta_arrow)  # fmt: skip
     st.caption(md(f"{caption}; {chosen.describe()}"))
 
 
@@ -78,9 +82,12 @@ def _trends(theme_id: str, chosen: Filters) -> str | None:
             + "compare it with. Choose a later round in the filter bar to see the change since it."
         )
         return None
+    key = f"compare_{theme_id}"
+    filters.choose("compare_round", key, earlier, earlier[0])  # a copied link's round, if valid
     compare = st.selectbox(
-        "Compare with the earlier round", earlier, format_func=labels.get, key=f"compare_{theme_id}"
+        "Compare with the earlier round", earlier, format_func=labels.get, key=key
     )
+    filters.chosen("compare_round", compare)
     render.show_chart(data.chart("round_trend", theme_id, chosen, compare), f"{theme_id}_trend")
     return compare
 
@@ -98,43 +105,86 @@ def _voices(theme_id: str, chosen: Filters) -> None:
 
 def _actions(theme_id: str) -> None:
     st.subheader("Recommendations and actions")
-    st.dataframe(
-        exports.actions_table(data.query("action_status", theme=theme_id)),
-        hide_index=True,
-        column_order=("action_id", "kind", "text", "owner", "due_date", "status", "rag",
-                      "pct_met_before", "pct_met_after"),
-        column_config={
-            "rag": st.column_config.TextColumn("RAG"),
-            "pct_met_before": st.column_config.NumberColumn("met before", format="percent"),
-            "pct_met_after": st.column_config.NumberColumn("met after", format="percent"),
-        },
-    )  # fmt: skip
+    as_of = data.query("latest_audited_end")
+    actions = data.query("action_status", as_of=as_of, theme=theme_id, filters=filters.current())
+    when = tables.date(as_of) if as_of else "today"
+    st.caption(
+        f"RAG as of {when}, the end of the latest audited round (choose another date on the "
+        "Actions tracker). Met before and after: the linked standards in the theme's first and "
+        "latest audited rounds, within the chosen quadrants and teams."
+    )
+    tables.show(exports.actions_table(actions), tables.THEME_ACTIONS, key=f"actions_{theme_id}",
+                alt="The theme's recommendations and actions with RAG status", lines=4)  # fmt: skip
 
 
 def _drill_down(theme_id: str, chosen: Filters) -> None:
+    """The cases behind one standard in one cell: by default the sidebar's quadrants, teams and
+    round; another quadrant or the county on request."""
     st.subheader("Drill down: the cases behind a number")
     if filters.suppress_below() is not None:
         st.info("Lists of cases are not shown for circulation: turn 'For circulation' off.")
         return
     standards = data.query("questions", theme_id)
+    question_key = f"drill_q_{theme_id}"
+    filters.choose("standard", question_key, list(standards), next(iter(standards)))
     left, right = st.columns([3, 1])
     question = left.selectbox(
-        "Standard",
-        list(standards),
-        format_func=lambda q: f"{q} · {standards[q]}",
-        key=f"drill_q_{theme_id}",
+        "Standard", list(standards), format_func=lambda q: f"{q} · {standards[q]}", key=question_key
     )
-    areas = [*QUADRANTS, COUNTY]
-    default = chosen.quadrants[0] if chosen.quadrants else COUNTY
-    area = right.selectbox("Cases in", areas, index=areas.index(default), key=f"drill_a_{theme_id}")
-    scope = filters.with_quadrants(chosen, () if area == COUNTY else (area,))
+    filters.chosen("standard", question)
+    areas = filters.drill_areas(chosen)
+    # One widget per sidebar selection: choosing another sidebar quadrant moves the drill-down
+    # with it, while a cell picked here stays until the sidebar changes.
+    area_key = f"drill_a_{theme_id}_{'+'.join(chosen.quadrants) or COUNTY}"
+    filters.choose("area", area_key, areas, filters.drill_default_area(chosen))
+    area = right.selectbox("Cases in", areas, format_func=_area_label, key=area_key)
+    filters.chosen("area", area)
+    scope = filters.with_quadrants(chosen, filters.area_quadrants(area))
     cases = data.query("cases_behind", theme_id, question, scope)
     total = data.query("cell_cases", theme_id, question, scope)
     shown = f"the first {len(cases)} of {total}, not met first" if total > len(cases) else total
-    st.caption(f"{md(shown)} cases; child references are pseudonymous.")
-    st.dataframe(
-        cases, hide_index=True, column_config={"audit_date": st.column_config.DateColumn()}
-    )
+    st.caption(md(f"{shown} cases; {scope.describe()}; child references are pseudonymous."))
+    tables.show(cases, CASE_LIST, key=f"cases_{theme_id}")
+    _case_list_downloads(theme_id, question, scope)
+
+
+# The drill-down's columns, headed as in its CSV/XLSX (analytics.export.cases), with widths that
+# fit the main column at 1440 px; the audit id (an analyst's key) is in the exports only.
+_HEADING = dict(CASE_LIST_COLUMNS)
+CASE_LIST = [
+    tables.Column("child_ref", _HEADING["child_ref"], width="medium"),
+    tables.Column("quadrant", _HEADING["quadrant"], width="narrow"),
+    tables.Column("team", _HEADING["team"], width="small"),
+    tables.Column("audit_date", _HEADING["audit_date"], "date", "small"),
+    tables.Column("response", _HEADING["response"], width="small"),
+    tables.Column("comment", _HEADING["comment"], width="widest"),
+    tables.Column("overall_grade", _HEADING["overall_grade"], width="medium"),
+]
+
+
+def _area_label(area: str) -> str:
+    if area == COUNTY:
+        return "County (all quadrants)"
+    if "+" in area:
+        return f"{area.replace('+', ' and ')} (the selection)"
+    return f"{area} · {QUADRANT_LABELS[area]}"
+
+
+def _case_list_downloads(theme_id: str, question: str, scope: Filters) -> None:
+    """CSV and XLSX of every case behind the cell, checked and recorded like a chart's data."""
+    blocked = exports.export_blocked()
+    if blocked:
+        st.caption(blocked)
+        return
+    columns = st.columns([1, 1, 6], gap="small")
+    for place, (fmt, label) in enumerate((("csv", "CSV"), ("xlsx", "XLSX"))):
+        name = export.file_name(fmt, theme_id, f"cases-{question}", scope)
+        make = partial(case_list_bytes, data.store(), theme_id, question, scope, fmt)
+        exports.recorded_download(
+            columns[place], label, make, file_name=name, mime=export.MIME_TYPES[fmt],
+            key=f"dl_{theme_id}_cases_{fmt}", theme=theme_id, chosen=scope, threshold=None,
+            tooltip=f"Every case behind this number as {fmt.upper()}.",
+        )  # fmt: skip
 
 
 render.guarded(lambda: page(filters.current_theme()))

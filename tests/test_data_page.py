@@ -10,7 +10,8 @@ import pytest
 from ingest_helpers import ANALYST, copy_store, csvs, round_tables, tree_hashes, xlsx
 from streamlit.testing.v1 import AppTest
 
-from analytics import ingest, queries
+from analytics import audit_trail, ingest, queries
+from analytics.access import local_operator
 from analytics.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,8 +37,8 @@ def data_page() -> AppTest:
 
 # AppTest does not expose a dataframe's key: each table is known by a column only it has.
 SIGNATURES = {
-    "store_contents": {"round_id", "label", "cases", "responses"},
-    "themes": {"title", "lead", "sort_order"},
+    "store_contents": {"Round id", "Round", "Cases", "Responses"},
+    "themes": {"Theme id", "Led by"},
     "contract_tables": {"one row per", "stored as"},
     "contract_columns": {"sheet", "column", "needed", "holds"},
     "contract_values": {"column", "allowed values"},
@@ -46,6 +47,7 @@ SIGNATURES = {
     "preview_quadrants": {"NW", "total"},
     "import_problems": {"sheet", "row", "rule", "fix"},
     "import_history": {"import_id", "can_undo"},
+    "preview_completeness": {"standards per case", "standards answered", "complete"},
 }
 
 
@@ -69,10 +71,12 @@ def test_data_page_shows_what_is_loaded_and_the_contract(store_copy, sample):
     assert "Synthetic sample data" in at.info[0].value
     contents = table(at, "store_contents")
     expected = queries.store_contents(sample)
-    assert contents[["theme_id", "round_id", "cases", "responses"]].values.tolist() == (
-        expected[["theme_id", "round_id", "cases", "responses"]].values.tolist()
-    )
-    assert table(at, "themes")["theme_id"].tolist()[:2] == ["permanency", "private_fostering"]
+    titles = queries.theme_choices(sample)
+    assert contents[["Theme", "Round id", "Cases", "Responses"]].values.tolist() == [
+        [titles[t], r, f"{c:,}", f"{n:,}"]
+        for t, r, c, n in expected[["theme_id", "round_id", "cases", "responses"]].values
+    ]
+    assert table(at, "themes")["Theme id"].tolist()[:2] == ["permanency", "private_fostering"]
     assert "imports" in table(at, "contract_tables")["table"].tolist()
     columns = table(at, "contract_columns")
     assert ("cases", "quadrant", "every row") in set(
@@ -107,15 +111,15 @@ def test_upload_preview_confirm_then_history_and_undo(store_copy):
     assert history[["import_id", "file_name", "cases", "state"]].values.tolist() == [
         ["imp-0001", "march.xlsx", 8, "active"]
     ]
-    contents = table(at, "store_contents").set_index("round_id")
-    assert contents.loc["2021-03", "cases"] == 8
+    contents = table(at, "store_contents").set_index("Round id")
+    assert contents.loc["2021-03", "Cases"] == "8"
     assert at.file_uploader[0].value in (None, [])  # a fresh uploader after the import
 
     at.button(key="undo_imp-0001").click().run()
     assert not at.exception, at.exception
     assert "Undid imp-0001 (march.xlsx)" in texts(at)
     assert table(at, "import_history")["state"].iloc[0].startswith("undone")
-    assert "2021-03" not in table(at, "store_contents")["round_id"].tolist()
+    assert "2021-03" not in table(at, "store_contents")["Round id"].tolist()
 
 
 def test_a_bad_file_shows_every_problem_and_changes_nothing(store_copy):
@@ -163,7 +167,7 @@ def test_other_pages_show_an_import_at_once(store_copy):
         store_copy, [xlsx(round_tables("permanency", "2021-03", PERMANENCY))], actor=ANALYST
     )
     at.switch_page("pages/data.py").run()
-    assert "2021-03" in table(at, "store_contents")["round_id"].tolist()
+    assert "2021-03" in table(at, "store_contents")["Round id"].tolist()
     assert queries.audited_rounds(Store(store_copy), "permanency")[-1] == "2021-03"
     at.switch_page("pages/theme.py").run()  # the first theme page: permanency
     assert not at.exception, at.exception
@@ -186,3 +190,117 @@ def test_an_import_the_disk_refuses_is_shown_as_an_error(store_copy):
     assert f"Nothing was imported: the audit store at {store_copy}" in texts(at)
     assert f"({lock}: Is a directory)" in texts(at)
     assert tree_hashes(store_copy) == before
+
+
+# --- an incomplete round is held back until the analyst accepts it ---------------------------
+
+OVERVIEW = ["theme", "round", "cases", "NW", "NE", "SW", "SE", "pct_met", "n", "change_pts",
+            "change"]  # fmt: skip
+
+
+def half_answered() -> ingest.Source:
+    """Permanency 2021-03: 8 cases (two per quadrant) answering their first 5 of 10 standards.
+
+    Each case answers each response kind once plus one more of kind (case index mod 4), so the
+    40 answers hold 10 Met, 10 Not met, 10 Partially met and 10 Not applicable: 10 met of 30."""
+    tables = round_tables("permanency", "2021-03", PERMANENCY, n_cases=8)
+    responses = tables["responses"]
+    tables["responses"] = responses[responses["question_id"].isin(PERMANENCY[:5])]
+    return xlsx(tables, "march.xlsx")
+
+
+def permanency_row(data_dir: Path) -> list:
+    table = queries.overview_table(Store(data_dir))
+    row = table[table["theme"] == "Permanency for children"][OVERVIEW].iloc[0].tolist()
+    return [None if (v is pd.NA or (isinstance(v, float) and pd.isna(v))) else v for v in row]
+
+
+def march_row(before: list) -> list:
+    """The overview's permanency row once March counts: 8 cases, 10 met of 30, against the
+    round before (whose county figures are `before`'s)."""
+    from analytics import stats
+
+    n_before = before[8]
+    met_before = round(before[7] * n_before)
+    change = stats.pooled_change_test(met_before, n_before, before[2], 10, 30, 8)
+    return ["Permanency for children", "2021-03", 8, 2, 2, 2, 2, pytest.approx(1 / 3), 30,
+            pytest.approx(change.change * 100),
+            "beyond chance" if change.beyond_chance else "within noise"]  # fmt: skip
+
+
+def test_an_incomplete_round_is_held_back_until_accepted_on_the_page(store_copy, sample):
+    before = permanency_row(store_copy)
+    audited_before = queries.audited_rounds(sample, "permanency")
+    at = data_page()
+    source = half_answered()
+    at.file_uploader[0].set_value([(source.name, source.data, XLSX)]).run()
+    assert not at.exception, at.exception
+    shown = table(at, "preview_completeness")
+    assert shown.values.tolist() == [
+        ["Permanency for children", "2021-03", 8, 10, "40 of 80", "50%", "no: under 90%"]
+    ]
+    assert (
+        "Incomplete: permanency / 2021-03 (under 90% of standards answered)" in at.warning[0].value
+    )
+    assert at.checkbox(key="import_accept_incomplete").value is False
+    at.button(key="import_confirm").click().run()
+    assert not at.exception, at.exception
+    assert "permanency / 2021-03 is incomplete: it is held back" in texts(at)
+
+    # Held back: not the default round, not on the Overview, not in a trend.
+    assert queries.audited_rounds(Store(store_copy), "permanency") == audited_before
+    assert permanency_row(store_copy) == before
+    assert any(w.value.startswith("1 incomplete round(s) held back") for w in at.warning)
+    assert ("permanency / 2021-03 (2021-03): 8 cases, 40 of 80 standards answered (50%); "
+            "import imp-0001.") in texts(at)  # fmt: skip
+    at.switch_page("pages/theme.py").run()  # the first theme page: permanency
+    assert not at.exception, at.exception
+    rounds = at.sidebar.selectbox[0]
+    assert rounds.value == audited_before[-1]  # the default is the latest complete round
+    assert rounds.options[0] == "2021-03 · incomplete"  # listed, to be opened explicitly
+
+    at.switch_page("pages/data.py").run()
+    at.button(key="accept_permanency_2021-03").click().run()
+    assert not at.exception, at.exception
+    assert "Accepted permanency/2021-03 (50% of standards answered)" in texts(at)
+    assert queries.audited_rounds(Store(store_copy), "permanency") == [*audited_before, "2021-03"]
+    assert permanency_row(store_copy) == march_row(before)
+    checks = queries.round_checks(Store(store_copy), "permanency").set_index("round_id")
+    # who: the page's actor (local mode: the machine's user, as on the command line)
+    assert checks.loc["2021-03", "accepted_by"] == local_operator().user
+    assert not any("held back" in w.value for w in at.warning)
+
+
+def test_the_tick_accepts_an_incomplete_round_on_import(store_copy):
+    before = permanency_row(store_copy)
+    at = data_page()
+    source = half_answered()
+    at.file_uploader[0].set_value([(source.name, source.data, XLSX)]).run()
+    at.checkbox(key="import_accept_incomplete").check().run()
+    at.button(key="import_confirm").click().run()
+    assert not at.exception, at.exception
+    assert "permanency / 2021-03 is incomplete and was accepted" in texts(at)
+    assert queries.audited_rounds(Store(store_copy), "permanency")[-1] == "2021-03"
+    assert permanency_row(store_copy) == march_row(before)
+    events = audit_trail.read_trail(store_copy)
+    assert events[["action", "what"]].values.tolist()[:2] in (
+        [["accept-round", "permanency/2021-03"], ["import", "march.xlsx"]],
+        [["import", "march.xlsx"], ["accept-round", "permanency/2021-03"]],
+    )
+
+
+def test_a_complete_round_shows_its_standards_answered_and_no_tick(store_copy):
+    at = data_page()
+    source = xlsx(round_tables("permanency", "2021-03", PERMANENCY, n_cases=8), "march.xlsx")
+    at.file_uploader[0].set_value([(source.name, source.data, XLSX)]).run()
+    shown = table(at, "preview_completeness")
+    assert shown.values.tolist() == [
+        ["Permanency for children", "2021-03", 8, 10, "80 of 80", "100%", "yes"]
+    ]
+    assert not [c for c in at.checkbox if c.key == "import_accept_incomplete"]
+    assert not [w.value for w in at.warning if "ncomplete" in w.value]
+
+
+def test_the_uploader_takes_the_importers_size_limit(store_copy):
+    at = data_page()
+    assert at.file_uploader[0].proto.max_upload_size_mb == ingest.DEFAULT_MAX_MB

@@ -112,7 +112,7 @@ def test_the_reviewed_leaks_are_gone(sample):
     assert list(grades.text)[list(grades.x).index("Good")] == C  # the picture said "2"
     trend = chart_view(sample, "round_trend", "permanency")
     row = trend.data.reset_index(drop=True).query("question_id == 'PERM-05'").iloc[0]
-    assert bool(row["beyond_chance"]) and f"PERM-05 {pct(row['pct_met_from'])} to" in (
+    assert bool(row["beyond_chance"]) and f"PERM-05 up from {pct(row['pct_met_from'])} to" in (
         trend.alt_text
     )
     assert f"PERM-05 {C} to {pct(row['pct_met_to'])}" in export_view(trend, 5).alt_text

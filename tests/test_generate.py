@@ -12,6 +12,7 @@ from analytics import queries
 from analytics.catalogue import read_catalogue_file
 from analytics.config import DEFAULT_DATA_DIR
 from analytics.domain import Filters, wording_band
+from analytics.errors import AuditDataError
 from analytics.generate import DEFAULT_SEED, allocate, generate_store
 from analytics.store import Store, read_manifest
 
@@ -214,19 +215,94 @@ def test_grades_are_plausible_and_follow_the_share_met(sample):
     assert share_good["private_fostering"] > share_good["permanency"]
 
 
-def test_comments_fit_the_question_and_the_answer(sample):
+# A comment is plausible for its standard when it names the standard's subject: it shares a word
+# stem (the first five letters of a word of four or more) with the standard's wording, leaving out
+# words every standard could use. And it reads as its answer: a Met comment has no negation, a
+# Not met comment has one, a Partially met comment says what is partial.
+GENERIC_WORDS = frozenset(
+    ["about", "after", "also", "although", "among", "been", "before", "being", "both", "case", "cases", "child", "children", "clear", "clearly", "could", "does", "done", "each", "every", "from", "have", "into", "just", "more", "most", "once", "only", "other", "over", "people", "person", "rather", "record", "recorded", "recording", "some", "such", "than", "that", "their", "them", "there", "they", "this", "those", "through", "under", "until", "upon", "were", "what", "when", "where", "which", "while", "will", "with", "within", "without", "would", "young"]
+)  # fmt: skip
+NEGATIONS = frozenset(
+    ["no", "not", "none", "never", "without", "nothing", "lack", "lacks", "cannot"]
+)
+PARTIAL_WORDS = frozenset(["but", "only", "some", "part", "partly"])
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower().replace("'s", ""))
+
+
+def subject_stems(text: str) -> set[str]:
+    """Return the stems a text's subject is named by (see the rule above)."""
+    return {w[:5] for w in words(text) if len(w) >= 4 and w not in GENERIC_WORDS}
+
+
+def fits_standard(comment: str, standard: str) -> bool:
+    return bool(subject_stems(comment) & subject_stems(standard))
+
+
+def fits_answer(comment: str, response: str) -> bool:
+    found = set(words(comment))
+    if response == "Met":
+        return not found & NEGATIONS
+    if response == "Not met":
+        return bool(found & NEGATIONS)
+    return bool(found & PARTIAL_WORDS)
+
+
+def test_the_plausibility_rule_rejects_a_comment_for_another_standard():
+    questions = read_catalogue_file("questions").set_index("question_id")["text"]
+    # The category's old generic comment, given to a family group conference case (issue 11).
+    attend = "The social worker and team manager did not attend."
+    assert not fits_standard(attend, questions["PERM-08"])
+    assert fits_standard(attend, questions["PERM-10"])  # the standard it was written for
+    assert not fits_answer("Not completed within the expected timescale.", "Met")
+    assert not fits_answer("Completed within the required timescale.", "Not met")
+    assert not fits_answer("Completed within the required timescale.", "Partially met")
+
+
+def test_every_comment_is_written_for_its_standard_and_answer():
+    questions = read_catalogue_file("questions").set_index("question_id")["text"]
+    comments = read_catalogue_file("comments")
+    # Every seed question has comments for each applicable answer.
+    have = set(zip(comments["question_id"], comments["response"], strict=True))
+    wanted = {(q, r) for q in questions.index for r in ("Met", "Partially met", "Not met")}
+    assert wanted <= have, sorted(wanted - have)
+    assert set(comments["question_id"]) <= set(questions.index)
+    misfits = [
+        (row.question_id, row.response, row.comment)
+        for row in comments.itertuples(index=False)
+        if not (
+            fits_standard(row.comment, questions[row.question_id])
+            and fits_answer(row.comment, row.response)
+        )
+    ]
+    assert misfits == []
+
+
+def test_generated_comments_come_from_their_own_question(sample):
     allowed = read_catalogue_file("comments")
     pairs = sample.query(
-        "SELECT DISTINCT q.category, r.response, r.comment FROM responses AS r "
-        "JOIN questions AS q USING (theme_id, question_id)"
+        "SELECT DISTINCT question_id, response, comment FROM responses ORDER BY ALL"
     )
     answered = pairs[pairs["response"] != "Not applicable"]
-    fitting = answered.merge(allowed, on=["category", "response", "comment"], how="left",
+    fitting = answered.merge(allowed, on=["question_id", "response", "comment"], how="left",
                              indicator=True)  # fmt: skip
     assert (fitting["_merge"] == "both").all(), fitting[fitting["_merge"] != "both"]
     assert pairs.loc[pairs["response"] == "Not applicable", "comment"].isna().all()
-    timely = "Not completed within the expected timescale."
-    assert set(answered.loc[answered["comment"] == timely, "category"]) == {"Timeliness"}
+    # The family group conference's comments speak of the conference, never of attendance.
+    fgc = answered.loc[answered["question_id"] == "PERM-08", "comment"]
+    assert len(fgc) > 0 and not fgc.str.contains("attend").any()
+
+
+def test_a_question_without_comments_is_refused():
+    from analytics import generate
+
+    comments = read_catalogue_file("comments")
+    thinned = comments[~((comments["question_id"] == "PF-03") & (comments["response"] == "Met"))]
+    questions = read_catalogue_file("questions")
+    with pytest.raises(AuditDataError, match=r"PF-03 \(Met\)"):
+        generate._comment_table(questions, thinned)
 
 
 def test_allocate_hits_total_within_caps():

@@ -31,6 +31,8 @@ from analytics.store import Store, read_manifest, write_new_store
 ALPHA_QUESTIONS = ["Q1", "Q2"]
 # Files one round occupies: one per partitioned table (cases, responses and any roll-ups).
 ROUND_FILES = len(PARTITIONED_TABLES)
+# Files every import of rounds with cases adds besides them: its round_completeness record.
+RECORD_FILES = 1
 
 
 def good() -> dict[str, pd.DataFrame]:
@@ -190,20 +192,20 @@ RULES = [
     ("round already loaded", all_cases("round_id", "r2"),
      ("cases", 2, "round_id", "round r2 of alpha is already loaded (4 cases)", "r2", "--replace")),
     ("email in a comment", edit("responses", 2, "comment", "mum: jo.bloggs@example.org"),
-     ("responses", 4, "comment", "email address", "mum: jo.bloggs@example.org", PRIVATE)),
+     ("responses", 4, "comment", "email address", "mum: j•.••••••@•••••••.•rg", PRIVATE)),
     ("phone number in a comment", edit("responses", 2, "comment", "call 07700 900123"),
-     ("responses", 4, "comment", "phone number", "call 07700 900123", PRIVATE)),
+     ("responses", 4, "comment", "phone number", "call 0•••• ••••23", PRIVATE)),
     ("lower-case postcode in a comment", edit("responses", 2, "comment", "moved to b1 1aa"),
-     ("responses", 4, "comment", "postcode", "moved to b1 1aa", PRIVATE)),
-    ("postcode as team", edit("cases", 1, "team", "SW1A 1AA"), ("cases", 3, "team", "postcode", "SW1A 1AA", PRIVATE)),
+     ("responses", 4, "comment", "postcode", "moved to b• •aa", PRIVATE)),
+    ("postcode as team", edit("cases", 1, "team", "SW1A 1AA"), ("cases", 3, "team", "postcode", "S••• •AA", PRIVATE)),
     ("name as child_ref", edit("cases", 0, "child_ref", "Jane Smith"),
-     ("cases", 2, "child_ref", "person's name", "Jane Smith", "never the child's name")),
+     ("cases", 2, "child_ref", "person's name", "J••• S••••", "never the child's name")),
     ("NHS number as child_ref", edit("cases", 0, "child_ref", "943 476 5919"),
-     ("cases", 2, "child_ref", "NHS number", "943 476 5919", PRIVATE)),
+     ("cases", 2, "child_ref", "NHS number", "9•• ••• ••19", PRIVATE)),
     ("NHS number without spaces", edit("cases", 0, "child_ref", "9434765919"),
-     ("cases", 2, "child_ref", "NHS number", "9434765919", PRIVATE)),
+     ("cases", 2, "child_ref", "NHS number", "9•••••••19", PRIVATE)),
     ("date of birth as child_ref", edit("cases", 0, "child_ref", "2012-05-04"),
-     ("cases", 2, "child_ref", "date of birth", "2012-05-04", "pseudonymous case reference")),
+     ("cases", 2, "child_ref", "date of birth", "••••-••-••", "pseudonymous case reference")),
     ("age band Excel turned into a date", edit("cases", 0, "age_band", "2026-09-05"),
      ("cases", 2, "age_band", "age_band must be a band", "2026-09-05", "Format the column as Text")),
     ("unknown category", with_sheet("questions", [{"theme_id": "alpha", "question_id": "Q3", "text": "New", "category": "Cooking"}]),
@@ -552,7 +554,8 @@ def test_undo_refuses_when_a_later_import_replaced_its_round(tiny_dir):
         ingest.undo_import(tiny_dir, "imp-0001", actor=ANALYST)
     assert tree_hashes(tiny_dir) == before
     ingest.undo_import(tiny_dir, "imp-0002", actor=ANALYST)
-    assert ingest.undo_import(tiny_dir, "imp-0001", actor=ANALYST).files_removed == ROUND_FILES + 1
+    undone = ingest.undo_import(tiny_dir, "imp-0001", actor=ANALYST)
+    assert undone.files_removed == ROUND_FILES + 1 + RECORD_FILES
 
 
 def test_undo_refuses_to_orphan_a_later_imports_answers(tiny_dir):
@@ -597,7 +600,7 @@ def test_imports_table_is_a_store_view_with_timestamps(tiny_dir):
         "imp-0001",
         "qa.analyst@council.example",
         "TIMESTAMP",
-        ROUND_FILES + 1,  # the new round's files and the rounds file
+        ROUND_FILES + 1 + RECORD_FILES,  # the round's files, the rounds file, the record
     ]
     assert abs(
         pd.Timestamp.now(tz="UTC").tz_localize(None) - frame.loc[0, "imported_at"]
@@ -1424,3 +1427,40 @@ def test_benchmark_import_on_the_sample(sample_dir):
     assert ingest.benchmark_import(sample_dir, cases=50, kind="csv") > 0
     assert tree_hashes(sample_dir) == before
     assert not list(sample_dir.parent.glob(f".{sample_dir.name}.bench-*"))
+
+
+# --- personal data flagged in a file is never echoed back in full ----------------------------
+
+
+def test_flagged_personal_data_is_masked_on_screen_and_in_the_problems_csv(tiny_dir):
+    tables = good()
+    typed = {
+        "phone": "call (01632) 960001 after 5",
+        "NHS number": "NHS no 943 476 5919",
+        "postcode": "moved to SW1A 1AA",
+        "email": "carer jo.bloggs@example.org",
+    }
+    tables["responses"].loc[0:3, "comment"] = list(typed.values())
+    problems = refused(tiny_dir, [xlsx(tables)])
+    assert problems[["row", "column", "value", "rule"]].values.tolist() == [
+        [2, "comment", "call (0••••) ••••01 after 5",
+         "the comment looks like it holds a phone number (masked here)"],
+        [3, "comment", "NHS no 9•• ••• ••19", "the comment looks like it holds an NHS number (masked here)"],
+        [4, "comment", "moved to S••• •AA", "the comment looks like it holds a postcode (masked here)"],
+        [5, "comment", "carer j•.••••••@•••••••.•rg",
+         "the comment looks like it holds an email address (masked here)"],
+    ]  # fmt: skip
+    sheet = ingest.problems_csv(problems).decode("utf-8-sig")
+    for raw in ("960001", "01632", "943 476 5919", "SW1A 1AA", "jo.bloggs", "example.org"):
+        assert raw not in sheet and raw not in problems.to_string()
+    assert "call (0••••) ••••01 after 5" in sheet
+
+
+def test_the_template_and_the_uploader_state_one_size_limit():
+    from analytics.ingest import reading, template
+
+    assert ingest.DEFAULT_MAX_MB == reading.DEFAULT_MAX_MB == 50
+    source = Path(template.__file__).read_text()
+    assert "Files up to {DEFAULT_MAX_MB} MB" in source  # the instructions use the one number
+    config = (Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text()
+    assert "maxUploadSize" not in config  # the uploader takes the importer's limit itself

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -52,13 +53,13 @@ def test_overview(app, sample):
     assert "Synthetic sample data" in at.info[0].value
     table = at.dataframe[0].value
     expected = queries.overview_table(sample)
-    assert table["theme"].tolist() == expected["theme"].tolist()
-    assert table["cases"].tolist()[:5] == [61, 21, 91, 48, 10]
+    assert table["Theme"].tolist() == expected["theme"].tolist()
+    assert table["Cases"].tolist()[:5] == ["61", "21", "91", "48", "10"]
     heatmap = figures(at)[0]
     assert heatmap["data"][0]["type"] == "heatmap"
     assert "Lowest overall" in titles(at)[0]
     urgent = at.dataframe[-1].value
-    assert set(urgent["rag"]) <= {"Overdue", "Due soon"} and len(urgent) > 0
+    assert len(urgent) > 0 and all(r.startswith(("Overdue by ", "Due soon")) for r in urgent["RAG"])
 
 
 NE_PERMANENCY = """
@@ -70,7 +71,7 @@ WHERE theme_id = 'permanency' AND round_id = '2020-04-final' AND quadrant = 'NE'
 """
 
 
-def test_overview_with_quadrant_in_url_shows_the_quadrant(app, sample_dir):
+def test_overview_with_quadrant_in_url_shows_the_quadrant(app, sample_dir, sample):
     app.query_params["quadrant"] = "NE"
     at = app.run()
     assert not at.exception
@@ -78,13 +79,16 @@ def test_overview_with_quadrant_in_url_shows_the_quadrant(app, sample_dir):
     # NE's own figure beside the county's, computed here with plain DuckDB on the files.
     glob = str(sample_dir / "responses" / "**" / "*.parquet")
     ((cases, n, met),) = duckdb.sql(NE_PERMANENCY, params={"glob": glob}).fetchall()
-    table = at.dataframe[0].value.set_index("theme")
+    table = at.dataframe[0].value.set_index("Theme")
     permanency = table.loc["Permanency for children"]
     assert (cases, n) == (15, 146)  # 15 NE cases; 4 of them not applicable for PERM-06
-    assert (permanency["selection_cases"], permanency["selection_n"]) == (cases, n)
-    assert permanency["selection_pct_met"] == pytest.approx(met / n)
-    assert permanency["n"] == 586 and permanency["pct_met"] != pytest.approx(met / n)
-    assert permanency["selection_change"] in ("beyond chance", "within noise")
+    assert permanency["NE: cases"] == str(cases)
+    assert permanency["NE: met (n)"] == f"{met / n:.0%} (n = {n})"
+    county = queries.overview_table(sample).set_index("theme")
+    assert permanency["County: met (n)"] == (
+        f"{county.loc['Permanency for children', 'pct_met']:.0%} (n = 586)"
+    )
+    assert permanency["NE: change"].endswith(("beyond chance", "within noise"))
     heatmap = figures(at)[0]
     assert "NE" in heatmap["layout"]["title"]["subtitle"]["text"]
     (outline,) = heatmap["layout"]["shapes"]
@@ -150,7 +154,7 @@ def test_every_audited_theme(sample_dir, monkeypatch, sample, theme_id, cases):
     assert any("Only one audit round so far" in i.value for i in at.info)
     drill = at.dataframe[-1].value
     assert len(drill) == cases  # the county's cases behind the first standard
-    assert drill["child_ref"].str.startswith("SYN-").all()
+    assert drill["Child reference"].str.startswith("SYN-").all()
 
 
 def test_planned_theme_shows_status_and_dates(sample_dir, monkeypatch):
@@ -161,7 +165,10 @@ def test_planned_theme_shows_status_and_dates(sample_dir, monkeypatch):
     assert at.title[0].value == "Supervision"
     assert not at.get("plotly_chart")
     assert "Principal Social Worker" in at.text[0].value
-    assert at.dataframe[0].value["label"].tolist() == ["Underway (2020)"]
+    assert at.dataframe[0].value.to_dict("records") == [
+        {"Round": "Underway (2020)", "Starts": "1 Apr 2020", "Ends": "30 Sep 2020",
+         "Status": "underway"}
+    ]  # fmt: skip
 
 
 def test_quotes_are_rendered_as_text(sample_dir, monkeypatch):
@@ -178,7 +185,7 @@ def test_across_themes(app):
     at.switch_page("pages/across_themes.py").run()
     assert not at.exception
     weak = at.dataframe[0].value
-    assert "Management oversight and supervision" in weak["category"].tolist()
+    assert "Management oversight and supervision" in weak["Practice area"].tolist()
     assert len(figures(at)) == 2
     by_quadrant = figures(at)[1]["data"][0]
     assert values(by_quadrant["x"]) == ["NW", "NE", "SW", "SE", "County"]
@@ -190,14 +197,15 @@ def test_actions_tracker_filters_and_as_of(app):
     assert not at.exception
     table = at.dataframe[0].value
     assert len(table) == 30
-    assert table["rag"].iloc[0] == "Overdue"
+    assert table["RAG"].iloc[0].startswith("Overdue by ")
     import datetime as dt
 
     at.date_input(key="actions_as_of").set_value(dt.date(2020, 4, 10)).run()
     table = at.dataframe[0].value
-    assert table.set_index("action_id").loc["PF-A3", "rag"] == "On track"  # due 9 Sep 2020
+    pf_a3 = table[table["Action"].str.startswith("100% of initial visits")]  # due 9 Sep 2020
+    assert pf_a3[["Due", "RAG"]].values.tolist() == [["9 Sep 2020", "On track"]]
     at.selectbox(key="actions_theme").set_value("private_fostering").run()
-    assert set(at.dataframe[0].value["theme_id"]) == {"private_fostering"}
+    assert set(at.dataframe[0].value["Theme"]) == {"Private fostering"}
 
 
 def test_bad_url_values_are_ignored_not_fatal(app):
@@ -283,9 +291,330 @@ def test_text_from_the_data_shows_literally(hostile_dir, monkeypatch):
     texts = [t.value for t in at.text]
     assert f"“{HOSTILE}”" in texts  # the quote, as text
     drill = at.dataframe[-1].value
-    assert set(drill["comment"]) == {HOSTILE}  # the comments, as data
+    assert set(drill["Auditor's comment"]) == {HOSTILE}  # the comments, as data
     for figure in figures(at):
         labels = [str(y) for trace in figure["data"] for y in trace.get("y", [])
                   if isinstance(y, str)]  # fmt: skip
         assert not any("<b>" in label for label in labels)
         assert "<b>nor html" not in figure["layout"]["title"]["text"]
+
+
+# --- the view state in the URL (issue 11, point 8) -------------------------------------------
+
+
+def url(at: AppTest) -> dict[str, list[str]]:
+    """Return the URL's query parameters after a run, each as a list."""
+    return {k: v if isinstance(v, list) else [v] for k, v in at.query_params.items()}
+
+
+def shown_text(at: AppTest) -> str:
+    """Everything the page shows as text (titles, captions, notices, labels, table cells)."""
+    parts = [e.value for kind in ("title", "subheader", "caption", "info", "markdown", "text")
+             for e in getattr(at, kind)]  # fmt: skip
+    parts += [str(w.value) for w in [*at.selectbox, *at.multiselect]]
+    parts += [frame.value.to_csv() for frame in at.dataframe]
+    return "\n".join(parts)
+
+
+def drill_table(at: AppTest):
+    return at.dataframe[-1].value  # the drill-down's list is the page's last table
+
+
+def test_the_whole_view_round_trips_through_the_url(sample_dir, monkeypatch, sample):
+    view = {
+        "quadrant": "NE", "round": "2020-04-final", "team": "Looked After",
+        "compare": "2020-01-interim", "standard": "PERM-08", "area": "SW",
+    }  # fmt: skip
+    at = open_theme(sample_dir, monkeypatch, "permanency", **view, as_of="2020-05-01")
+    assert not at.exception
+    assert at.sidebar.multiselect[0].value == ["NE"]
+    assert at.sidebar.selectbox[0].value == "2020-04-final"
+    assert at.sidebar.multiselect[1].value == ["Looked After"]
+    assert at.selectbox(key="compare_permanency").value == "2020-01-interim"
+    assert at.selectbox(key="drill_q_permanency").value == "PERM-08"
+    assert at.selectbox(key="drill_a_permanency_NE").value == "SW"
+    # The list is the copied cell's: SW, Looked After, the final round, PERM-08.
+    scope = Filters(quadrants=("SW",), round_id="2020-04-final", teams=("Looked After",))
+    expected = queries.cases_behind(sample, "permanency", "PERM-08", scope)
+    drill = drill_table(at)
+    assert drill["Child reference"].tolist() == expected["child_ref"].tolist() and len(drill) > 0
+    assert set(drill["Area"]) == {"SW"} and set(drill["Team"]) == {"Looked After"}
+    # Written back unchanged; as_of (reserved for store snapshots) is left as it was.
+    assert url(at) == {**{k: [v] for k, v in view.items()}, "as_of": ["2020-05-01"]}
+
+
+def test_circulation_and_its_threshold_round_trip(sample_dir, monkeypatch):
+    at = open_theme(sample_dir, monkeypatch, "permanency", quadrant="NE", suppress_below="7")
+    assert not at.exception
+    assert at.sidebar.toggle[0].value is True
+    assert at.sidebar.number_input[0].value == 7
+    assert any("not shown for circulation" in i.value for i in at.info)
+    # No drill-down is drawn, so no drill-down keys are written.
+    assert url(at) == {
+        "quadrant": ["NE"], "round": ["2020-04-final"], "suppress_below": ["7"],
+        "compare": ["2020-01-interim"],
+    }  # fmt: skip
+    at.sidebar.number_input[0].set_value(10).run()
+    assert url(at)["suppress_below"] == ["10"]
+    at.sidebar.toggle[0].set_value(False).run()
+    assert "suppress_below" not in url(at)
+    assert url(at)["standard"] == ["PERM-01"] and url(at)["area"] == ["NE"]
+
+
+def test_each_page_choice_is_written_to_the_url(sample_dir, monkeypatch):
+    at = open_theme(sample_dir, monkeypatch, "permanency")
+    assert url(at) == {
+        "round": ["2020-04-final"], "compare": ["2020-01-interim"], "standard": ["PERM-01"],
+        "area": ["County"],
+    }  # fmt: skip
+    at.selectbox(key="drill_q_permanency").set_value("PERM-10").run()
+    at.selectbox(key="drill_a_permanency_County").set_value("SE").run()
+    assert (url(at)["standard"], url(at)["area"]) == (["PERM-10"], ["SE"])
+    assert set(drill_table(at)["Area"]) == {"SE"}
+
+
+HOSTILE_URL = "<script>alert(1)</script>"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"compare": HOSTILE_URL, "standard": HOSTILE_URL, "area": HOSTILE_URL},
+        {"compare": "2020-04-final", "standard": "PF-01", "area": "County+NE"},  # wrong here
+        {"suppress_below": HOSTILE_URL},
+        {"suppress_below": "1"},
+        {"suppress_below": "51"},
+        {"suppress_below": "٣"},  # a digit, but not an ASCII one
+        {"quadrant": HOSTILE_URL, "team": HOSTILE_URL, "round": HOSTILE_URL},
+    ],
+)
+def test_invalid_values_in_the_url_are_dropped(sample_dir, monkeypatch, bad):
+    at = open_theme(sample_dir, monkeypatch, "permanency", **bad)
+    assert not at.exception
+    assert HOSTILE_URL not in shown_text(at)
+    assert url(at) == {
+        "round": ["2020-04-final"], "compare": ["2020-01-interim"], "standard": ["PERM-01"],
+        "area": ["County"],
+    }  # fmt: skip
+    assert at.sidebar.toggle[0].value is False
+
+
+def test_drill_down_follows_the_sidebar_and_keeps_a_cell_picked_here(sample_dir, monkeypatch,
+                                                                      sample):  # fmt: skip
+    at = open_theme(sample_dir, monkeypatch, "permanency", quadrant="NE")
+    assert at.selectbox(key="drill_a_permanency_NE").value == "NE"
+    drill = drill_table(at)
+    ne = Filters(quadrants=("NE",))
+    assert len(drill) == queries.cell_cases(sample, "permanency", "PERM-01", ne) == 15
+    assert set(drill["Area"]) == {"NE"}
+    assert any(c.value.startswith("15 cases; NE;") for c in at.caption)
+    # Another cell on request, kept across reruns while the sidebar stays on NE.
+    at.selectbox(key="drill_a_permanency_NE").set_value("County").run()
+    assert len(drill_table(at)) == 61
+    at.selectbox(key="drill_q_permanency").set_value("PERM-02").run()
+    assert at.selectbox(key="drill_a_permanency_NE").value == "County"
+    # The sidebar moves to SW: the drill-down follows it.
+    at.sidebar.multiselect[0].set_value(["SW"]).run()
+    assert at.selectbox(key="drill_a_permanency_SW").value == "SW"
+    assert set(drill_table(at)["Area"]) == {"SW"} and url(at)["area"] == ["SW"]
+    # Two quadrants: their selection together, as the charts show it.
+    at.sidebar.multiselect[0].set_value(["NE", "SW"]).run()
+    assert at.selectbox(key="drill_a_permanency_NE+SW").value == "NE+SW"
+    both = Filters(quadrants=("NE", "SW"))
+    assert len(drill_table(at)) == queries.cell_cases(sample, "permanency", "PERM-02", both)
+    assert set(drill_table(at)["Area"]) == {"NE", "SW"}
+
+
+def test_drill_down_follows_the_sidebar_team_and_round(sample_dir, monkeypatch, sample):
+    at = open_theme(sample_dir, monkeypatch, "permanency", round="2020-01-interim",
+                    team="Family Safeguarding")  # fmt: skip
+    scope = Filters(round_id="2020-01-interim", teams=("Family Safeguarding",))
+    expected = queries.cases_behind(sample, "permanency", "PERM-01", scope)
+    drill = drill_table(at)
+    assert drill["Child reference"].tolist() == expected["child_ref"].tolist() and len(drill) > 0
+    assert set(drill["Team"]) == {"Family Safeguarding"}
+    assert set(expected["audit_id"].str.split("-").str[1:4].str.join("-")) == {"2020-01-interim"}
+    # Dates and headings as a user reads them.
+    assert list(drill.columns) == ["Child reference", "Area", "Team", "Audit date", "Response",
+                                   "Auditor's comment", "Overall grade"]  # fmt: skip
+    first = expected["audit_date"].iloc[0]
+    assert drill["Audit date"].iloc[0] == f"{first.day} {first:%b %Y}"
+
+
+# --- tables a user reads (ui/tables.py): words, not field names; "40%"; "30 Jun 2020" --------
+
+SNAKE_CASE = re.compile(r"^[a-z]+(_[a-z]+)+$")
+RAW_SHARE = re.compile(r"\d\.\d+%|^0\.\d+$")  # "40.27%" or a share 0-1 written as a number
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+UK_DATE = re.compile(r"^\d{1,2} [A-Z][a-z]{2} \d{4}$")
+WHOLE_PERCENT = re.compile(r"^\d{1,3}%")
+
+
+def read_as_words(table, theme_ids: set[str]) -> list[str]:
+    """Assert a displayed table reads as words; return its cells."""
+    headings = [str(h) for h in table.columns]
+    assert not [h for h in headings if SNAKE_CASE.match(h) or h in theme_ids], headings
+    cells = [str(v) for v in table.to_numpy().ravel().tolist()]
+    assert not [c for c in cells if c in ("None", "nan", "NaN", "NaT", "<NA>") or "None" in c]
+    assert not [c for c in cells if RAW_SHARE.search(c) or ISO_DATE.search(c)]
+    assert not [c for c in cells if c in theme_ids], "a theme id where its title belongs"
+    return cells
+
+
+def test_overview_tables_read_as_words(app, sample):
+    theme_ids = set(queries.themes(sample)["theme_id"])
+    for quadrant in (None, "NE"):
+        if quadrant:
+            app.query_params["quadrant"] = quadrant
+        at = app.run()
+        assert not at.exception
+        themes = read_as_words(at.dataframe[0].value, theme_ids)
+        assert "not yet audited" in themes  # a planned theme, never "None"
+        assert any(WHOLE_PERCENT.match(c) for c in themes)
+        urgent = read_as_words(at.dataframe[-1].value, theme_ids)
+        assert any(UK_DATE.match(c) for c in urgent)
+
+
+def test_actions_and_across_themes_tables_read_as_words(app, sample):
+    theme_ids = set(queries.themes(sample)["theme_id"])
+    at = app.run()
+    at.switch_page("pages/actions.py").run()
+    assert not at.exception
+    cells = read_as_words(at.dataframe[0].value, theme_ids)
+    assert any(UK_DATE.match(c) for c in cells) and any(WHOLE_PERCENT.match(c) for c in cells)
+    at.switch_page("pages/across_themes.py").run()
+    assert not at.exception
+    weak = at.dataframe[0].value
+    cells = read_as_words(weak, theme_ids)
+    assert any(WHOLE_PERCENT.match(c) for c in cells)
+    titles_listed = {t for listed in weak["Which themes"] for t in listed.split("; ")}
+    assert titles_listed <= set(queries.themes(sample)["title"])
+
+
+def test_overview_names_the_weakest_area_and_theme_for_the_quadrant(app, sample):
+    app.query_params["quadrant"] = "NE"
+    at = app.run()
+    assert not at.exception
+    ne = Filters(quadrants=("NE",))
+    weakest = queries.weakest(sample, ne).set_index("kind")
+    markdown = [m.value for m in at.markdown]
+    assert "**Weakest practice area in NE**" in markdown and "**Weakest theme in NE**" in markdown
+    for kind in ("area", "theme"):
+        row = weakest.loc[kind]
+        assert f"### {escape_markdown(row['name'])}" in markdown
+        low, high = round(row["ci_low"] * 100), round(row["ci_high"] * 100)
+        expected = (
+            f"{row['pct_met']:.0%} met (n = {row['n']:,} answers, {row['cases']:,} cases; "
+            f"95% interval {low}–{high}%)"
+        )
+        texts = [t.value for t in at.text]
+        assert expected in texts
+        assert any(t.startswith("County: ") and f"{row['county_pct_met']:.0%} met" in t
+                   for t in texts)  # fmt: skip
+    assert any(c.value.startswith("Weakest: the lowest share") for c in at.caption)
+    # The heatmap's finding is NE's lowest theme, not the county's.
+    summary = queries.theme_summary(sample, ne)
+    in_ne = summary[summary["quadrant"] == "NE"].sort_values("pct_met").iloc[0]
+    assert titles(at)[0].startswith(f"Lowest in NE: {in_ne['title']} ({in_ne['pct_met']:.0%}")
+    assert any(t.value.startswith("Heatmap of the share of standards met for 5 themes by "
+                                  f"quadrant; in NE lowest {in_ne['title']}") for t in at.text)  # fmt: skip
+    county = summary[summary["quadrant"] == "County"].sort_values("pct_met").iloc[0]
+    assert in_ne["title"] != county["title"]  # so the test tells the two apart
+
+
+def test_actions_tracker_as_of_defaults_to_the_latest_round_and_follows_the_quadrant(app, sample):
+    import datetime as dt
+
+    app.query_params["quadrant"] = "NE"
+    at = app.run()
+    at.switch_page("pages/actions.py").run()
+    assert not at.exception
+    end = queries.latest_audited_end(sample)
+    picker = at.date_input(key="actions_as_of")
+    assert picker.value == end == dt.date(2020, 4, 30)
+    assert picker.proto.format == "DD/MM/YYYY"
+    assert any(
+        c.value.startswith("Status as of 30 Apr 2020, the end of the latest audited round.")
+        for c in at.caption
+    )
+    table = at.dataframe[0].value
+    overdue = [c for c in table["RAG"] if c.startswith("Overdue by ")]  # "Overdue by 29 days"
+    assert overdue and all(int(c.split()[2].replace(",", "")) < 100 for c in overdue)
+    # NE's own measures: the same as the query with NE, not the county's.
+    expected = queries.action_status(sample, end, filters=Filters(quadrants=("NE",)))
+    county = queries.action_status(sample, end)
+    first = expected["n_after"].notna().idxmax()
+    assert expected["n_after"].iat[first] != county["n_after"].iat[first]
+    shown = table["Met after (n)"].iat[first]
+    assert (
+        shown
+        == f"{expected['pct_met_after'].iat[first]:.0%} (n = {expected['n_after'].iat[first]:.0f})"
+    )
+    at.date_input(key="actions_as_of").set_value(dt.date(2021, 1, 1)).run()
+    assert any(c.value.startswith("Status as of 1 Jan 2021 (chosen above).") for c in at.caption)
+
+
+def test_a_page_without_the_drill_down_drops_its_keys_and_keeps_as_of(app):
+    for name, value in {"quadrant": "NE", "compare": "2020-01-interim", "standard": "PERM-01",
+                        "area": "NE", "as_of": "2020-05-01"}.items():  # fmt: skip
+        app.query_params[name] = value
+    at = app.run()  # the overview: no trend and no drill-down of its own
+    assert not at.exception
+    assert url(at) == {"quadrant": ["NE"], "as_of": ["2020-05-01"]}
+
+
+def test_the_case_list_has_its_own_export_buttons(sample_dir, monkeypatch):
+    at = open_theme(sample_dir, monkeypatch, "permanency", quadrant="NE")
+    buttons = {b.key: b.proto.label for b in at.get("download_button")}
+    assert buttons["dl_permanency_cases_csv"] == "CSV"
+    assert buttons["dl_permanency_cases_xlsx"] == "XLSX"
+    at.sidebar.toggle[0].set_value(True).run()  # for circulation: no list, so no export of it
+    assert not any("cases" in key for key in (b.key for b in at.get("download_button")))
+
+
+def test_view_state_writes_every_piece_and_reads_only_valid_values():
+    from ui.filters import ViewState, valid_threshold, valid_values
+
+    view = ViewState(
+        Filters(quadrants=("NE", "SW"), round_id="r2", teams=("T1",)),
+        compare_round="r1", standard="Q2", area="NE+SW", suppress_below=7,
+    )  # fmt: skip
+    assert view.to_params() == {
+        "quadrant": ["NE", "SW"], "round": ["r2"], "team": ["T1"], "suppress_below": ["7"],
+        "compare": ["r1"], "standard": ["Q2"], "area": ["NE+SW"],
+    }  # fmt: skip
+    assert ViewState().to_params() == {name: [] for name in view.to_params()}
+    assert valid_values(["SW", "North", "NE", "SW"], ["NW", "NE", "SW", "SE"]) == ["SW", "NE"]
+    assert [valid_threshold(v) for v in (["2"], ["50"], ["1"], ["51"], ["5", "6"], ["x"], [])] == [
+        2, 50, None, None, None, None, None,
+    ]  # fmt: skip
+
+
+def test_the_theme_pages_actions_read_as_words(sample_dir, monkeypatch, sample):
+    monkeypatch.setenv("AUDIT_DATA_DIR", str(sample_dir))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_function(render_theme, args=("permanency",), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    actions = next(d.value for d in at.dataframe if "Met before (n)" in d.value.columns)
+    cells = read_as_words(actions, set(queries.themes(sample)["theme_id"]))
+    expected = queries.action_status(sample, theme="permanency")
+    assert len(actions) == len(expected) and any(WHOLE_PERCENT.match(c) for c in cells)
+    assert any(c.value.startswith("RAG as of 30 Apr 2020, the end of the latest audited round")
+               for c in at.caption)  # fmt: skip
+
+
+def test_the_heatmap_for_circulation_names_the_quadrants_lowest(app):
+    app.query_params["quadrant"] = "NE"
+    at = app.run()
+    at.sidebar.toggle(key="filter_circulation").set_value(True).run()
+    assert not at.exception
+    assert titles(at)[0].startswith("Lowest in NE")
+
+
+def test_the_actions_tracker_offers_csv_and_xlsx_like_a_chart(app):
+    at = app.run()
+    at.switch_page("pages/actions.py").run()
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["CSV", "XLSX"]
+    assert any(c.value == "Data downloads: standard." for c in at.caption)

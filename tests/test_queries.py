@@ -543,3 +543,79 @@ def test_cohort_values_in_declared_order_not_alphabetical(tmp_path):
     assert ages["value"].tolist() == ["0-4", "5-9", "10-15"]
     assert grades["value"].tolist() == ["Outstanding", "Good", "Inadequate"]
     assert ages["cases"].tolist() == [1, 1, 2] and ages["share"].tolist() == [0.25, 0.25, 0.5]
+
+
+def test_area_and_theme_totals_whole_rows(tiny):
+    # r2 (alpha's latest), county: Timeliness = Q1 (4 answers, 2 met), Voice = Q2 (3, 1: A1 is
+    # not applicable), alpha = both (7, 3); 4 cases. Case-level intervals: the design effect is
+    # answers per case rounded half up, at least 1 (Q1 4/4 = 1, Q2 3/4 -> 1, alpha 7/4 -> 2,
+    # so alpha's interval is Wilson's on 2 of 4).
+    frame = queries.area_and_theme_totals(tiny)
+    columns = ["kind", "name", "theme_id", "round_id", "n", "met", "pct_met", "cases", "themes"]
+    assert rows(frame, columns) == [
+        ("area", "Voice of the child", None, None, 3, 1, pytest.approx(1 / 3), 4, 1),
+        ("area", "Timeliness", None, None, 4, 2, 0.5, 4, 1),
+        ("theme", "Alpha theme", "alpha", "r2", 7, 3, pytest.approx(3 / 7), 4, 1),
+    ]
+    bounds = list(zip(frame["ci_low"], frame["ci_high"], strict=True))
+    assert bounds == [wilson_interval(1, 3), wilson_interval(2, 4), wilson_interval(2, 4)]
+    assert bounds[0] == pytest.approx((0.0615, 0.7923), abs=1e-4)
+
+
+def test_weakest_area_and_theme_with_the_county_beside_the_selection(tiny):
+    county = queries.weakest(tiny, min_cases=4)
+    columns = ["kind", "name", "n", "met", "cases", "next_name", "clearly_lowest"]
+    assert rows(county, columns) == [
+        ("area", "Voice of the child", 3, 1, 4, "Timeliness", False),
+        ("theme", "Alpha theme", 7, 3, 4, None, False),
+    ]
+    # NW: A1 and A2. Timeliness 1 of 2, Voice 1 of 1 (A1 not applicable), alpha 2 of 3; 2 cases.
+    nw = queries.weakest(tiny, Filters(quadrants=("NW",)), min_cases=2)
+    columns = ["kind", "name", "n", "met", "cases", "county_n", "county_met", "county_cases"]
+    assert rows(nw, columns) == [
+        ("area", "Timeliness", 2, 1, 2, 4, 2, 4),
+        ("theme", "Alpha theme", 3, 2, 2, 7, 3, 4),
+    ]
+    # alpha in NW: 3 answers from 2 cases -> design effect 2 -> Wilson on 1 of 2.
+    assert (nw["ci_low"].iat[1], nw["ci_high"].iat[1]) == wilson_interval(1, 2)
+    assert (nw["county_ci_low"].iat[1], nw["county_ci_high"].iat[1]) == wilson_interval(2, 4)
+
+
+def test_weakest_needs_the_minimum_of_cases(tiny):
+    assert queries.weakest(tiny, min_cases=5).empty  # 4 cases in r2: nothing to name
+    ne = queries.weakest(tiny, Filters(quadrants=("NE",)), min_cases=1)  # A3: Q1 met, Q2 not
+    assert rows(ne, ["kind", "name", "n", "met", "cases"]) == [
+        ("area", "Voice of the child", 1, 0, 1),
+        ("theme", "Alpha theme", 2, 1, 1),
+    ]
+    assert queries.MIN_CASES_FOR_WEAKEST == 10
+
+
+def test_action_status_defaults_to_the_end_of_the_latest_audited_round(tiny):
+    # r2 ends 30 April 2020 (r3 and b1 are planned): X1, due 15 April, is 15 days overdue.
+    assert queries.latest_audited_end(tiny) == dt.date(2020, 4, 30)
+    frame = queries.action_status(tiny)
+    assert rows(frame, ["action_id", "rag", "days_overdue"]) == [
+        ("X1", "Overdue", 15),
+        ("X2", "Due soon", None),
+        ("X5", "No due date", None),
+        ("X3", "On track", None),
+        ("X4", "Complete", None),
+    ]
+
+
+def test_action_measures_follow_the_quadrant_and_team_filters(tiny):
+    # X1 is linked to Q1. NW: r1 B1 not met (0 of 1); r2 A1 met, A2 not met (1 of 2).
+    nw = queries.action_status(tiny, dt.date(2020, 5, 1), filters=Filters(quadrants=("NW",)))
+    columns = ["action_id", "n_before", "pct_met_before", "n_after", "pct_met_after"]
+    assert rows(nw[nw["action_id"].isin(["X1", "X2"])], columns) == [
+        ("X1", 1, 0.0, 2, 0.5),
+        ("X2", 2, 0.5, 3, pytest.approx(2 / 3)),  # Q1 and Q2: r1 B1 1 of 2; r2 2 of 3
+    ]
+    t2 = queries.action_status(tiny, dt.date(2020, 5, 1), filters=Filters(teams=("T2",)))
+    x1 = t2[t2["action_id"] == "X1"]  # T2 has only A2 (r2, Q1 not met) and nothing in r1
+    assert rows(x1, columns) == [("X1", None, None, 1, 0.0)]
+    assert (
+        nw["action_id"].tolist()
+        == queries.action_status(tiny, dt.date(2020, 5, 1))["action_id"].tolist()
+    )  # every action is listed whatever the quadrant

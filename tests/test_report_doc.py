@@ -11,6 +11,8 @@ import docx
 import pandas as pd
 import pytest
 from conftest import tiny_tables
+from docx.oxml.ns import qn
+from docx.shared import Emu, Twips
 from ingest_helpers import copy_store
 
 from analytics import audit_trail, queries
@@ -19,6 +21,7 @@ from analytics.domain import WORDING_BANDS, Filters, wording_band
 from analytics.errors import AuditDataError, UnknownValueError
 from analytics.report_doc import build_report, wording
 from analytics.report_doc import document as report_document
+from analytics.report_doc import theme as report_theme
 from analytics.report_doc.findings import (
     Share,
     band_pct,
@@ -327,7 +330,7 @@ def test_tiny_store_action_plan_rag(tiny):
         ["Fix visits", "Timely", "SM", "15 April 2020", "In progress \u00b7 Overdue"],
         ["Both", "Better", "TM", "20 May 2020", "Not started \u00b7 Due soon"],
         ["Later", "Later", "SM", "1 July 2020", "In progress \u00b7 On track"],
-        ["Done", "Done", "TM", "1 March 2020", "Complete \u00b7 Complete"],
+        ["Done", "Done", "TM", "1 March 2020", "Complete"],  # the word once, not twice
     ]
 
 
@@ -953,3 +956,127 @@ def test_the_source_line_says_what_the_store_holds(manifest, line):
     from analytics.report_doc.document import _source_line
 
     assert _source_line(manifest) == line
+
+
+# --- layout: A4, column widths, captions, RAG cells ------------------------------------------
+
+
+def test_every_section_is_a4_with_20_mm_margins(sample_report):
+    assert len(sample_report.sections) >= 1
+    for section in sample_report.sections:
+        size = (round(section.page_width.mm, 1), round(section.page_height.mm, 1))
+        margins = [round(m.mm, 1) for m in (section.left_margin, section.right_margin,
+                                            section.top_margin, section.bottom_margin)]  # fmt: skip
+        assert (size, margins) == ((210.0, 297.0), [20.0, 20.0, 20.0, 20.0])
+
+
+def table_widths(table) -> tuple[list[int], list[list[int]]]:
+    """Return the table's grid widths and each row's cell widths, in twips (as written)."""
+    grid = [int(col.get(qn("w:w"))) for col in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+    cells = [[int(tc.tcPr.find(qn("w:tcW")).get(qn("w:w"))) for tc in row._tr.tc_lst]
+             for row in table.rows]  # fmt: skip
+    return grid, cells
+
+
+def test_action_plan_columns_fit_their_content_and_the_page(sample_report):
+    section = sample_report.sections[0]
+    text_width = Emu(section.page_width - section.left_margin - section.right_margin).twips
+    assert text_width == 9638  # 170 mm
+    for table in sample_report.tables:
+        grid, cells = table_widths(table)
+        assert sum(grid) == text_width and len(set(grid)) > 1, grid
+        assert all(row == grid for row in cells)  # Word reads the cells, LibreOffice the grid
+        assert table._tbl.tblPr.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed"
+        assert table._tbl.tblPr.find(qn("w:tblW")).get(qn("w:w")) == str(text_width)
+        columns = [[cell.text for cell in column.cells] for column in table.columns]
+        widths_mm = [Twips(w).mm for w in grid]
+        for column, width in zip(columns, widths_mm, strict=True):
+            for row, text in enumerate(column):
+                # No word is broken, and short texts (dates, statuses) stay on one line.
+                longest = max(report_document.text_mm(word, row == 0) for word in text.split())
+                assert longest + report_document.CELL_PADDING_MM <= width, (text, width)
+                whole = report_document.text_mm(text, row == 0) + report_document.CELL_PADDING_MM
+                if whole <= report_document.SHORT_TEXT_MM:
+                    assert whole <= width, (text, width)
+        # The long texts get the room: the action column is wider than the due dates'.
+        assert widths_mm[0] > widths_mm[3]
+
+
+def test_column_widths_by_hand():
+    # "1 May 2020" in Arial 10 pt: 1 (556) + space (278) + M (833) + a (556) + y (500) + space
+    # (278) + 2020 (4 x 556) = 5225/1000 em = 18.43 mm, + 4.8 mm of cell margins = 23.2: 24 mm.
+    # Its bold header "Due date" is narrower (15.7 mm); the long column gets the rest.
+    long_text = "word " * 120
+    assert report_document.column_widths([["Due date", "1 May 2020"], ["Action", long_text]],
+                                         170) == [24, 146]  # fmt: skip
+    # Two equally long columns share the page equally.
+    assert report_document.column_widths([["A", long_text], ["B", long_text]], 170) == [85, 85]
+
+
+def test_no_table_cell_or_next_step_repeats_a_word(sample_report, tiny):
+    doubled = re.compile(r"\b(\w+)\b\W+\1\b", re.IGNORECASE)
+    for document in (sample_report, report(tiny)):
+        for table in document.tables:
+            for row in table.rows:
+                for cell in row.cells:
+                    assert not doubled.search(cell.text), cell.text
+    assert report_theme.status_and_rag("Complete", "Complete") == "Complete"
+    assert report_theme.status_and_rag("In progress", "Overdue") == "In progress \u00b7 Overdue"
+    assert (report_theme.status_and_rag("complete", "complete", wording.NEXT_ACTION_STATUS)
+            == "complete")  # fmt: skip
+    assert (report_theme.status_and_rag("delayed", "overdue", wording.NEXT_ACTION_STATUS)
+            == "delayed, overdue")  # fmt: skip
+
+
+def test_rag_cells_are_coloured_with_readable_text(tiny):
+    table = report(tiny).tables[0]
+    cells = [row.cells[-1] for row in table.rows[1:]]
+    fills = [cell._tc.tcPr.find(qn("w:shd")).get(qn("w:fill")) for cell in cells]
+    inks = [cell.paragraphs[0].runs[0].font.color.rgb for cell in cells]
+    # Overdue red and Complete navy take white text; Due soon orange and On track teal read
+    # better in black (contrast 7.1 and 6.7 to 1, against 3.0 and 3.1 for white).
+    assert [(cell.text, fill, str(ink) if ink else None)
+            for cell, fill, ink in zip(cells, fills, inks, strict=True)] == [
+        ("In progress \u00b7 Overdue", "D4351C", "FFFFFF"),
+        ("Not started \u00b7 Due soon", "F46A25", None),
+        ("In progress \u00b7 On track", "28A197", None),
+        ("Complete", "12436D", "FFFFFF"),
+    ]  # fmt: skip
+
+
+def test_captions_are_kept_with_their_figures(sample, drawn):
+    document = report(sample, ["permanency"], charts=True)
+    paragraphs = document.paragraphs
+    pictures = [i for i, p in enumerate(paragraphs) if p._p.xpath(".//w:drawing")]
+    assert len(pictures) == 2
+    for i in pictures:
+        above, figure, below = paragraphs[i - 1], paragraphs[i], paragraphs[i + 1]
+        assert above.text.startswith("Figure ") and above.style.name == "Caption"
+        assert below.style.name == "Caption" and below.text
+        # The caption holds to the picture and the picture to its note: one block on a page.
+        assert [p.paragraph_format.keep_with_next for p in (above, figure, below)] == [
+            True, True, None,
+        ]  # fmt: skip
+        assert all(p.paragraph_format.keep_together for p in (above, figure, below))
+
+
+def test_the_report_drafted_on_the_dashboard_is_a4(tiny_dir, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("AUDIT_DATA_DIR", str(tiny_dir))
+    monkeypatch.setattr(report_document, "_image_export", lambda: (False, "not in this test"))
+
+    def page() -> None:
+        from ui.report import report_button
+
+        report_button(["alpha"], key="a4")
+
+    app = AppTest.from_function(page, default_timeout=60).run()
+    app.button(key="report_doc_a4_build").click().run()
+    assert not app.exception and len(app.get("download_button")) == 1
+    _, data = app.session_state["report_doc_a4"]  # the bytes the download button offers
+    document = docx.Document(io.BytesIO(data))
+    assert [(round(s.page_width.mm), round(s.page_height.mm)) for s in document.sections] == [
+        (210, 297)
+    ]
+    assert [cell.text for cell in document.tables[0].rows[4].cells][-1] == "Complete"

@@ -104,7 +104,8 @@ def test_the_dashboard_runs_on_a_url_store(sample_dir, monkeypatch):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception
     assert "Synthetic sample data" in at.info[0].value
-    assert at.dataframe[0].value["cases"].tolist()[:5] == [61, 21, 91, 48, 10]
+    cases = at.dataframe[0].value["Cases"].tolist()[:5]
+    assert [str(c) for c in cases] == ["61", "21", "91", "48", "10"]
 
 
 def test_exports_from_a_url_store_are_recorded_in_the_shared_trail_folder(

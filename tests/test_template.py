@@ -13,7 +13,7 @@ from ingest_helpers import ANALYST, copy_store, round_tables, xlsx
 from analytics import ingest, queries
 from analytics.domain import GENDERS, GRADES, QUADRANTS, RESPONSES, ROUND_STATUSES
 from analytics.errors import UnknownValueError
-from analytics.ingest.spec import SHEET_ORDER, SHEETS
+from analytics.ingest.spec import SHEET_ORDER, SHEETS, question_choice
 from analytics.ingest.template import LAST_ROW
 from analytics.store import Store
 
@@ -57,8 +57,9 @@ def test_drop_downs_come_from_the_domain_and_the_store(sample, sample_dir):
     }  # fmt: skip
     responses = drop_downs(book, "responses")
     assert responses["response"] == list(RESPONSES)
-    all_questions = sample.query("SELECT question_id FROM questions ORDER BY theme_id, question_id")
-    assert sorted(responses["question_id"]) == sorted(all_questions["question_id"])
+    all_questions = sample.query("SELECT question_id, text FROM questions ORDER BY ALL")
+    choices = [question_choice(q, t) for q, t in all_questions.itertuples(index=False)]
+    assert sorted(responses["question_id"]) == sorted(choices)  # "ID · wording", readable
     assert drop_downs(book, "rounds") == {"theme_id": themes, "status": list(ROUND_STATUSES)}
     categories = drop_downs(book, "questions")["category"]
     assert categories[:2] == ["Management oversight and supervision", "Voice of the child"]
@@ -69,7 +70,11 @@ def test_drop_downs_come_from_the_domain_and_the_store(sample, sample_dir):
 
 def test_one_themes_template_offers_only_its_questions(sample_dir):
     book = load(ingest.template_workbook(sample_dir, theme="permanency"))
-    assert drop_downs(book, "responses")["question_id"] == PERMANENCY
+    offered = drop_downs(book, "responses")["question_id"]
+    assert [choice.split(" · ", 1)[0] for choice in offered] == PERMANENCY
+    wording = queries.questions(Store(sample_dir), "permanency")
+    assert offered[0] == question_choice("PERM-01", wording["PERM-01"])
+    assert offered[0].startswith(f"PERM-01 · {wording['PERM-01'][:40]}")  # id, then the words
     assert drop_downs(book, "cases")["theme_id"] == ["permanency"]
     assert book["instructions"]["A1"].value == "Audit Insight: import template for permanency"
 
@@ -115,7 +120,7 @@ def test_template_follows_the_store_after_a_new_audit_tool(sample_dir, tmp_path)
     tables = round_tables("supervision", "2021-01", ["SUP-01"])
     ingest.import_files(data_dir, [xlsx(tables | {"questions": questions})], actor=ANALYST)
     book = load(ingest.template_workbook(data_dir, theme="supervision"))
-    assert drop_downs(book, "responses")["question_id"] == ["SUP-01"]
+    assert drop_downs(book, "responses")["question_id"] == ["SUP-01 · Supervision is regular"]
 
 
 def test_template_command(sample_dir, tmp_path, capsys):
@@ -126,7 +131,7 @@ def test_template_command(sample_dir, tmp_path, capsys):
         ["template", "--out", str(out), "--theme", "missing", "--data-dir", str(sample_dir)]
     )
     assert code == 0 and "Wrote the import template" in capsys.readouterr().out
-    assert drop_downs(load(out.read_bytes()), "responses")["question_id"][0] == "MIS-01"
+    assert drop_downs(load(out.read_bytes()), "responses")["question_id"][0].startswith("MIS-01 · ")
     assert (
         main(["template", "--out", str(out), "--theme", "nope", "--data-dir", str(sample_dir)]) == 2
     )
@@ -176,3 +181,21 @@ def test_columns_excel_would_convert_are_text(sample_dir):
                 assert number_format == "yyyy-mm-dd", (table, column.name)
     assert {c.name for c in SHEETS["cases"] if c.as_text} == {
         "audit_id", "round_id", "team", "child_ref", "age_band"}  # fmt: skip
+
+
+def test_a_template_filled_from_the_drop_downs_imports_the_ids(sample_dir, tmp_path):
+    data_dir = copy_store(sample_dir, tmp_path / "data")
+    book = load(ingest.template_workbook(data_dir, theme="permanency"))
+    offered = drop_downs(book, "responses")["question_id"]
+    tables = round_tables("permanency", "2021-09", PERMANENCY, n_cases=2)
+    responses = tables["responses"]
+    chosen = dict(zip(PERMANENCY, offered, strict=True))
+    # The first case's answers picked from the list ("PERM-01 · wording"), the second's typed.
+    first = responses["audit_id"] == "N1"
+    responses.loc[first, "question_id"] = responses.loc[first, "question_id"].map(chosen)
+    result = ingest.import_files(data_dir, [xlsx(tables, "picked.xlsx")], actor=ANALYST)
+    assert result.changed and result.preview.completeness["answered"].tolist() == [20]
+    stored = Store(data_dir).query(
+        "SELECT audit_id, question_id FROM responses WHERE round_id = '2021-09' ORDER BY ALL"
+    )
+    assert stored.values.tolist() == [[a, q] for a in ("N1", "N2") for q in PERMANENCY]

@@ -254,3 +254,28 @@ def meeting_outputs(theme: str | None, key: str, compare_round: str | None = Non
         pack_button(theme, f"{key}_pack", compare_round)
     with right:
         report_button(None if theme is None else [theme], f"{key}_report")
+
+
+def actions_downloads(
+    as_of: Any, theme: str | None, owners: tuple[str, ...], statuses: tuple[str, ...], key: str
+) -> None:
+    """Draw CSV and XLSX download buttons for the actions tracker's view, recorded like a
+    chart's (with its header block; for circulation, small measures withheld)."""
+    blocked = export_blocked()
+    if blocked:
+        st.caption(blocked)
+        return
+    threshold = filters.suppress_below()
+    chosen = filters.current()
+    columns = st.columns([1, 1, 6], gap="small")
+    for column, fmt in zip(columns, ("csv", "xlsx"), strict=False):
+        name = export.file_name(fmt, theme, "actions", chosen, threshold=threshold)
+        recorded_download(
+            column, fmt.upper(),
+            partial(export.actions_bytes, data.store(), fmt, as_of, theme, owners, statuses,
+                    chosen, threshold),
+            file_name=name, mime=export.MIME_TYPES[fmt], key=f"dl_{key}_{fmt}",
+            theme=theme, chosen=chosen, threshold=threshold,
+            tooltip=f"The actions as shown, as {fmt.upper()} ({export.mode_text(threshold)}).",
+        )  # fmt: skip
+    columns[-1].caption(f"Data downloads: {export.mode_text(threshold)}.")

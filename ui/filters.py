@@ -1,23 +1,134 @@
-"""The shared filter bar (quadrant, round, team) in the sidebar, mirrored in the URL."""
+"""The view state: the shared filter bar (quadrant, round, team, For circulation) in the sidebar
+and the theme page's own choices (comparison round, drill-down standard and area), mirrored in
+the URL so that a copied link reopens the same view.
+
+The URL is read once per run (a snapshot taken when the filter bar is drawn). It seeds a widget
+only when the widget has no state yet and the URL's value is not the one this session wrote
+itself: a copied link opens on its values, while a choice made here (say, another sidebar
+quadrant) moves the widgets that follow it. Values the URL cannot mean (an unknown quadrant, a
+round the theme lacks, a hostile string) are dropped, never shown. `as_of` is reserved for store
+snapshots: it is left as it is.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
 import streamlit as st
 
-from analytics.domain import QUADRANT_LABELS, QUADRANTS, Filters
+from analytics.domain import COUNTY, QUADRANT_LABELS, QUADRANTS, Filters
 from ui.data import query
 
 STATE_KEY = "filters"
+VIEW_KEY = "view_state"
+SUPPRESS_KEY = "suppress_below"
+DEFAULT_SUPPRESSION_THRESHOLD = 5
+THRESHOLD_RANGE = (2, 50)
+
+# URL keys, in the order they are written. The page keys belong to the open theme page.
+FILTER_KEYS = ("quadrant", "round", "team")
+CIRCULATION_KEY = "suppress_below"
+PAGE_KEYS = ("compare", "standard", "area")
+VIEW_KEYS = (*FILTER_KEYS, CIRCULATION_KEY, *PAGE_KEYS)
+RESERVED_KEYS = ("as_of",)  # store snapshots (a later issue): never read or written here
+
+_URL_SNAPSHOT = "_view_url"  # the URL as this run found it
+_WRITTEN = "_view_written"  # what this session last wrote, per key
+_PUT_THIS_RUN = "_view_put"  # the page keys drawn on this run
+# Which URL keys each field of the view state writes.
+FIELD_KEYS: dict[str, tuple[str, ...]] = {
+    "filters": FILTER_KEYS,
+    "suppress_below": (CIRCULATION_KEY,),
+    "compare_round": ("compare",),
+    "standard": ("standard",),
+    "area": ("area",),
+}
 
 
-def _from_url(name: str, allowed: list[str]) -> list[str]:
-    return [value for value in st.query_params.get_all(name) if value in allowed]
+@dataclass(frozen=True)
+class ViewState:
+    """Everything a copied link brings back: the filters, the trend's comparison round, the
+    drill-down cell and the circulation threshold (None: not for circulation)."""
+
+    filters: Filters = field(default_factory=Filters)
+    compare_round: str | None = None
+    standard: str | None = None
+    area: str | None = None
+    suppress_below: int | None = None
+
+    def to_params(self) -> dict[str, list[str]]:
+        """Return the URL's values for this view, key by key (an empty list: key absent)."""
+        return {
+            "quadrant": list(self.filters.quadrants),
+            "round": _one(self.filters.round_id),
+            "team": list(self.filters.teams),
+            CIRCULATION_KEY: _one(self.suppress_below),
+            "compare": _one(self.compare_round),
+            "standard": _one(self.standard),
+            "area": _one(self.area),
+        }
+
+
+def _one(value: object) -> list[str]:
+    return [] if value is None else [str(value)]
+
+
+def valid_values(values: Sequence[str], allowed: Sequence[str]) -> list[str]:
+    """Return the URL's values that are among `allowed`, each once, in the URL's order."""
+    kept: list[str] = []
+    for value in values:
+        if value in allowed and value not in kept:
+            kept.append(value)
+    return kept
+
+
+def valid_threshold(values: Sequence[str]) -> int | None:
+    """Return the URL's circulation threshold if it is a whole number in range, else None."""
+    low, high = THRESHOLD_RANGE
+    if len(values) != 1 or not values[0].isascii() or not values[0].isdigit():
+        return None
+    number = int(values[0])
+    return number if low <= number <= high else None
+
+
+def _snapshot() -> Mapping[str, list[str]]:
+    return st.session_state.get(_URL_SNAPSHOT, {})
+
+
+def _from_url(name: str, allowed: Sequence[str]) -> list[str]:
+    """The URL's valid values for `name`, unless they are what this session wrote itself."""
+    values = list(_snapshot().get(name, []))
+    if values == st.session_state.get(_WRITTEN, {}).get(name):
+        return []
+    return valid_values(values, allowed)
 
 
 def _seed_widget(key: str, value: object) -> None:
-    # The URL seeds a widget once per session; after that the widget's own state rules.
+    # The URL seeds a widget that has no state yet; after that the widget's own state rules.
     if key not in st.session_state:
         st.session_state[key] = value
+
+
+def _put(name: str, values: list[str]) -> None:
+    """Write one key of the view into the URL (only when it changed) and remember it."""
+    st.session_state.setdefault(_WRITTEN, {})[name] = values
+    st.session_state.setdefault(_PUT_THIS_RUN, set()).add(name)
+    if st.query_params.get_all(name) != values:
+        if values:
+            st.query_params[name] = values
+        elif name in st.query_params:
+            del st.query_params[name]
+
+
+def _update(**changes: object) -> ViewState:
+    view = replace(view_state(), **changes)
+    st.session_state[VIEW_KEY] = view
+    params = view.to_params()
+    for name in changes:
+        for url_name in FIELD_KEYS[name]:
+            _put(url_name, params[url_name])
+    return view
 
 
 def render(theme_id: str | None, home_quadrants: tuple[str, ...] = ()) -> Filters:
@@ -25,9 +136,12 @@ def render(theme_id: str | None, home_quadrants: tuple[str, ...] = ()) -> Filter
 
     A session opens on the URL's quadrants, else the user's home quadrants (an inspection lead's).
     """
+    st.session_state[_URL_SNAPSHOT] = {name: st.query_params.get_all(name) for name in VIEW_KEYS}
+    st.session_state[_PUT_THIS_RUN] = set()
+    st.session_state[VIEW_KEY] = ViewState()
     sidebar = st.sidebar
     sidebar.header("Filters")
-    _seed_widget("filter_quadrants", _from_url("quadrant", list(QUADRANTS)) or list(home_quadrants))
+    _seed_widget("filter_quadrants", _from_url("quadrant", QUADRANTS) or list(home_quadrants))
     quadrants = sidebar.multiselect(
         "Quadrant",
         QUADRANTS,
@@ -35,17 +149,23 @@ def render(theme_id: str | None, home_quadrants: tuple[str, ...] = ()) -> Filter
         format_func=lambda q: f"{q} · {QUADRANT_LABELS[q]}",
         placeholder="All quadrants (the county)",
         help="None selected means the whole county.",
+        # Typing "NE" then Enter selects NE alone: no "Select all/matches" row comes first, and
+        # the typed letters must stand side by side ("NE" is not in "NW · North West").
+        select_all=False,
+        filter_mode="contains",
     )
     round_id = None
     if theme_id is not None:
         rounds = query("rounds", theme_id)
-        audited = query("audited_rounds", theme_id)
+        audited = query("audited_rounds", theme_id)  # the default: the latest not held back
+        held = set(query("held_rounds", theme_id)["round_id"])
         labels = dict(zip(rounds["round_id"], rounds["label"], strict=True))
+        labels.update({r: f"{labels[r]} · incomplete" for r in held})
         if audited:
-            options = audited[::-1]  # latest first
+            options = query("round_choices", theme_id)[::-1]  # latest first, held-back ones too
             key = f"filter_round_{theme_id}"
             from_url = _from_url("round", options)
-            _seed_widget(key, from_url[0] if from_url else options[0])
+            _seed_widget(key, from_url[0] if from_url else audited[-1])
             round_id = sidebar.selectbox("Round", options, key=key, format_func=labels.get)
     all_teams = query("teams", theme_id)
     _seed_widget("filter_teams", _from_url("team", all_teams))
@@ -54,44 +174,65 @@ def render(theme_id: str | None, home_quadrants: tuple[str, ...] = ()) -> Filter
             t for t in st.session_state["filter_teams"] if t in all_teams
         ]
     teams = sidebar.multiselect("Team", all_teams, key="filter_teams", placeholder="All teams")
-    _circulation_controls(sidebar)
-    _write_url(quadrants, round_id, teams)
     filters = Filters(quadrants=tuple(quadrants), round_id=round_id, teams=tuple(teams))
     st.session_state[STATE_KEY] = filters
+    _update(filters=filters)
+    _circulation_controls(sidebar)
     return filters
-
-
-def _write_url(quadrants: list[str], round_id: str | None, teams: list[str]) -> None:
-    wanted = {"quadrant": quadrants, "round": [round_id] if round_id else [], "team": teams}
-    for name, values in wanted.items():
-        if st.query_params.get_all(name) != values:
-            if values:
-                st.query_params[name] = values
-            elif name in st.query_params:
-                del st.query_params[name]
-
-
-SUPPRESS_KEY = "suppress_below"
-DEFAULT_SUPPRESSION_THRESHOLD = 5
 
 
 def _circulation_controls(sidebar) -> None:
     sidebar.divider()
+    from_url = valid_threshold(_from_url(CIRCULATION_KEY, _snapshot().get(CIRCULATION_KEY, [])))
+    _seed_widget("filter_circulation", from_url is not None)
+    _seed_widget("filter_threshold", from_url or DEFAULT_SUPPRESSION_THRESHOLD)
     on = sidebar.toggle(
         "For circulation",
         key="filter_circulation",
         help="Show counts below the threshold as 'c' in tables and exports (with secondary "
         "suppression so totals cannot reveal them).",
     )
-    threshold = DEFAULT_SUPPRESSION_THRESHOLD
+    threshold = None
     if on:
+        low, high = THRESHOLD_RANGE
         threshold = int(
             sidebar.number_input(
-                "Suppress counts below", min_value=2, max_value=50,
-                value=DEFAULT_SUPPRESSION_THRESHOLD, step=1, key="filter_threshold",
+                "Suppress counts below", min_value=low, max_value=high, step=1,
+                key="filter_threshold",
             )
         )  # fmt: skip
-    st.session_state[SUPPRESS_KEY] = threshold if on else None
+    st.session_state[SUPPRESS_KEY] = threshold
+    _update(suppress_below=threshold)
+
+
+def choose(name: str, key: str, options: Sequence[str], default: str) -> None:
+    """Seed the page widget `key` for view field `name` ("compare_round", "standard", "area")
+    from the URL when the URL names one of `options`, else with `default`. Draw the widget with
+    `key` next, then call `chosen(name, value)`."""
+    (url_name,) = FIELD_KEYS[name]
+    from_url = _from_url(url_name, options)
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]  # its options changed under it (another round, say)
+    _seed_widget(key, from_url[0] if from_url else default)
+
+
+def chosen(name: str, value: str | None) -> None:
+    """Record a page widget's value in the view state and the URL."""
+    _update(**{name: value})
+
+
+def finish() -> None:
+    """Drop from the URL the page keys that this run did not draw (another page, a hidden
+    drill-down), so a copied link holds only what the view shows."""
+    drawn = st.session_state.get(_PUT_THIS_RUN, set())
+    for name in PAGE_KEYS:
+        if name not in drawn:
+            _put(name, [])
+
+
+def view_state() -> ViewState:
+    """Return the view state of this run so far (filters, circulation, page choices)."""
+    return st.session_state.get(VIEW_KEY, ViewState())
 
 
 def suppress_below() -> int | None:
@@ -120,3 +261,21 @@ def current_theme() -> str:
 def with_quadrants(filters: Filters, quadrants: tuple[str, ...]) -> Filters:
     """Return the same filters for other quadrants (drill-down picks its own cell)."""
     return Filters(quadrants=quadrants, round_id=filters.round_id, teams=filters.teams)
+
+
+def drill_areas(filters: Filters) -> list[str]:
+    """Return the drill-down's areas: each quadrant, the sidebar's selection of several
+    quadrants (as "NE+SW"), and the county."""
+    several = ["+".join(filters.quadrants)] if len(filters.quadrants) > 1 else []
+    return [*QUADRANTS, *several, COUNTY]
+
+
+def drill_default_area(filters: Filters) -> str:
+    """Return the drill-down's area for the sidebar's quadrants: the quadrant, the selection, or
+    the county when none is chosen."""
+    return "+".join(filters.quadrants) if filters.quadrants else COUNTY
+
+
+def area_quadrants(area: str) -> tuple[str, ...]:
+    """Return the quadrants of a drill-down area (none: the county)."""
+    return () if area == COUNTY else tuple(area.split("+"))

@@ -57,16 +57,71 @@ def preview(files: list[ingest.Source], replace: bool) -> ingest.Preview:
     return result
 
 
-def run_import(files: list[ingest.Source], replace: bool) -> None:
-    """Import the files (the page reruns afterwards and shows the message)."""
+def run_import(files: list[ingest.Source], replace: bool, accept_incomplete: bool = False) -> None:
+    """Import the files (the page reruns afterwards and shows the message); with
+    `accept_incomplete`, its incomplete rounds are accepted too (recorded)."""
     status, report = progress_bar("Importing…")
     with status:
         result = ingest.import_files(
-            data.data_dir(), files, replace=replace, actor=auth.current_actor(), progress=report
-        )
+            data.data_dir(), files, replace=replace, actor=auth.current_actor(), progress=report,
+            accept_incomplete=accept_incomplete,
+        )  # fmt: skip
     st.session_state[MESSAGE_KEY] = ("success", result.message)
     st.session_state[UPLOADER_KEY] = st.session_state.get(UPLOADER_KEY, 0) + 1
     st.session_state.pop(PREVIEW_KEY, None)
+
+
+def run_accept(theme_id: str, round_id: str) -> None:
+    """Accept one incomplete round held back (the page reruns afterwards and shows the message)."""
+    result = ingest.accept_rounds(
+        data.data_dir(), [(theme_id, round_id)], actor=auth.current_actor()
+    )
+    st.session_state[MESSAGE_KEY] = ("success", result.message)
+    st.session_state.pop(PREVIEW_KEY, None)
+
+
+def _titles(theme_ids: pd.Series) -> pd.Series:
+    """Return each theme's title (the id where the store has none yet: a new theme)."""
+    titles = data.query("theme_choices")
+    return theme_ids.map(lambda t: titles.get(t, t))
+
+
+def completeness_table(per_round: pd.DataFrame) -> pd.DataFrame:
+    """Return the preview's standards-answered table as the page shows it (readable columns)."""
+    return pd.DataFrame(
+        {
+            "theme": _titles(per_round["theme_id"]),
+            "round": per_round["round_id"],
+            "cases": per_round["cases"],
+            "standards per case": per_round["standards"],
+            "standards answered": per_round["answered"].astype(str)
+            + " of "
+            + per_round["expected"].astype(str),
+            "answered": per_round["answered_share"].map(ingest.completeness.percent),
+            "complete": per_round["complete"].map(
+                lambda ok: "yes" if ok else f"no: under {ingest.completeness.THRESHOLD_TEXT}"
+            ),
+        }
+    )
+
+
+def rounds_listed(rounds: pd.DataFrame) -> str:
+    """Return rounds as "theme / round, theme / round"."""
+    return ", ".join(rounds["theme_id"] + " / " + rounds["round_id"])
+
+
+def fewest_table(fewest: pd.DataFrame) -> pd.DataFrame:
+    """Return the cases with the fewest standards answered, as the page shows them."""
+    return pd.DataFrame(
+        {
+            "case": fewest["audit_id"],
+            "theme": _titles(fewest["theme_id"]),
+            "round": fewest["round_id"],
+            "standards answered": fewest["answered"].astype(str)
+            + " of "
+            + fewest["standards"].astype(str),
+        }
+    )
 
 
 def run_undo(import_id: str) -> None:

@@ -11,6 +11,7 @@ from analytics.errors import AuditDataError
 from analytics.views import ChartView
 from ui import auth, data
 from ui.exports import chart_downloads, screen_view, suppressed_table
+from ui.tables import export_column_config
 
 PERCENT = st.column_config.NumberColumn(format="percent")
 
@@ -36,7 +37,10 @@ def show_chart(view: ChartView, key: str) -> None:
     st.plotly_chart(shown.figure, key=f"chart_{key}", config=config)
     st.text(shown.alt_text)  # a description from the numbers, for every reader
     with st.expander("Data behind this chart"):
-        st.dataframe(suppressed_table(view), hide_index=True, key=f"data_{key}")
+        table = suppressed_table(view)
+        st.dataframe(
+            table, hide_index=True, key=f"data_{key}", column_config=export_column_config(table)
+        )
     chart_downloads(view, key)
 
 

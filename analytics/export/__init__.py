@@ -21,6 +21,7 @@ from analytics.export.circulation import (
 from analytics.export.formats import (
     FORMATS,
     MIME_TYPES,
+    actions_bytes,
     export_bytes,
     file_name,
     view_bytes,
@@ -46,6 +47,7 @@ __all__ = [
     "MIME_TYPES",
     "NO_QUOTES",
     "SUPPRESSED",
+    "actions_bytes",
     "actions_for_circulation",
     "build_pack",
     "chart_csv",

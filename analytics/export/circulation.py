@@ -361,8 +361,14 @@ def _cohort_profile(view: ChartView, data: pd.DataFrame, shown: pd.DataFrame, th
 
 def _heatmap(view: ChartView, data: pd.DataFrame, shown: pd.DataFrame, threshold, titles):
     # Category x theme, category x quadrant and theme x quadrant: each cell's share and n.
+    where = "overall"
     if view.name == "theme_quadrant":
-        overall = _rows(data, data["quadrant"] == COUNTY)
+        # One chosen quadrant: its own lowest theme (several: the county's, as pooling withheld
+        # cells could give a hidden count away).
+        chosen = view.filters.quadrants
+        area = chosen[0] if len(chosen) == 1 else COUNTY
+        where = f"in {area}" if area != COUNTY else where
+        overall = _rows(data, data["quadrant"] == area)
         name_column, what = "title", "themes"
     else:
         overall = _rows(data, (data["theme_id"] == "All themes") & (data["quadrant"] == COUNTY))
@@ -378,13 +384,13 @@ def _heatmap(view: ChartView, data: pd.DataFrame, shown: pd.DataFrame, threshold
         name = lambda i: str(data[name_column].iat[i])  # noqa: E731
         share = lambda i: narrative.pct(data["pct_met"].iat[i])  # noqa: E731
         if view.name == "theme_quadrant":
-            title = f"Lowest overall{shown_note}: {name(low)} ({share(low)} of standards met)"
+            title = f"Lowest {where}{shown_note}: {name(low)} ({share(low)} of standards met)"
         else:
             title = (
                 f"Weakest practice area{shown_note} across themes: {name(low)} ({share(low)} met)"
             )
         alt = (
-            f"Heatmap of the share met for {len(overall)} {what}; overall{shown_note} from "
+            f"Heatmap of the share met for {len(overall)} {what}; {where}{shown_note} from "
             f"{name(low)} ({share(low)}) to {name(high)} ({share(high)})"
         )
         alt += _not_shown(len(overall) - len(usable)) + "."

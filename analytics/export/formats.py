@@ -6,10 +6,18 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
-from analytics import views
+from analytics import queries, views
 from analytics.domain import DEFAULT_MARKING, Filters
-from analytics.export.circulation import export_view, stamped
-from analytics.export.tables import chart_csv, chart_xlsx
+from analytics.export.circulation import actions_for_circulation, export_view, stamped
+from analytics.export.tables import (
+    actions_export_table,
+    actions_header,
+    chart_csv,
+    chart_xlsx,
+    table_csv,
+    table_xlsx,
+    theme_titles,
+)
 from analytics.images import DEFAULT_WIDTH, figure_image
 from analytics.store import Store
 from analytics.views import ChartView
@@ -42,6 +50,31 @@ def view_bytes(store: Store, view: ChartView, fmt: str, threshold: int | None = 
     if fmt == "xlsx":
         return chart_xlsx(store, view, threshold)
     raise ValueError(f"Unknown chart format {fmt!r}. Allowed: png, svg, csv, xlsx.")
+
+
+def actions_bytes(
+    store: Store,
+    fmt: str,
+    as_of: dt.date,
+    theme: str | None = None,
+    owners: tuple[str, ...] = (),
+    statuses: tuple[str, ...] = (),
+    filters: Filters = queries.ALL,
+    threshold: int | None = None,
+    made_on: dt.date | None = None,
+) -> bytes:
+    """Return the actions tracker's view (RAG as of `as_of`) as CSV or XLSX with its header
+    block; for circulation, measures on small counts withheld as on screen."""
+    actions = queries.action_status(store, as_of, theme, owners, statuses, filters)
+    if threshold is not None:
+        actions = actions_for_circulation(actions, threshold)
+    header = actions_header(store, as_of, theme, filters, threshold, made_on)
+    table = actions_export_table(actions, theme_titles(store))
+    if fmt == "csv":
+        return table_csv(header, table)
+    if fmt == "xlsx":
+        return table_xlsx(header, table, sheet="Actions")
+    raise ValueError(f"Unknown actions format {fmt!r}. Allowed: csv, xlsx.")
 
 
 def export_bytes(

@@ -12,12 +12,14 @@ are made again from the suppressed tables (analytics.export.circulation).
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections.abc import Callable, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from analytics import narrative, queries, views
+from analytics.charts import literal, question_label
 from analytics.domain import (
     COUNTY,
     DEFAULT_MARKING,
@@ -28,18 +30,29 @@ from analytics.domain import (
 )
 from analytics.errors import AuditDataError
 from analytics.export.circulation import export_view, stamped
-from analytics.export.slides import Cell, Deck
+from analytics.export.fonts import text_width
+from analytics.export.slides import Cell, Deck, chart_area
 from analytics.export.suppression import SUPPRESSED, for_circulation, mode_text
 from analytics.export.tables import data_source, theme_title
+from analytics.export.text import day_month_year
 from analytics.images import DEFAULT_HEIGHT, DEFAULT_WIDTH, image_later
 from analytics.store import Store, read_manifest
 from analytics.views import ChartView
 
 Progress = Callable[[float, str], None]
 NO_QUOTES = "No quotes recorded for this selection."
-FINDINGS_PER_SLIDE = 10
-ACTIONS_PER_SLIDE = 8
-ACTION_SLIDES = 2
+# At most this many actions (overdue first); the rest are in the Actions tracker.
+ACTIONS_SHOWN = 16
+# On a slide a standard's axis label is whole, on at most two lines of at least this many
+# characters (longer where a text needs), and each row of a chart is tall enough for its label's
+# lines (13 px text): more lines would shrink a chart of many standards past reading.
+LABEL_CHARACTERS, LABEL_LINES = 70, 2
+LABEL_LINE_PX, ROW_PADDING_PX, CHART_FURNITURE_PX = 15, 4, 110
+QUESTION_CHARTS = ("quadrant_comparison", "finding_frequency", "round_trend")
+# Category labels set level: lines of this many characters (a cohort's bars; a heatmap's columns).
+COHORT_TICK_CHARACTERS, HEATMAP_TICK_CHARACTERS = 12, 18
+# The cohort's panels: 13 px tick text, room either side of a label, a bar's least room.
+TICK_PX, TICK_GAP_PX, MIN_BAR_SLOT_PX, PANEL_GAP = 13, 14, 40, 0.04
 QUOTES = 4
 CHART_LABELS = {
     "quadrant_comparison": "quadrant comparison",
@@ -67,15 +80,108 @@ def pack_charts(store: Store, theme: str | None) -> list[tuple[str, str | None]]
     return [*charts, ("cohort_profile", theme)]
 
 
-def slide_figure(view: ChartView, threshold: int | None = None) -> go.Figure:
+def slide_figure(
+    view: ChartView, threshold: int | None = None, area: tuple[int, int] | None = None
+) -> go.Figure:
     """Return the chart for a slide: without its own title and subtitle, which the slide shows,
-    and stamped with the mode that made it."""
+    with every standard's label whole, shaped to fill `area` (the slide's free width and height)
+    where its rows allow, and stamped with the mode that made it."""
     figure = go.Figure(view.figure)  # a copy: the cached view's figure stays as it is
-    height = int(figure.layout.height or DEFAULT_HEIGHT)
+    height = int(figure.layout.height or DEFAULT_HEIGHT) - 50
+    if view.name in QUESTION_CHARTS:
+        height = max(height, _whole_question_labels(figure, view.data))
+    if view.name == "cohort_profile":
+        _level_category_ticks(figure, COHORT_TICK_CHARACTERS)
+    if view.name == "category_matrix":
+        _level_category_ticks(figure, HEATMAP_TICK_CHARACTERS)
+    if area is not None:
+        height = max(height, round(DEFAULT_WIDTH * area[1] / area[0]))
     figure.update_layout(
-        title={"text": "", "subtitle": {"text": ""}}, margin={"t": 40}, height=max(height - 50, 200)
+        title={"text": "", "subtitle": {"text": ""}}, margin={"t": 40}, height=max(height, 200)
     )
     return stamped(figure, threshold)
+
+
+def _values(trace, axis: str) -> list[str]:
+    """Return the category names a trace plots along `axis` ("x" or "y")."""
+    values = getattr(trace, axis, None)
+    return [] if values is None else [v for v in values if isinstance(v, str)]
+
+
+def _whole_question_labels(figure: go.Figure, data: pd.DataFrame) -> int:
+    """Write each standard's axis label whole, wrapped; return the height its rows need."""
+    # The chart's own labels are shortened ("…"): show the whole text as the tick text instead,
+    # so the traces, and any mark placed on a label, keep their categories.
+    questions = {str(q): str(t) for q, t in data[["question_id", "text"]].drop_duplicates().values}
+    categories = list(dict.fromkeys(y for trace in figure.data for y in _values(trace, "y")))
+    if not categories:
+        return 0
+    owner = {}
+    for category in categories:
+        owners = [q for q in questions if category.startswith(literal(q) + " · ")]
+        owner[category] = max(owners, key=len, default=None)
+    wrap = LABEL_CHARACTERS
+    while True:
+        whole = [
+            category if q is None else question_label(q, questions[q], wrap=wrap)
+            for category, q in owner.items()
+        ]
+        if all(label.count("<br>") < LABEL_LINES for label in whole):
+            break
+        wrap += 5
+    figure.update_yaxes(tickmode="array", tickvals=categories, ticktext=whole)
+    lines = max(label.count("<br>") + 1 for label in whole)
+    row = max(lines * LABEL_LINE_PX + ROW_PADDING_PX, 34)
+    return len(categories) * row + CHART_FURNITURE_PX
+
+
+def _level_category_ticks(figure: go.Figure, characters: int) -> None:
+    """Set each small multiple's category labels level, wrapped onto lines, not slanted, and
+    give each panel a width in proportion to the labels it holds (and move its title with it)."""
+    by_axis: dict[str, list[str]] = {}
+    for trace in figure.data:
+        axis = "xaxis" + (trace.xaxis or "x")[1:]
+        known = by_axis.setdefault(axis, [])
+        known.extend(v for v in _values(trace, "x") if v not in known)
+    needs = []
+    for axis, values in by_axis.items():
+        wrapped = ["<br>".join(textwrap.wrap(v, characters)) or v for v in values]
+        figure.layout[axis].update(tickmode="array", tickvals=values, ticktext=wrapped, tickangle=0)
+        widest = max(text_width(line, TICK_PX) for label in wrapped for line in label.split("<br>"))
+        needs.append(len(values) * max(widest + TICK_GAP_PX, MIN_BAR_SLOT_PX))
+    if len(needs) < 2:
+        return
+    share = (1 - PANEL_GAP * (len(needs) - 1)) / sum(needs)
+    start = 0.0
+    for axis, need in zip(by_axis, needs, strict=True):
+        old = tuple(figure.layout[axis].domain)
+        end = start + need * share
+        figure.layout[axis].domain = (start, min(end, 1.0))
+        for note in figure.layout.annotations:  # the panel's title, centred over it
+            if note.xref == "paper" and abs(note.x - (old[0] + old[1]) / 2) < 1e-6:
+                note.x = (start + end) / 2
+        start = end + PANEL_GAP
+
+
+def status_and_rag(status: object, rag: object) -> str:
+    """Return an action's recorded status and its RAG in one cell, the word once where they
+    agree ("Complete"; "In progress · Overdue")."""
+    said = str(status).strip().capitalize() if pd.notna(status) else "Status not recorded"
+    return said if said.lower() == str(rag).strip().lower() else f"{said} · {rag}"
+
+
+def whole_finding(title: str, data: pd.DataFrame) -> str:
+    """Return a chart's finding with every standard it names written out: a chart's title
+    shortens a standard's text ("…"), a slide's title has room for all of it."""
+    if "…" not in title or "text" not in data.columns:
+        return title
+    for text in sorted({str(t) for t in data["text"].dropna()}, key=len, reverse=True):
+        # narrative.short cuts before a space: the longest such head followed by "…" is it.
+        for end in range(len(text) - 1, 9, -1):
+            if text[end] == " " and text[:end].rstrip() + "…" in title:
+                title = title.replace(text[:end].rstrip() + "…", text, 1)
+                break
+    return title
 
 
 def _pct_n(shown: pd.DataFrame, row: int, pct: str = "pct_met", n: str = "n") -> str:
@@ -110,7 +216,7 @@ class _Builder:
         self.store, self.theme, self.filters, self.threshold = store, theme, filters, threshold
         self.made_on, self.progress = made_on, progress
         self.title = theme_title(store, theme)
-        footer = f"Audit Insight · {made_on:%d %B %Y} · {narrative.short(self.title, 45)}"
+        footer = f"Audit Insight · {day_month_year(made_on)} · {narrative.short(self.title, 45)}"
         self.deck = Deck(marking, footer, f"Mode: {mode_text(threshold)}")
         self.titles = views.theme_titles(store)
         self._shown: dict[int, pd.DataFrame] = {}
@@ -134,8 +240,8 @@ class _Builder:
             "Executive slide pack" if self.theme else "Executive slide pack: every audited theme",
             f"Round: {round_text}",
             f"Filters: {self.filters.describe()}",
-            f"Date: {self.made_on:%d %B %Y}",
-            f"Data source: {data_source(self.store)}",
+            f"Date: {day_month_year(self.made_on)}",
+            f"Data source: {data_source(self.store, day_month_year)}",
             f"Mode: {mode_text(self.threshold)}",
         ]
         notes = [
@@ -161,11 +267,19 @@ class _Builder:
         # suppressed table (the standard one may compare shares that the table hides).
         return notes if self.threshold is None else notes.replace(view.title, shown_view.title)
 
+    def slide_title(self, view: ChartView, shown_view: ChartView) -> str:
+        """Return a chart slide's title: the finding in full, after its theme in the overview."""
+        title = whole_finding(shown_view.title, view.data)
+        if not self.theme and view.theme_id is not None:
+            title = f"{self.titles[view.theme_id]} — {title}"
+        return title
+
     def chart_slide(
         self,
         view: ChartView,
         shown_view: ChartView,
         png: bytes,
+        height: int,
         trend: pd.DataFrame | None,
         trend_from: str,
     ) -> None:
@@ -180,13 +294,10 @@ class _Builder:
             titles=self.titles,
         )
         notes = self.in_mode(notes, view, shown_view)
-        height = int(slide_figure(shown_view).layout.height)
-        title = shown_view.title
-        if not self.theme and view.theme_id is not None:
-            title = f"{self.titles[view.theme_id]} — {title}"
         self.deck.chart_slide(
-            title, shown_view.subtitle, png, (DEFAULT_WIDTH, height), shown_view.alt_text, notes
-        )
+            self.slide_title(view, shown_view), shown_view.subtitle, png, (DEFAULT_WIDTH, height),
+            shown_view.alt_text, notes,
+        )  # fmt: skip
 
     def findings_slides(self, view: ChartView, shown_view: ChartView) -> None:
         frame = view.data.reset_index(drop=True)
@@ -202,13 +313,13 @@ class _Builder:
                 if frame["question_id"].iat[i] == question
             }
             text = frame["text"].iat[next(iter(at.values()))]
-            cells = [Cell(f"{question} · {narrative.short(str(text), 55)}")]
+            cells = [Cell(f"{question} · {text}")]
             cells += [Cell(_pct_n(shown, at[a]) if a in at else "–") for a in areas]
             rows.append(cells)
         header = ["Standard", *(a if a != COUNTY else "County" for a in areas)]
         where = narrative.selection_name(self.filters.quadrants)
         where = "by quadrant" if where == "the county" else where
-        other = 7.33 / len(areas)
+        other = 6.33 / len(areas)
         notes = (
             "Each cell is the share of applicable cases that met the standard, with n (the "
             "applicable cases). Not applicable answers are left out.\n"
@@ -227,10 +338,8 @@ class _Builder:
             shown_view.subtitle + " · cells: % met (n)",
             header,
             rows,
-            [5.0, *[other] * len(areas)],
+            [6.0, *[other] * len(areas)],
             notes,
-            FINDINGS_PER_SLIDE,
-            font_size=11,
         )
 
     def theme_table_slides(self, view: ChartView, shown_view: ChartView) -> None:
@@ -251,12 +360,14 @@ class _Builder:
                 verdict = "beyond chance" if frame["beyond_chance"].iat[county] else "within noise"
                 points = shown["change"].iat[county]
                 change = (
-                    SUPPRESSED if points == SUPPRESSED else f"{points * 100:+.0f} pts, {verdict}"
+                    SUPPRESSED
+                    if points == SUPPRESSED
+                    else f"{narrative.signed_points(points)}, {verdict}"
                 )
             first = next(iter(at.values()))
             rows.append(
                 [
-                    Cell(narrative.short(str(frame["title"].iat[first]), 45)),
+                    Cell(str(frame["title"].iat[first])),
                     *(Cell(_pct_n(shown, at[a]) if a in at else "–") for a in areas),
                     Cell(change),
                 ]
@@ -270,7 +381,6 @@ class _Builder:
             rows,
             [3.6, 1.35, 1.35, 1.35, 1.35, 1.35, 1.98],
             notes,
-            FINDINGS_PER_SLIDE,
         )
 
     def _paged_table(
@@ -281,42 +391,35 @@ class _Builder:
         rows: list[list[Cell]],
         widths: Sequence[float],
         notes: str,
-        per_slide: int,
-        font_size: int = 12,
     ) -> None:
-        pages = [rows[i : i + per_slide] for i in range(0, len(rows), per_slide)] or [[]]
-        for number, page in enumerate(pages, start=1):
-            suffix = f" ({number} of {len(pages)})" if len(pages) > 1 else ""
-            self.deck.table_slide(title + suffix, subtitle, header, page, widths, notes, font_size)
+        self.deck.table_slides(title, subtitle, header, rows, widths, notes)
 
     def actions_slides(self) -> None:
         actions = queries.action_status(self.store, as_of=self.made_on, theme=self.theme)
         if actions.empty:
             return
-        shown = actions.head(ACTIONS_PER_SLIDE * ACTION_SLIDES)
+        shown = actions.head(ACTIONS_SHOWN)
         rows = [
             [
-                Cell(f"{a.action_id}: {narrative.short(str(a.text), 95)}"),
-                Cell(narrative.short(str(a.owner), 40)),
-                Cell(f"{a.due_date:%d %b %Y}" if pd.notna(a.due_date) else "no date"),
-                Cell(str(a.status)),
-                Cell(str(a.rag), RAG_COLOURS.get(str(a.rag), "505A5F").lstrip("#")),
+                Cell(f"{a.action_id}: {a.text}"),
+                Cell(str(a.owner)),
+                Cell(day_month_year(a.due_date) if pd.notna(a.due_date) else "no date"),
+                Cell(status_and_rag(a.status, a.rag), RAG_COLOURS.get(str(a.rag), "#505A5F")[1:]),
             ]
             for a in shown.itertuples(index=False)
         ]
         overdue = int((actions["rag"] == RAG_OVERDUE).sum())
         title = f"Actions: {overdue} of {len(actions)} overdue"
-        subtitle = f"RAG as at {self.made_on:%d %B %Y}; overdue first"
+        subtitle = f"RAG as at {day_month_year(self.made_on)}; overdue first"
         if len(actions) > len(shown):
             subtitle += f"; the first {len(shown)} shown, all in the Actions tracker"
         self._paged_table(
             title,
             subtitle,
-            ["Action", "Owner", "Due", "Status", "RAG"],
+            ["Action", "Owner", "Due", "Status (RAG)"],
             rows,
-            [6.1, 2.6, 1.35, 1.25, 1.03],
+            [6.6, 2.35, 1.25, 2.13],
             narrative.actions_notes(actions),
-            ACTIONS_PER_SLIDE,
         )
 
     def quotes_slide(self) -> None:
@@ -366,7 +469,9 @@ def build_pack(
     builder.report(0.0, "Gathering the numbers")
     # Each chart's image starts rendering as soon as its view is built, so the browser draws
     # while the next chart's numbers are queried; the slides then collect the images in order.
-    built: list[tuple[ChartView, ChartView, Callable[[], bytes], pd.DataFrame | None, str]] = []
+    built: list[
+        tuple[ChartView, ChartView, Callable[[], bytes], int, pd.DataFrame | None, str]
+    ] = []
     for i, (name, chart_theme) in enumerate(plan, start=1):
         label = CHART_LABELS.get(name, name)
         where = f" ({builder.titles.get(chart_theme, chart_theme)})" if chart_theme else ""
@@ -381,9 +486,11 @@ def build_pack(
                 continue  # one audited round in this selection: nothing to compare
             trend_from = views.round_label(store, str(chart_theme), view.data["round_from"].iat[0])
         shown_view = builder.exported(view)
-        figure = slide_figure(shown_view, threshold)
-        image = image_later(figure, "png", width=DEFAULT_WIDTH, height=int(figure.layout.height))
-        built.append((view, shown_view, image, trend, trend_from))
+        area = chart_area(builder.slide_title(view, shown_view), shown_view.subtitle)
+        figure = slide_figure(shown_view, threshold, area)
+        height = int(figure.layout.height)
+        image = image_later(figure, "png", width=DEFAULT_WIDTH, height=height)
+        built.append((view, shown_view, image, height, trend, trend_from))
     if theme is not None:
         round_text = views.round_label(
             store, theme, queries.resolve_round(store, theme, filters.round_id)
@@ -391,9 +498,9 @@ def build_pack(
     else:
         round_text = "each theme's latest audited round"
     builder.title_slide(round_text)
-    for i, (view, shown_view, image, trend, trend_from) in enumerate(built, start=1):
+    for i, (view, shown_view, image, height, trend, trend_from) in enumerate(built, start=1):
         builder.report((len(plan) + i) / steps, f"Image {i} of {len(built)}: {shown_view.title}")
-        builder.chart_slide(view, shown_view, image(), trend, trend_from)
+        builder.chart_slide(view, shown_view, image(), height, trend, trend_from)
     builder.report((2 * len(plan) + 1) / steps, "Findings table")
     wanted = "quadrant_comparison" if theme is not None else "theme_quadrant"
     summary = next((b for b in built if b[0].name == wanted), None)

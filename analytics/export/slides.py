@@ -3,20 +3,25 @@
 Every slide carries the protective marking at top and bottom (as UK government markings are
 placed), centred, and along the bottom edge a footer that never meets the marking: on the left
 what and when, on the right the mode that made it. What goes into a pack is decided in
-analytics.export.pack; this module only draws.
+analytics.export.pack; this module only draws. Titles are never cut: each is set at the largest
+size at which it fits (measured with Arial's widths, analytics.export.fonts), over two or more
+lines where it must, and what follows moves down. Tables run onto further slides ("(1 of 2)")
+rather than lose a word.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pptx import Presentation
 from pptx.dml.color import RGBColor
-from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
+from analytics.export.fonts import LINE_HEIGHT, lines_needed
 from analytics.export.text import cut, xml_safe
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
@@ -24,6 +29,7 @@ MARGIN = Inches(0.5)
 CONTENT_WIDTH = SLIDE_WIDTH - 2 * MARGIN
 FONT = "Arial"
 INK = RGBColor(0x0B, 0x0C, 0x0C)
+WHITE = RGBColor(0xFF, 0xFF, 0xFF)
 GREY = RGBColor(0x50, 0x5A, 0x5F)
 MARKING_RED = RGBColor(0xB1, 0x0E, 0x1E)
 LAYOUT_TITLE, LAYOUT_TITLE_ONLY = 0, 5
@@ -35,16 +41,80 @@ EDGE_GAP = Inches(0.1)
 SIDE_WIDTH = MARKING_LEFT - EDGE_GAP - MARGIN
 FOOTER_SIZE = 9
 FOOTER_CHARACTERS = 75  # what 9 pt Arial fits on one line of SIDE_WIDTH (about 4.4 in)
-# Title sizes by length: one line of 26 pt holds about 60 characters across the slide, two
-# lines of 22 pt about 140, and both fit above the subtitle.
-TITLE_SIZES = ((60, 26), (140, 22))
-TITLE_SMALLEST = 18
+# A text box's insets (python-pptx's defaults, set explicitly on titles): left/right, top/bottom.
+INSET_X, INSET_Y = Inches(0.1), Inches(0.05)
+# Measured widths are held to this share of the box: renderers differ a little in spacing.
+FIT_SHARE = 0.95
+# A slide title: 26 pt on one line; else the largest of 24-20 pt on two; else 18 pt (the floor)
+# on as many lines as it takes, the title box growing and what follows moving down.
+TITLE_TOP, TITLE_MIN_HEIGHT = Inches(0.45), Inches(0.85)
+TITLE_ONE_LINE, TITLE_TWO_LINES, TITLE_SMALLEST = 26, (24, 22, 20), 18
+# The opening slide's title: the largest of these on at most two lines, else the last.
+OPENING_TITLE_SIZES = (36, 32, 28, 24)
+OPENING_TITLE_TOP, OPENING_TITLE_HEIGHT = Inches(1.6), Inches(1.5)
+SUBTITLE_TOP, SUBTITLE_SIZE = Inches(1.3), 14
+GAP = Inches(0.1)
+CONTENT_BOTTOM = EDGE_TOP - Inches(0.05)
+# Table text: the largest of these that needs the fewest slides; 10 pt is the floor.
+TABLE_SIZES = (12, 11, 10)
+CELL_MARGIN_X, CELL_MARGIN_Y = Inches(0.1), Inches(0.03)
 QUOTE_CHARACTERS = 320
+EMU_PER_POINT = 12700
 
 
-def title_size(title: str) -> int:
-    """Return the font size (pt) at which a slide title fits above the subtitle."""
-    return next((size for limit, size in TITLE_SIZES if len(title) <= limit), TITLE_SMALLEST)
+def _points(emu: int) -> float:
+    return emu / EMU_PER_POINT
+
+
+def _text_height(lines: int, size: float) -> int:
+    return math.ceil(lines * size * LINE_HEIGHT * EMU_PER_POINT)
+
+
+def _fit_width(box_width: int, inset: int = INSET_X) -> float:
+    return _points(box_width - 2 * inset) * FIT_SHARE
+
+
+def title_fit(title: str, width: int = CONTENT_WIDTH) -> tuple[int, int]:
+    """Return the size (pt) and the number of lines at which a slide title fits a box `width`
+    wide: one line at 26 pt, else two at the largest size that holds it, else the floor."""
+    fits = _fit_width(width)
+    if lines_needed(title, fits, TITLE_ONE_LINE, bold=True) == 1:
+        return TITLE_ONE_LINE, 1
+    for size in TITLE_TWO_LINES:
+        lines = lines_needed(title, fits, size, bold=True)
+        if lines <= 2:
+            return size, lines
+    return TITLE_SMALLEST, lines_needed(title, fits, TITLE_SMALLEST, bold=True)
+
+
+@dataclass(frozen=True)
+class Header:
+    """Where a slide's title, subtitle and content go, worked out from their lengths."""
+
+    title_size: int
+    title_height: int
+    subtitle_top: int
+    subtitle_height: int
+    content_top: int
+
+
+def header(title: str, subtitle: str = "") -> Header:
+    """Return the layout of a slide's title and subtitle, and where its content starts."""
+    size, lines = title_fit(title)
+    title_height = max(TITLE_MIN_HEIGHT, _text_height(lines, size) + 2 * INSET_Y)
+    subtitle_top = max(SUBTITLE_TOP, TITLE_TOP + title_height)
+    subtitle_height = 0
+    if subtitle:
+        lines = lines_needed(subtitle, _fit_width(CONTENT_WIDTH), SUBTITLE_SIZE)
+        subtitle_height = _text_height(lines, SUBTITLE_SIZE) + 2 * INSET_Y
+    return Header(
+        size, title_height, subtitle_top, subtitle_height, subtitle_top + subtitle_height + GAP
+    )
+
+
+def chart_area(title: str, subtitle: str) -> tuple[int, int]:
+    """Return the width and height (EMU) free for a chart below this title and subtitle."""
+    return CONTENT_WIDTH, CONTENT_BOTTOM - header(title, subtitle).content_top
 
 
 @dataclass(frozen=True)
@@ -53,6 +123,56 @@ class Cell:
 
     text: str
     fill: str | None = None
+
+
+def _luminance(colour: RGBColor) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = colour
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def text_on(fill: str) -> RGBColor:
+    """Return white or ink, whichever reads better on the fill (WCAG contrast)."""
+    lum = _luminance(RGBColor.from_string(fill))
+    return WHITE if (1.05 / (lum + 0.05)) >= (lum + 0.05) / (_luminance(INK) + 0.05) else INK
+
+
+def row_height(cells: Sequence[str], widths: Sequence[int], size: int, bold: bool = False) -> int:
+    """Return the height (EMU) a table row needs at `size` pt: its tallest cell, wrapped."""
+    lines = max(
+        lines_needed(text, _fit_width(width, CELL_MARGIN_X), size, bold)
+        for text, width in zip(cells, widths, strict=True)
+    )
+    return _text_height(lines, size) + 2 * CELL_MARGIN_Y
+
+
+def table_pages(
+    header_cells: Sequence[str],
+    rows: Sequence[Sequence[Cell]],
+    widths: Sequence[int],
+    available: int,
+) -> tuple[int, list[list[int]]]:
+    """Return the font size and the rows (by index) of each slide: the largest size that needs
+    the fewest slides, every row whole."""
+    best: tuple[int, list[list[int]]] | None = None
+    for size in TABLE_SIZES:
+        room = available - row_height(header_cells, widths, size, bold=True)
+        pages: list[list[int]] = [[]]
+        used = 0
+        for i, row in enumerate(rows):
+            height = row_height([c.text for c in row], widths, size)
+            if pages[-1] and used + height > room:
+                pages.append([])
+                used = 0
+            pages[-1].append(i)
+            used += height
+        if best is None or len(pages) < len(best[1]):
+            best = (size, pages)
+    assert best is not None
+    return best
 
 
 class Deck:
@@ -115,36 +235,52 @@ class Deck:
             )  # fmt: skip
             mode.name = "Mode"
 
-    def _slide(self, layout: int, title: str, notes: str):
-        slide = self.prs.slides.add_slide(self.prs.slide_layouts[layout])
-        shape = slide.shapes.title
+    @staticmethod
+    def _set_title(shape, title: str, top: int, height: int, size: int) -> None:
         # The default template is 4:3; place the title for 16:9 explicitly.
-        shape.left, shape.top, shape.width, shape.height = (
-            MARGIN,
-            Inches(0.45),
-            CONTENT_WIDTH,
-            Inches(0.85),
-        )
-        shape.text_frame.text = xml_safe(title)
-        shape.text_frame.word_wrap = True
-        shape.text_frame.vertical_anchor = MSO_ANCHOR.TOP
-        for paragraph in shape.text_frame.paragraphs:
+        shape.left, shape.top, shape.width, shape.height = MARGIN, top, CONTENT_WIDTH, height
+        frame = shape.text_frame
+        frame.text = xml_safe(title)
+        frame.word_wrap = True
+        # The size is chosen to fit: no renderer may shrink it further (the master's autofit).
+        frame.auto_size = MSO_AUTO_SIZE.NONE
+        frame.vertical_anchor = MSO_ANCHOR.TOP
+        frame.margin_left = frame.margin_right = INSET_X
+        frame.margin_top = frame.margin_bottom = INSET_Y
+        for paragraph in frame.paragraphs:
             paragraph.alignment = PP_ALIGN.LEFT
             for run in paragraph.runs:
-                run.font.size, run.font.bold, run.font.name = Pt(title_size(title)), True, FONT
+                run.font.size, run.font.bold, run.font.name = Pt(size), True, FONT
                 run.font.color.rgb = INK
+
+    def _slide(self, layout: int, title: str, subtitle: str, notes: str):
+        """Add a slide with its title (and subtitle); return it and where its content starts."""
+        slide = self.prs.slides.add_slide(self.prs.slide_layouts[layout])
+        place = header(title, subtitle)
+        self._set_title(slide.shapes.title, title, TITLE_TOP, place.title_height, place.title_size)
+        if subtitle:
+            box = self._text_box(
+                slide, MARGIN, place.subtitle_top, CONTENT_WIDTH, place.subtitle_height,
+                subtitle, SUBTITLE_SIZE, colour=GREY,
+            )  # fmt: skip
+            box.name = "Subtitle"
         self._furniture(slide)
         if notes:
             slide.notes_slide.notes_text_frame.text = xml_safe(notes)
-        return slide
+        return slide, place.content_top
 
     def title_slide(self, title: str, lines: Sequence[str], notes: str = ""):
         """Add the opening slide: the pack's title and what it covers."""
-        slide = self._slide(LAYOUT_TITLE, title, notes)
-        shape = slide.shapes.title
-        shape.top, shape.height = Inches(1.6), Inches(1.5)
-        for run in shape.text_frame.paragraphs[0].runs:
-            run.font.size = Pt(36)
+        slide = self.prs.slides.add_slide(self.prs.slide_layouts[LAYOUT_TITLE])
+        fits = _fit_width(CONTENT_WIDTH)
+        size = next(
+            (s for s in OPENING_TITLE_SIZES if lines_needed(title, fits, s, bold=True) <= 2),
+            OPENING_TITLE_SIZES[-1],
+        )
+        self._set_title(slide.shapes.title, title, OPENING_TITLE_TOP, OPENING_TITLE_HEIGHT, size)
+        self._furniture(slide)
+        if notes:
+            slide.notes_slide.notes_text_frame.text = xml_safe(notes)
         body = slide.placeholders[1]
         body.left, body.top, body.width, body.height = (
             MARGIN,
@@ -163,12 +299,6 @@ class Deck:
             run.font.color.rgb = INK if i == 0 else GREY
         return slide
 
-    def _subtitle(self, slide, subtitle: str) -> None:
-        if subtitle:
-            self._text_box(
-                slide, MARGIN, Inches(1.3), CONTENT_WIDTH, Inches(0.45), subtitle, 14, colour=GREY
-            )
-
     def chart_slide(
         self,
         title: str,
@@ -178,11 +308,10 @@ class Deck:
         alt_text: str,
         notes: str,
     ):
-        """Add one chart: the finding as title, n/round/filters below, the picture with alt text."""
-        slide = self._slide(LAYOUT_TITLE_ONLY, title, notes)
-        self._subtitle(slide, subtitle)
-        top, bottom = Inches(1.85), EDGE_TOP - Inches(0.05)
-        box_w, box_h = CONTENT_WIDTH, bottom - top
+        """Add one chart: the finding as title, n/round/filters below, the picture with alt text,
+        as large as the space below the subtitle allows."""
+        slide, top = self._slide(LAYOUT_TITLE_ONLY, title, subtitle, notes)
+        box_w, box_h = CONTENT_WIDTH, CONTENT_BOTTOM - top
         width_px, height_px = size_px
         scale = min(box_w / width_px, box_h / height_px)
         width, height = Emu(int(width_px * scale)), Emu(int(height_px * scale))
@@ -193,58 +322,73 @@ class Deck:
         picture._element.nvPicPr.cNvPr.set("title", xml_safe(title))
         return slide
 
-    def table_slide(
+    def table_slides(
         self,
         title: str,
         subtitle: str,
-        header: Sequence[str],
+        header_cells: Sequence[str],
         rows: Sequence[Sequence[Cell]],
         widths: Sequence[float],
         notes: str,
-        font_size: int = 12,
-    ):
-        """Add a table (widths in inches, summing to about 12.3) under a title."""
-        slide = self._slide(LAYOUT_TITLE_ONLY, title, notes)
-        self._subtitle(slide, subtitle)
-        row_height = Inches(0.36)
-        shape = slide.shapes.add_table(
-            len(rows) + 1,
-            len(header),
-            MARGIN,
-            Inches(1.85),
-            CONTENT_WIDTH,
-            row_height * (len(rows) + 1),
+    ) -> int:
+        """Add a table (widths in inches, summing to about 12.3) under a title, every cell in
+        full: at the largest size (12 to 10 pt) that needs the fewest slides, the rows running
+        on to further slides titled "(1 of 2)" where they must. Return the number of slides."""
+        emus = [Inches(w) for w in widths]
+        # Room below the longest title this table may get, so every slide has the same.
+        numbered = f"{title} (99 of 99)"
+        available = CONTENT_BOTTOM - max(
+            header(title, subtitle).content_top, header(numbered, subtitle).content_top
         )
+        size, pages = table_pages(header_cells, rows, emus, available)
+        for number, page in enumerate(pages, start=1):
+            suffix = f" ({number} of {len(pages)})" if len(pages) > 1 else ""
+            self._table_slide(
+                title + suffix, subtitle, header_cells, [rows[i] for i in page], emus, notes, size
+            )
+        return len(pages)
+
+    def _table_slide(self, title, subtitle, header_cells, rows, widths, notes, size):
+        slide, top = self._slide(LAYOUT_TITLE_ONLY, title, subtitle, notes)
+        heights = [row_height(header_cells, widths, size, bold=True)]
+        heights += [row_height([c.text for c in row], widths, size) for row in rows]
+        shape = slide.shapes.add_table(
+            len(rows) + 1, len(header_cells), MARGIN, top, sum(widths), sum(heights)
+        )
+        shape.name = "Table"
         table = shape.table
-        for column, inches in enumerate(widths):
-            table.columns[column].width = Inches(inches)
-        for column, heading in enumerate(header):
-            self._fill_cell(table.cell(0, column), Cell(heading), font_size, bold=True)
+        for column, width in enumerate(widths):
+            table.columns[column].width = width
+        for r, height in enumerate(heights):
+            table.rows[r].height = height
+        for column, heading in enumerate(header_cells):
+            self._fill_cell(table.cell(0, column), Cell(heading), size, bold=True)
         for r, row in enumerate(rows, start=1):
             for column, cell in enumerate(row):
-                self._fill_cell(table.cell(r, column), cell, font_size)
+                self._fill_cell(table.cell(r, column), cell, size)
         return slide
 
     @staticmethod
     def _fill_cell(cell, content: Cell, size: int, bold: bool = False) -> None:
         cell.text = xml_safe(content.text)
-        cell.margin_top = cell.margin_bottom = Inches(0.03)
+        cell.margin_left = cell.margin_right = CELL_MARGIN_X
+        cell.margin_top = cell.margin_bottom = CELL_MARGIN_Y
         for paragraph in cell.text_frame.paragraphs:
             for run in paragraph.runs:
                 run.font.size, run.font.name, run.font.bold = Pt(size), FONT, bold
         if content.fill:
             cell.fill.solid()
             cell.fill.fore_color.rgb = RGBColor.from_string(content.fill)
-            for run in cell.text_frame.paragraphs[0].runs:
-                run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
-                run.font.bold = True
+            for paragraph in cell.text_frame.paragraphs:
+                for run in paragraph.runs:
+                    run.font.color.rgb = text_on(content.fill)
+                    run.font.bold = True
 
     def quotes_slide(
         self, title: str, quotes: Sequence[tuple[str, str]], notes: str, empty: str = ""
     ):
         """Add up to four quotes, each with who said it (or `empty` when there are none)."""
-        slide = self._slide(LAYOUT_TITLE_ONLY, title, notes)
-        top = Inches(1.5)
+        slide, top = self._slide(LAYOUT_TITLE_ONLY, title, "", notes)
         if not quotes:
             self._text_box(slide, MARGIN, top, CONTENT_WIDTH, Inches(0.6), empty, 18, colour=GREY)
             return slide

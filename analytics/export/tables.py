@@ -11,12 +11,13 @@ import csv
 import datetime as dt
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from analytics import queries, stats
+from analytics.domain import Filters
 from analytics.export.circulation import export_view
 from analytics.export.suppression import SUPPRESSED, for_circulation, mode_text
 from analytics.export.text import xml_safe
@@ -267,15 +268,15 @@ def theme_title(store: Store, theme_id: str | None) -> str:
     return str(titles.get(theme_id, theme_id))
 
 
-def data_source(store: Store) -> str:
+def data_source(store: Store, date: Callable[[dt.date], str] = dt.date.isoformat) -> str:
     """Return where the numbers come from, without any server path: the kind of store, when it
-    was generated, and the last import into it."""
+    was generated, and the last import into it (dates written by `date`)."""
     manifest = read_manifest(store.data_dir)
     if manifest.get("synthetic"):
         text = "Audit Insight store: synthetic sample data; no real child is described"
         made = str(manifest.get("generated_at") or "")[:10]
         if made:
-            text += f"; generated {made}"
+            text += f"; generated {date(dt.date.fromisoformat(made))}"
     else:
         text = "Audit Insight store: imported audit rounds"
     history = read_history(store.data_dir)
@@ -283,7 +284,7 @@ def data_source(store: Store) -> str:
     if len(active):
         last = active.iloc[-1]
         when = pd.Timestamp(last["imported_at"])
-        text += f"; last import {last['import_id']} on {when:%Y-%m-%d}"
+        text += f"; last import {last['import_id']} on {date(when.date())}"
     return text
 
 
@@ -412,3 +413,79 @@ def chart_xlsx(
         header_block(store, view, threshold, made_on),
         export_table(view, threshold, theme_titles(store)),
     )
+
+
+# The actions tracker as exported: (data column, heading); shares 0-100 like the charts'.
+ACTION_COLUMNS: list[tuple[str, str]] = [
+    ("action_id", "Action id"),
+    ("theme_id", "Theme"),
+    ("kind", "Type"),
+    ("text", "Action"),
+    ("outcome", "Outcome"),
+    ("owner", "Owner"),
+    ("due_date", "Due"),
+    ("status", "Status"),
+    ("rag", "RAG"),
+    ("days_overdue", "Days overdue"),
+    ("question_ids", "Linked questions"),
+    ("round_before", "Round before"),
+    ("n_before", "n (before)"),
+    ("pct_met_before", "pct met (before)"),
+    ("round_after", "Round after"),
+    ("n_after", "n (after)"),
+    ("pct_met_after", "pct met (after)"),
+]
+_ACTION_PERCENTS = frozenset({"pct_met_before", "pct_met_after"})
+_ACTION_COUNTS = frozenset({"n_before", "n_after", "days_overdue"})
+
+
+def _action_cell(value: object, column: str) -> object:
+    if isinstance(value, list | tuple | np.ndarray):
+        return ", ".join(str(v) for v in value)
+    if column in _ACTION_PERCENTS:
+        return _cell(value, "pct_met")
+    if column in _ACTION_COUNTS:
+        return _cell(value, "n")
+    return _cell(value, column)
+
+
+def actions_export_table(actions: pd.DataFrame, titles: Mapping[str, str]) -> pd.DataFrame:
+    """Return the actions as exported: human headings, theme titles, shares 0-100, numbers as
+    numbers (a suppressed "c" stays text)."""
+    data = actions.reset_index(drop=True)
+    if "theme_id" in data.columns:
+        data = data.assign(theme_id=[titles.get(t, t) for t in data["theme_id"]])
+    columns = [(c, h) for c, h in ACTION_COLUMNS if c in data.columns]
+    return pd.DataFrame(
+        {h: pd.Series([_action_cell(v, c) for v in data[c]], dtype=object) for c, h in columns}
+    )
+
+
+def actions_header(
+    store: Store,
+    as_of: dt.date,
+    theme: str | None,
+    filters: Filters,
+    threshold: int | None,
+    made_on: dt.date | None = None,
+) -> list[tuple[str, str]]:
+    """Return the header block of the actions tracker's export: what, as of when, which view."""
+    lines = [
+        ("Audit Insight", "actions tracker"),
+        ("RAG as of", as_of.isoformat()),
+        ("Theme", theme_title(store, theme) if theme else "All themes"),
+        ("Filters", filters.describe()),
+        (
+            "Scope",
+            "Actions are county-wide: every action is listed; its before and after measures "
+            "count only the chosen quadrants and teams.",
+        ),
+        ("Date", (made_on or dt.date.today()).isoformat()),
+        ("Data source", data_source(store)),
+        ("Mode", mode_text(threshold)),
+    ]
+    note = "pct columns are percentages (0-100)."
+    if threshold is not None:
+        note = f'"{SUPPRESSED}" marks a measure withheld for circulation; ' + note
+    lines.append(("Note", note))
+    return lines

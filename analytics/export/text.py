@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 # Control characters that XML 1.0 (XLSX, PPTX) cannot hold; tab, newline and carriage return can.
@@ -27,3 +28,11 @@ def cut(text: str, limit: int) -> str:
     whole = text[len(head)].isspace()  # the cut falls between two words
     word = head if whole or " " not in head else head.rsplit(" ", 1)[0]
     return word.rstrip(" ,;:—–-") + "…"
+
+
+def day_month_year(value: object) -> str:
+    """Return a date as an exported file writes it: "6 Dec 2026" (no leading zero)."""
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not isinstance(day, dt.date):
+        day = dt.date.fromisoformat(str(value)[:10])
+    return f"{day.day} {day:%b %Y}"

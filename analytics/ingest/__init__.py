@@ -1,8 +1,10 @@
 """Import real audit rounds: check a workbook or CSV files, load them all-or-nothing, keep history.
 
-    preview(data_dir, files)        what an import would load, or every problem (writes nothing)
+    preview(data_dir, files)        what an import would load, or every problem (writes nothing),
+                                    and how completely it answers each round's standards
     import_files(data_dir, files)   load it atomically, or raise ImportRefused with every problem
     undo_import(data_dir, id)       revert one import exactly
+    accept_rounds(data_dir, rounds) accept incomplete rounds, held back until then (completeness)
     import_history(data_dir)        the imports, newest first, with what can be undone
     template_workbook(data_dir)     the XLSX template, drop-down lists from the store's catalogue
     benchmark_import(data_dir)      seconds to import a 10,000-case round into a copy of the store
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analytics import audit_trail
+from analytics import audit_trail, queries
 from analytics.access import Actor, Permission
 from analytics.atomic import (
     check_store_target,
@@ -44,6 +46,8 @@ from analytics.atomic import (
 from analytics.catalogue import CATALOGUE_TABLES, catalogue_table
 from analytics.domain import QUADRANTS, ROUND_STATUSES_WITH_DATA
 from analytics.errors import ImportRefused
+from analytics.ingest import completeness
+from analytics.ingest.completeness import AcceptResult, accept_rounds
 from analytics.ingest.history import UndoResult, import_history, undo_import
 from analytics.ingest.plan import ROUND_PREVIEW_COLUMNS
 from analytics.ingest.problems import empty_problems
@@ -68,14 +72,17 @@ from analytics.ingest.writing import (
     write_history,
 )
 from analytics.store import MANIFEST_NAME, Store, write_store_files
+from analytics.store import write_table_files as write_store_table
 
 __all__ = [
     "DEFAULT_MAX_MB",
+    "AcceptResult",
     "ImportRefused",
     "ImportResult",
     "Preview",
     "Source",
     "UndoResult",
+    "accept_rounds",
     "allowed_values",
     "benchmark_import",
     "contract_summary",
@@ -108,11 +115,24 @@ class Preview:
     ignored_columns: list[str] = field(default_factory=list)
     already_imported: str | None = None  # id of an active import of the identical file
     checked: Checked | None = field(default=None, repr=False)
+    # Standards answered per round (cases, standards per case, answered share, complete) and the
+    # cases with the fewest answered (analytics.ingest.completeness).
+    completeness: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=completeness.ROUND_COLUMNS)
+    )
+    fewest_answered: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=completeness.CASE_COLUMNS)
+    )
 
     @property
     def ok(self) -> bool:
         """Return whether the file can be imported as it is."""
         return self.problems.empty
+
+    @property
+    def incomplete(self) -> pd.DataFrame:
+        """Return the rounds under the completeness threshold (held back unless accepted)."""
+        return self.completeness[~self.completeness["complete"].astype(bool)]
 
 
 @dataclass(frozen=True)
@@ -182,10 +202,17 @@ def _evaluate(base: Path, read: ReadResult, replace: bool, progress: Progress | 
     step(progress, 0.35, "Checking every value against the contract and the store")
     store = Store(base)
     try:
-        checked = check(read, store_state(store), replace)
+        state = store_state(store)
+        checked = check(read, state, replace)
     finally:
         store.close()
-    return _preview_of(read, checked, None)
+    result = _preview_of(read, checked, None)
+    if result.ok:
+        standards = completeness.standards_per_theme(state.questions, checked.questions)
+        result.completeness, result.fewest_answered = completeness.measure(
+            checked.cases, checked.responses, standards
+        )
+    return result
 
 
 def _preview_of(read: ReadResult, checked: Checked, already: str | None) -> Preview:
@@ -255,12 +282,15 @@ def import_files(
     actor: Actor,
     max_mb: float = DEFAULT_MAX_MB,
     progress: Progress | None = None,
+    accept_incomplete: bool = False,
 ) -> ImportResult:
     """Import one workbook (or CSV set) all-or-nothing; raise ImportRefused listing every problem.
 
     Only an actor with the import permission may (AccessRefused otherwise, recorded in the audit
     trail). An identical file that is already imported (and not since replaced or undone) changes
-    nothing. Rounds that already hold cases are replaced only with `replace=True`.
+    nothing (but `accept_incomplete` still accepts its held-back rounds). Rounds that already hold
+    cases are replaced only with `replace=True`. A round under the completeness threshold is
+    loaded but held back until accepted: `accept_incomplete=True` accepts it now, recorded.
     """
     data_dir = local_store_dir(data_dir)
     check_store_target(data_dir)  # a file or a folder of other things is never replaced
@@ -276,13 +306,18 @@ def import_files(
         step(progress, 0.25, "Waiting for other imports to finish")
         with writer_lock(data_dir):
             check_store_target(data_dir)  # again: it may have changed while we waited
-            result = _import_locked(data_dir, read, replace, actor, progress)
+            result = _import_locked(data_dir, read, replace, actor, progress, accept_incomplete)
     step(progress, 1.0, "Imported")
     return result
 
 
 def _import_locked(
-    data_dir: Path, read: ReadResult, replace: bool, actor: Actor, progress: Progress | None
+    data_dir: Path,
+    read: ReadResult,
+    replace: bool,
+    actor: Actor,
+    progress: Progress | None,
+    accept_incomplete: bool = False,
 ) -> ImportResult:
     """Check the import against a clone of the store and swap it in (the writer's lock held)."""
     staging = sibling(data_dir, "staging")
@@ -302,13 +337,20 @@ def _import_locked(
                 f"{read.file_name} is already imported as {checked.already_imported} "
                 "(an identical file): nothing changed."
             )
-            return ImportResult(checked.already_imported, False, checked, message)
+            changed = False
+            if accept_incomplete:
+                accepted = _accept_held_of(data_dir, checked.already_imported, actor)
+                changed = bool(accepted.accepted)
+                if accepted.message:
+                    message += " " + accepted.message
+            return ImportResult(checked.already_imported, changed, checked, message)
         if not checked.ok or checked.checked is None:
             raise ImportRefused(read.file_name, checked.problems)
         step(progress, 0.6, "Writing the new rounds")
         history = read_history(staging)
         import_id = next_import_id(history)
         added, removed, replaced = apply_import(staging, checked.checked, import_id)
+        added += _write_completeness(staging, checked, import_id, actor, accept_incomplete)
         row = history_row(
             import_id,
             read.file_name,
@@ -321,22 +363,65 @@ def _import_locked(
         )
         history = append_history(history, row)
         event = audit_trail.Event(actor, "import", read.file_name, detail=import_id)
+        events = [event]
+        if accept_incomplete and len(checked.incomplete):
+            held = checked.incomplete.assign(import_id=import_id)
+            events += completeness.acceptance_events(actor, held, ACCEPTED_ON_IMPORT)
+        staged = [p for e in events for p in audit_trail.stage_with_store(staging, e)]
         fsync_paths([write_history(staging, history), refresh_manifest(staging, history),
-                     *audit_trail.stage_with_store(staging, event)])  # fmt: skip
+                     *staged])  # fmt: skip
         step(progress, 0.9, "Swapping the new version of the store in")
         replace_dir(staging, data_dir)
-        audit_trail.record_after_swap(event)
+        for recorded in events:
+            audit_trail.record_after_swap(recorded)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return ImportResult(import_id, True, checked, _summary(import_id, checked))
+    return ImportResult(import_id, True, checked, _summary(import_id, checked, accept_incomplete))
+
+
+ACCEPTED_ON_IMPORT = "accepted on import"
+
+
+def _write_completeness(
+    staging: Path, checked: Preview, import_id: str, actor: Actor, accept_incomplete: bool
+) -> list[str]:
+    """Write the import's round_completeness rows (and its acceptances); return the files."""
+    if checked.completeness.empty:
+        return []
+    written = write_store_table(
+        staging, "round_completeness",
+        completeness.completeness_frame(import_id, checked.completeness), import_id,
+    )  # fmt: skip
+    held = checked.incomplete
+    if accept_incomplete and len(held):
+        triples = [(t, r, import_id) for t, r in zip(held["theme_id"], held["round_id"],
+                                                     strict=True)]  # fmt: skip
+        frame = completeness.acceptance_frame(triples, actor.user, ACCEPTED_ON_IMPORT)
+        written += completeness.write_acceptances(staging, frame, import_id)
+    fsync_paths(written)
+    return [p.relative_to(staging).as_posix() for p in written]
+
+
+def _accept_held_of(data_dir: Path, import_id: str, actor: Actor) -> completeness.AcceptResult:
+    """Accept the held-back rounds an already active import loaded (the writer's lock held)."""
+    store = Store(data_dir)
+    try:
+        held = queries.held_rounds(store)
+    finally:
+        store.close()
+    held = held[held["import_id"] == import_id]
+    pairs = list(zip(held["theme_id"], held["round_id"], strict=True))
+    if not pairs:
+        return completeness.AcceptResult([], "")
+    return completeness.accept_locked(data_dir, pairs, actor, ACCEPTED_ON_IMPORT)
 
 
 def _file_names(files: Sequence[FileLike]) -> list[str]:
     return [f.name if isinstance(f, Source) else Path(f).name for f in files]
 
 
-def _summary(import_id: str, checked: Preview) -> str:
+def _summary(import_id: str, checked: Preview, accepted: bool = False) -> str:
     counts = dict(zip(checked.counts["what"], checked.counts["rows"], strict=True))
     rounds = checked.rounds[checked.rounds["change"] != "unchanged"]
     lines = [
@@ -353,6 +438,8 @@ def _summary(import_id: str, checked: Preview) -> str:
         lines.append(
             f"  questions: {counts['questions added']} added, {counts['questions revised']} revised"
         )
+    lines += completeness.describe(checked.completeness, checked.fewest_answered)
+    lines += completeness.held_notice(checked.completeness, accepted)
     return "\n".join(lines)
 
 

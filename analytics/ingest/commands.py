@@ -1,4 +1,4 @@
-"""The importer's sub-commands: ingest, undo-import, imports, template."""
+"""The importer's sub-commands: ingest, undo-import, imports, accept-round, template."""
 
 from __future__ import annotations
 
@@ -55,6 +55,12 @@ def _add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
         help=f"refuse files larger than this (default {DEFAULT_MAX_MB})",
     )
     ingest.add_argument(
+        "--accept-incomplete",
+        action="store_true",
+        help="accept rounds with under the completeness threshold of standards answered (else "
+        "they are held back from the default round, the overview and trends until accept-round)",
+    )
+    ingest.add_argument(
         "--errors-csv",
         type=csv_path,
         default=None,
@@ -64,6 +70,9 @@ def _add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     undo = add("undo-import", "revert one import exactly")
     undo.add_argument("import_id", metavar="ID", help="e.g. imp-0003 (see: imports)")
     add("imports", "list the import history, newest first")
+    accept = add("accept-round", "accept an incomplete round held back since its import")
+    accept.add_argument("--theme", required=True, metavar="THEME")
+    accept.add_argument("--round", required=True, metavar="ROUND", dest="round_id")
     template = add("template", "write the import template workbook (XLSX)")
     template.add_argument("--out", required=True, metavar="PATH")
     template.add_argument("--theme", default=None, help="drop-downs for one theme's questions")
@@ -91,8 +100,9 @@ def run_ingest(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     try:
         result = import_files(
-            data_dir, args.files, replace=args.replace, actor=local_operator(), max_mb=args.max_mb
-        )
+            data_dir, args.files, replace=args.replace, actor=local_operator(), max_mb=args.max_mb,
+            accept_incomplete=args.accept_incomplete,
+        )  # fmt: skip
     except ImportRefused as refused:
         print(f"error: {refused}", file=sys.stderr)
         print(format_problems(refused.problems), file=sys.stderr)
@@ -124,6 +134,16 @@ def run_undo(args: argparse.Namespace) -> int:
 
     data_dir = resolve_data_dir(args.data_dir)
     print(undo_import(data_dir, args.import_id, actor=local_operator()).message)
+    return 0
+
+
+@command("accept-round")
+def run_accept(args: argparse.Namespace) -> int:
+    """Accept one incomplete round."""
+    from analytics.ingest import accept_rounds
+
+    data_dir = resolve_data_dir(args.data_dir)
+    print(accept_rounds(data_dir, [(args.theme, args.round_id)], actor=local_operator()).message)
     return 0
 
 

@@ -97,6 +97,20 @@ SHEETS: dict[str, tuple[Column, ...]] = {
     ),
 }
 SHEET_ORDER: tuple[str, ...] = ("cases", "responses", "rounds", "questions")
+# The template's question drop-down offers "PERM-05 · The child's plan is reviewed": the import
+# keeps the part before the separator, so an id typed alone works too.
+QUESTION_CHOICE_SEPARATOR = " · "
+QUESTION_CHOICE_WORDS = 120  # characters of wording shown in a drop-down choice
+
+
+def question_choice(question_id: str, text: object) -> str:
+    """Return a question as the template's drop-down offers it: "ID · wording"."""
+    words = " ".join(str(text).split()) if isinstance(text, str) and text.strip() else ""
+    if len(words) > QUESTION_CHOICE_WORDS:
+        words = words[: QUESTION_CHOICE_WORDS - 1].rstrip() + "…"
+    return f"{question_id}{QUESTION_CHOICE_SEPARATOR}{words}" if words else question_id
+
+
 REQUIRED_SHEETS: tuple[str, ...] = ("cases", "responses")
 
 # Every template column is a contract column of the table the sheet loads.
@@ -224,8 +238,48 @@ VALUE_PATTERNS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
     (r"[\w.+-]+@[\w-]+\.[\w.-]+", "an email address", None),
     (POSTCODE, "a postcode", _confirm_postcode),
     (NHS_NUMBER, "an NHS number", _confirm_nhs),
-    (r"(?:\+44\s?|\b0)(?:7\d{3} ?\d{6}|\d{2,4} ?\d{3} ?\d{3,4})\b", "a phone number", None),
+    # 07700 900123, +44 7700 900123, 0161 496 0000, and (01632) 960001 with the area code
+    # in brackets.
+    (
+        r"(?:\+44\s?|\(?\b0)(?:7\d{3} ?\d{6}|\d{2,4}\)? ?\d{3} ?\d{3,4})\b",
+        "a phone number",
+        None,
+    ),
 )
+MASK = "•"
+# Any run of six or more digits (spaces, brackets and dashes between them) is masked too: a
+# number written in a way the patterns above do not know is still not repeated.
+_LONG_NUMBER = r"[+(]?\d[\d ()-]{4,}\d"
+
+
+def _mask_span(text: str, keep_first: int = 1, keep_last: int = 2) -> str:
+    """Return text with its letters and digits hidden but the first and last few."""
+    places = [i for i, ch in enumerate(text) if ch.isalnum()]
+    shown = set(places[:keep_first]) | set(places[len(places) - keep_last :] if keep_last else ())
+    if len(places) <= keep_first + keep_last:  # too short to show any of it
+        shown = set()
+    return "".join(MASK if i in set(places) - shown else ch for i, ch in enumerate(text))
+
+
+def mask_personal(text: object) -> object:
+    """Return a flagged value with the personal data in it masked ("(01632) 960001" ->
+    "(0••••) ••••01"), so a problem message never repeats it; other words stay to find it by."""
+    if not isinstance(text, str):
+        return text
+    for pattern in (*(p for p, _, _ in VALUE_PATTERNS), _LONG_NUMBER):
+        text = re.sub(pattern, lambda m: _mask_span(m.group(0)), text)
+    return text
+
+
+def mask_whole(text: object, initials: bool = True) -> object:
+    """Return a value that is personal as a whole masked: a name but for each word's initial
+    ("Jane Smith" -> "J••• S••••"), a date of birth entirely ("••••-••-••")."""
+    if not isinstance(text, str):
+        return text
+    keep = 1 if initials else 0
+    return re.sub(r"[^\W_]+", lambda m: _mask_span(m.group(0), keep_first=keep, keep_last=0), text)
+
+
 # The columns whose values are checked for personal data: free text and references.
 VALUE_CHECKED_COLUMNS: tuple[str, ...] = ("child_ref", "comment", "team", "label")
 # A child_ref that is two or more capitalised words is a name, not a pseudonymous reference.
@@ -286,6 +340,8 @@ TABLE_GRAIN: dict[str, str] = {
     "actions": "an action or recommendation",
     "quotes": "a quote from the audit",
     "imports": "an import of audit rounds (the history)",
+    "round_completeness": "a theme x round an import loaded: its standards answered",
+    "round_acceptances": "an analyst's acceptance of an incomplete round",
 }
 
 

@@ -20,7 +20,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from analytics.domain import GENDERS, GRADES, QUADRANT_LABELS, QUADRANTS, RESPONSES, ROUND_STATUSES
 from analytics.errors import AuditDataError, UnknownValueError
 from analytics.ingest.reading import DEFAULT_MAX_MB
-from analytics.ingest.spec import SHEET_ORDER, SHEETS, contract_summary, sheet_summary
+from analytics.ingest.spec import (
+    QUESTION_CHOICE_SEPARATOR,
+    SHEET_ORDER,
+    SHEETS,
+    contract_summary,
+    question_choice,
+    sheet_summary,
+)
 from analytics.ingest.state import store_state
 from analytics.ingest.validate import EARLIEST_DATE, LATEST_DATE
 from analytics.store import Store
@@ -40,6 +47,9 @@ def _lists(store: Store, theme: str | None) -> dict[str, list[str]]:
         raise UnknownValueError("theme", theme, themes)
     chosen = [theme] if theme else themes
     questions = state.questions[state.questions["theme_id"].isin(chosen)]
+    choices = [question_choice(q, t) for q, t in zip(questions["question_id"], questions["text"],
+                                                     strict=True)]  # fmt: skip
+    questions = questions.assign(choice=choices)
     lists = {
         "quadrant": list(QUADRANTS),
         "response": list(RESPONSES),
@@ -48,10 +58,10 @@ def _lists(store: Store, theme: str | None) -> dict[str, list[str]]:
         "round status": list(ROUND_STATUSES),
         "theme_id": chosen,
         "category": state.categories,
-        "question_id": questions["question_id"].tolist(),
+        "question_id": questions["choice"].tolist(),  # "ID · wording": the import keeps the id
     }
     for theme_id in chosen:
-        ids = questions.loc[questions["theme_id"] == theme_id, "question_id"].tolist()
+        ids = questions.loc[questions["theme_id"] == theme_id, "choice"].tolist()
         lists[f"questions: {theme_id}"] = ids
     return lists
 
@@ -181,7 +191,9 @@ def _instructions(sheet: Worksheet, lists: dict[str, list[str]], theme: str | No
             f"7. Dates are YYYY-MM-DD. Files up to {DEFAULT_MAX_MB} MB. CSV files named cases.csv, "
             "responses.csv, rounds.csv and questions.csv are accepted too. The drop-downs reach "
             f"row {LAST_ROW:,}; a question_id not in the list (a new question on the questions "
-            "sheet) only gives a warning.",
+            "sheet) only gives a warning. The question drop-down shows each standard's wording "
+            f"after its id ('PERM-05{QUESTION_CHOICE_SEPARATOR}...'): keep the choice as it is, "
+            "or type the id alone; either imports.",
         ),
         (),
         ("Sheets",),
@@ -194,7 +206,11 @@ def _instructions(sheet: Worksheet, lists: dict[str, list[str]], theme: str | No
     lines += [(code, label) for code, label in QUADRANT_LABELS.items()]
     lines += [(), ("Themes and their question ids",)]
     lines += [
-        (name.split(": ", 1)[1], ", ".join(ids) or "(none yet: add them on the questions sheet)")
+        (
+            name.split(": ", 1)[1],
+            ", ".join(i.split(QUESTION_CHOICE_SEPARATOR, 1)[0] for i in ids)
+            or "(none yet: add them on the questions sheet)",
+        )
         for name, ids in lists.items()
         if name.startswith("questions: ")
     ]

@@ -23,6 +23,7 @@ from analytics.ingest.spec import (
     AUDIT_ID_MAX,
     ID_PATTERN,
     NAME_LIKE,
+    QUESTION_CHOICE_SEPARATOR,
     REQUIRED_SHEETS,
     SHEET_ORDER,
     SHEETS,
@@ -30,6 +31,8 @@ from analytics.ingest.spec import (
     VALUE_CHECKED_COLUMNS,
     VALUE_PATTERNS,
     Column,
+    mask_personal,
+    mask_whole,
     personal_data_reason,
 )
 from analytics.ingest.state import StoreState
@@ -262,6 +265,9 @@ def _check_column(
             f"Use a {what} from the lists sheet of the template: {listed}.",
         )
         return value
+    if kind == "store" and name == "question_id":
+        # The template's drop-down offers "ID · wording": the id is the part before it.
+        raw = raw.str.split(QUESTION_CHOICE_SEPARATOR, n=1, regex=False).str[0].str.strip()
     if kind == "date":
         return _check_dates(sheet, name, raw, present, problems)
     if kind == "id" and name != "audit_id":
@@ -361,9 +367,10 @@ def _check_personal_values(sheet: Sheet, problems: Problems) -> None:
                 sheet,
                 hit,
                 name,
-                f"the {name} looks like it holds {what}",
+                f"the {name} looks like it holds {what} (masked here)",
                 "Remove personal details: keep contact details, NHS numbers and "
                 "addresses out of the audit export.",
+                values=values.where(hit).map(mask_personal),  # never echoed back in full
             )
             flagged |= hit
         if name == "child_ref":
@@ -373,15 +380,17 @@ def _check_personal_values(sheet: Sheet, problems: Problems) -> None:
                 sheet,
                 name_like,
                 name,
-                "the child_ref looks like a person's name",
+                "the child_ref looks like a person's name (masked here)",
                 "Use the pseudonymous case reference, never the child's name.",
+                values=values.where(name_like).map(mask_whole),
             )
             problems.add(
                 sheet,
                 date_like,
                 name,
-                "the child_ref looks like a date of birth",
+                "the child_ref looks like a date of birth (masked here)",
                 "Use the pseudonymous case reference from the audit tool.",
+                values=values.where(date_like).map(lambda v: mask_whole(v, initials=False)),
             )
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from analytics import stats
 from analytics.domain import (
+    COMPLETE_ANSWERED_SHARE,
     COUNTY,
     DUE_SOON_DAYS,
     GENDERS,
@@ -167,21 +168,54 @@ def check_teams(
     return list(chosen)
 
 
-def _audited(store: Store) -> dict[str, list[str]]:
-    frame = store.small_table("rounds")
-    frame = frame[frame["status"].isin(ROUND_STATUSES_WITH_DATA)]
-    frame = frame.sort_values(["end_date", "round_id"])
+def round_checks(store: Store, theme: str | None = None) -> pd.DataFrame:
+    """Return the rounds holding results (one row per theme x round, oldest first), with how
+    completely the latest import answered them: cases, standards per case, expected, answered,
+    answered_share, complete (at least domain.COMPLETE_ANSWERED_SHARE answered; a round no import
+    checked is complete), accepted_by / accepted_at, and held (incomplete and not accepted)."""
+    frame = store.memo(
+        "round_checks",
+        lambda: run(
+            store,
+            "audited_rounds",
+            statuses=list(ROUND_STATUSES_WITH_DATA),
+            threshold=COMPLETE_ANSWERED_SHARE,
+        ),
+    )
+    if theme is not None:
+        frame = frame[frame["theme_id"] == theme]
+    return frame.reset_index(drop=True)
+
+
+def _audited(store: Store, *, held: bool) -> dict[str, list[str]]:
+    frame = round_checks(store)
+    if not held:
+        frame = frame[~frame["held"].astype(bool)]
     return {str(t): rows["round_id"].tolist() for t, rows in frame.groupby("theme_id", sort=False)}
 
 
 def audited_rounds(store: Store, theme: str) -> list[str]:
-    """Return the theme's rounds that hold audit results, oldest first."""
-    return list(store.memo("audited_rounds", lambda: _audited(store)).get(theme, []))
+    """Return the theme's rounds that hold audit results and are not held back, oldest first:
+    the rounds the default round, the Overview and trends draw on. An incomplete round joins
+    them once an analyst accepts it (held_rounds lists those still waiting)."""
+    return list(store.memo("audited_rounds", lambda: _audited(store, held=False)).get(theme, []))
+
+
+def round_choices(store: Store, theme: str) -> list[str]:
+    """Return every round of the theme that holds results, held-back ones included, oldest
+    first: the rounds a user may open explicitly (the filter bar lists these)."""
+    return list(store.memo("round_choices", lambda: _audited(store, held=True)).get(theme, []))
+
+
+def held_rounds(store: Store, theme: str | None = None) -> pd.DataFrame:
+    """Return the incomplete rounds not yet accepted (of one theme, or all), with their figures."""
+    frame = round_checks(store, theme)
+    return frame[frame["held"].astype(bool)].reset_index(drop=True)
 
 
 def earlier_rounds(store: Store, theme: str, round_id: str | None = None) -> list[str]:
     """Return the audited rounds before `round_id` (default: the latest), latest first: the
-    rounds a trend can start from."""
+    rounds a trend can start from. A held-back round has none and is never one."""
     current = resolve_round(store, theme, round_id)
     done = audited_rounds(store, theme)
     return done[: done.index(current)][::-1] if current in done else []
@@ -197,9 +231,10 @@ def resolve_round(store: Store, theme: str, round_id: str | None) -> str | None:
     A round that is known but planned (no results yet) is refused with a message saying so.
     """
     check_theme(store, theme)
-    done = audited_rounds(store, theme)
+    done = round_choices(store, theme)
     if round_id is None:
-        round_id = done[-1] if done else None
+        released = audited_rounds(store, theme)  # the default is never a held-back round
+        round_id = released[-1] if released else None
     elif round_id not in done:
         known = store.memo(f"round_ids|{theme}", lambda: rounds(store, theme)["round_id"].tolist())
         if round_id not in known:
@@ -336,7 +371,7 @@ def round_trend(
         other = resolve_round(store, theme, round_from)
     if chosen is None or other is None or other == chosen:
         return pd.DataFrame(columns=TREND_COLUMNS)
-    done = audited_rounds(store, theme)
+    done = round_choices(store, theme)
     first, second = sorted((other, chosen), key=done.index)
     frame = run(
         store,
@@ -406,28 +441,107 @@ def recurring_weaknesses(
     )
 
 
+# A practice area or theme is named the weakest only with at least this many audited cases in the
+# selection: a share from fewer cases moves too much with one case to single it out.
+MIN_CASES_FOR_WEAKEST = 10
+WEAKEST_COLUMNS = [
+    "kind", "name", "theme_id", "round_id", "n", "met", "pct_met", "cases", "themes",
+    "ci_low", "ci_high",
+]  # fmt: skip
+
+
+def area_and_theme_totals(store: Store, filters: Filters = ALL) -> pd.DataFrame:
+    """Return one row per practice area (kind 'area') and per theme (kind 'theme'), each theme at
+    its latest audited round, within the selection: n, met, pct_met, cases and a case-level 95%
+    Wilson interval (stats.case_level_wilson), lowest share first within each kind."""
+    frame = run(
+        store,
+        "area_and_theme_totals",
+        theme_rounds=latest_theme_rounds(store),
+        **_filter_params(store, filters),
+    )
+    bounds = [
+        stats.case_level_wilson(int(met), int(n), int(cases))
+        for met, n, cases in zip(frame["met"], frame["n"], frame["cases"], strict=True)
+    ]
+    frame["ci_low"] = [low for low, _ in bounds]
+    frame["ci_high"] = [high for _, high in bounds]
+    return frame[WEAKEST_COLUMNS]
+
+
+def weakest(
+    store: Store, filters: Filters = ALL, min_cases: int = MIN_CASES_FOR_WEAKEST
+) -> pd.DataFrame:
+    """Return the weakest practice area and the weakest theme (one row per kind, 'area' then
+    'theme'): the lowest pct_met among those with at least `min_cases` audited cases in the
+    selection; a kind with none that qualifies has no row. The next lowest follows (`next_name`,
+    `next_pct_met`), and `clearly_lowest` says whether the two 95% intervals do not overlap.
+    With quadrants chosen, the county's figures for the same area or theme follow in `county_*`
+    columns."""
+    totals = area_and_theme_totals(store, filters)
+    eligible = totals[totals["cases"] >= min_cases]
+    rows = []
+    for kind in ("area", "theme"):
+        ranked = eligible[eligible["kind"] == kind]
+        if ranked.empty:
+            continue
+        row = ranked.iloc[0].to_dict()
+        runner_up = ranked.iloc[1] if len(ranked) > 1 else None
+        row["next_name"] = None if runner_up is None else runner_up["name"]
+        row["next_pct_met"] = np.nan if runner_up is None else runner_up["pct_met"]
+        # Clearly the weakest only when the two intervals do not overlap.
+        row["clearly_lowest"] = runner_up is not None and row["ci_high"] < runner_up["ci_low"]
+        rows.append(row)
+    found = pd.DataFrame(rows, columns=[*WEAKEST_COLUMNS, "next_name", "next_pct_met",
+                                        "clearly_lowest"])  # fmt: skip
+    if filters.quadrants:
+        county = area_and_theme_totals(
+            store, Filters(round_id=filters.round_id, teams=filters.teams)
+        )
+        county = county.set_index(["kind", "name"])
+        for column in ("n", "met", "pct_met", "cases", "ci_low", "ci_high"):
+            found[f"county_{column}"] = [
+                county[column].get((kind, name), np.nan)
+                for kind, name in zip(found["kind"], found["name"], strict=True)
+            ]
+    return found
+
+
+def latest_audited_end(store: Store) -> dt.date | None:
+    """Return the end date of the latest audited round of any theme (None: nothing audited)."""
+    frame = store.small_table("rounds")
+    ends = frame.loc[frame["status"].isin(ROUND_STATUSES_WITH_DATA), "end_date"].dropna()
+    return pd.Timestamp(ends.max()).date() if len(ends) else None
+
+
 def action_status(
     store: Store,
     as_of: dt.date | None = None,
     theme: str | None = None,
     owners: tuple[str, ...] = (),
     statuses: tuple[str, ...] = (),
+    filters: Filters = ALL,
 ) -> pd.DataFrame:
-    """Return every action with RAG against `as_of` (default today), overdue first, and for
-    linked questions pct_met in the theme's first and latest audited rounds."""
+    """Return every action with RAG against `as_of` (default: the end of the latest audited
+    round, else today), overdue first, and for linked questions pct_met in the theme's first and
+    latest audited rounds, counted within the filters' quadrants and teams.
+
+    Actions are county-wide: the quadrant and team filters narrow the measures, not the list.
+    """
     if theme is not None:
         check_theme(store, theme)
     first, latest = _theme_round_keys(store, "first", "latest")
     return run(
         store,
         "action_status",
-        as_of=as_of or dt.date.today(),
+        as_of=as_of or latest_audited_end(store) or dt.date.today(),
         due_soon_days=DUE_SOON_DAYS,
         before=first,
         after=latest,
         theme=theme,
         owners=list(owners),
         statuses=list(statuses),
+        **_filter_params(store, filters),
     )
 
 

@@ -1,4 +1,4 @@
--- grain: action, with RAG against $as_of and pct_met of its linked questions before and after; params: $as_of, $due_soon_days, $before (list of 'theme|round': first audited round of themes with two or more), $after (list of 'theme|round': latest audited round), $theme (NULL = all), $owners, $statuses (empty = all)
+-- grain: action, with RAG against $as_of and pct_met of its linked questions before and after, within the chosen quadrants and teams; params: $as_of, $due_soon_days, $before (list of 'theme|round': first audited round of themes with two or more), $after (list of 'theme|round': latest audited round), $theme (NULL = all), $owners, $statuses, $quadrants, $teams (empty = all)
 WITH linked AS (
     SELECT action_id, theme_id, unnest(question_ids) AS question_id FROM actions
 ),
@@ -8,8 +8,10 @@ measured AS (
            coalesce(sum(r.answers) FILTER (WHERE r.response = 'Met'), 0)::BIGINT AS met
     FROM linked AS l
     JOIN response_counts AS r ON r.theme_id = l.theme_id AND r.question_id = l.question_id
-    WHERE list_contains($before::VARCHAR[], r.theme_id || '|' || r.round_id)
-       OR list_contains($after::VARCHAR[], r.theme_id || '|' || r.round_id)
+    WHERE (list_contains($before::VARCHAR[], r.theme_id || '|' || r.round_id)
+           OR list_contains($after::VARCHAR[], r.theme_id || '|' || r.round_id))
+      AND (len($quadrants::VARCHAR[]) = 0 OR list_contains($quadrants::VARCHAR[], r.quadrant))
+      AND (len($teams::VARCHAR[]) = 0 OR list_contains($teams::VARCHAR[], r.team))
     GROUP BY ALL
 ),
 rated AS (

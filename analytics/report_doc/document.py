@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Inches, Pt, RGBColor
+from docx.shared import Inches, Mm, Pt, RGBColor, Twips
 from docx.table import _Cell
+from docx.text.paragraph import Paragraph
 
 from analytics import charts as chart_builders
 from analytics import queries
@@ -37,7 +41,26 @@ ProgressCallback = Callable[[float, str], None]
 """Called as progress(fraction done 0..1, what is being done)."""
 
 CHART_WIDTH_INCHES = 6.3
-CHART_PIXELS_WIDTH = 1100
+# A4 portrait with 20 mm margins: a text width of 170 mm.
+PAGE_WIDTH_MM, PAGE_HEIGHT_MM, MARGIN_MM = 210, 297, 20
+TEXT_WIDTH_MM = PAGE_WIDTH_MM - 2 * MARGIN_MM
+TABLE_FONT_PT = 10
+# Advance widths of Arial (Liberation Sans has the same), in 1/1000 em, for the printable
+# ASCII characters from space to tilde; any other character counts as a wide letter.
+ARIAL_WIDTHS: tuple[int, ...] = (
+    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,
+    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556,
+    1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778,
+    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556,
+    333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,
+    556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
+)  # fmt: skip
+OTHER_WIDTH = 722
+BOLD_FACTOR = 1.1  # Arial Bold is about 5% wider on average, up to a third for i and l
+# Table Grid's cell margins (0.19 cm each side) and 1 mm to spare for rounding.
+CELL_PADDING_MM = 4.8
+SHORT_TEXT_MM = 34  # a cell text that fits on one line this wide (a date) is kept whole
+CHART_PIXELS_WIDTH = 800  # drawn at 6.3 in, its 13 px text prints at about 7.5 pt
 DOCX_MIME = MIME_TYPES["docx"]
 CONCLUDING = "concluding"
 UNDERWAY = "underway"
@@ -108,9 +131,18 @@ def _shade(cell: _Cell, colour: str) -> None:
     cell._tc.get_or_add_tcPr().append(shading)
 
 
+def _luminance(colour: str) -> float:
+    """Return the colour's relative luminance (WCAG 2)."""
+    channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
 def _dark(colour: str) -> bool:
-    red, green, blue = (int(colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
-    return 0.299 * red + 0.587 * green + 0.114 * blue < 150
+    """Return whether white text reads better than black on this fill (higher contrast)."""
+    lum = _luminance(colour)
+    white, black = 1.0, 0.0
+    return (white + 0.05) / (lum + 0.05) > (lum + 0.05) / (black + 0.05)
 
 
 def _repeat_header(row) -> None:
@@ -118,6 +150,98 @@ def _repeat_header(row) -> None:
     header = OxmlElement("w:tblHeader")
     header.set(qn("w:val"), "true")
     row._tr.get_or_add_trPr().append(header)
+
+
+def _a4(doc: DocxDocument) -> None:
+    """Lay every section out on A4 portrait with the report's margins."""
+    for section in doc.sections:
+        section.page_width, section.page_height = Mm(PAGE_WIDTH_MM), Mm(PAGE_HEIGHT_MM)
+        section.left_margin = section.right_margin = Mm(MARGIN_MM)
+        section.top_margin = section.bottom_margin = Mm(MARGIN_MM)
+
+
+def text_mm(text: str, bold: bool = False) -> float:
+    """Return the width of `text` in Arial at the table's size, in millimetres."""
+    em = sum(
+        ARIAL_WIDTHS[ord(char) - 32] if 32 <= ord(char) < 127 else OTHER_WIDTH for char in text
+    )
+    return em / 1000 * TABLE_FONT_PT * 25.4 / 72 * (BOLD_FACTOR if bold else 1)
+
+
+def column_widths(columns: Sequence[Sequence[str]], total_mm: int) -> list[int]:
+    """Share `total_mm` (whole mm) among table columns, each given as its cells' texts with the
+    (bold) header first.
+
+    Each column gets at least its longest word, and its short texts (a date, a status) on one
+    line; the rest goes where it makes the table shortest. A row is as tall as its tallest
+    cell; that maximum is smoothed (a 6-norm) so the height is convex in the widths, and moving
+    millimetres between pairs of columns finds the best split.
+    """
+    widths_of = [[text_mm(text, bold=row == 0) for row, text in enumerate(col)] for col in columns]
+    words_of = [
+        [text_mm(word, bold=row == 0) for row, text in enumerate(col) for word in text.split()]
+        for col in columns
+    ]
+
+    def fits(mm: float) -> int:
+        return math.ceil(mm + CELL_PADDING_MM)
+
+    least = [fits(max(words, default=0)) for words in words_of]
+    with_short = [
+        max([floor, *(fits(w) for w in col if fits(w) <= SHORT_TEXT_MM)])
+        for floor, col in zip(least, widths_of, strict=True)
+    ]
+    if sum(with_short) <= total_mm:  # else too many short texts to keep whole: break at words
+        least = with_short
+    if sum(least) > total_mm:  # words too long for the page break whatever the widths
+        least = [w * total_mm // sum(least) for w in least]
+    text = np.array(widths_of).T  # rows x columns
+
+    def height(widths: Sequence[int]) -> float:
+        room = np.maximum(1.0, np.array(widths) - CELL_PADDING_MM)
+        lines = np.maximum(1.0, text / room)
+        return float(((lines**6).sum(axis=1) ** (1 / 6)).sum())
+
+    widths = list(least)
+    widths[0] += total_mm - sum(least)
+    current = height(widths)
+    for step in (16, 8, 4, 2, 1):
+        improved = True
+        while improved:
+            improved = False
+            for giver, taker in itertools.permutations(range(len(columns)), 2):
+                if widths[giver] - step < least[giver]:
+                    continue
+                trial = widths.copy()
+                trial[giver] -= step
+                trial[taker] += step
+                if (then := height(trial)) < current - 1e-9:
+                    widths, current, improved = trial, then, True
+    return widths
+
+
+def _fix_widths(table, widths_mm: Sequence[int]) -> None:
+    """Set the columns' widths where Word and LibreOffice each read them: the grid, every cell
+    and the table itself, with autofit off so neither program re-measures the columns."""
+    # In whole twips, as written; the last column takes the rounding, so they sum exactly.
+    total = Twips(Mm(sum(widths_mm)).twips)
+    widths = [Twips(Mm(w).twips) for w in widths_mm[:-1]]
+    widths.append(Twips(total.twips - sum(w.twips for w in widths)))
+    table.autofit = False
+    tbl_pr = table._tbl.tblPr
+    tbl_w = tbl_pr.find(qn("w:tblW"))
+    if tbl_w is None:
+        tbl_w = OxmlElement("w:tblW")
+        tbl_pr.append(tbl_w)
+    tbl_w.set(qn("w:type"), "dxa")
+    tbl_w.set(qn("w:w"), str(total.twips))
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+    for row in table.rows:
+        # A row never breaks across pages: its cells are read side by side.
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = width
 
 
 def _set_alt_text(shape, description: str, title: str) -> None:
@@ -133,10 +257,11 @@ def _bullets(doc: DocxDocument, lines: Sequence[str], style: str = "List Bullet"
         doc.add_paragraph(line, style=style)
 
 
-def _note(doc: DocxDocument, text: str) -> None:
+def _note(doc: DocxDocument, text: str) -> Paragraph:
     paragraph = doc.add_paragraph()
     run = paragraph.add_run(text)
     run.italic = True
+    return paragraph
 
 
 # --- charts ----------------------------------------------------------------------------------
@@ -167,10 +292,16 @@ def _add_chart(
         _note(doc, W.CHART_FAILED.format(reason=str(error) or type(error).__name__))
         return
     caption = W.FIGURE_CAPTION.format(k=charts.figures + 1, title=chart.caption)
-    doc.add_paragraph(caption, style="Caption")
-    shape = doc.add_picture(io.BytesIO(png), width=Inches(CHART_WIDTH_INCHES))
+    # Caption above, picture, note below: one block that never breaks across a page.
+    above = doc.add_paragraph(caption, style="Caption")
+    figure = doc.add_paragraph()
+    shape = figure.add_run().add_picture(io.BytesIO(png), width=Inches(CHART_WIDTH_INCHES))
     _set_alt_text(shape, chart.alt_text, chart.caption)
-    doc.add_paragraph(chart.note, style="Caption")
+    below = doc.add_paragraph(chart.note, style="Caption")
+    for paragraph in (above, figure, below):
+        paragraph.paragraph_format.keep_together = True
+    above.paragraph_format.keep_with_next = True
+    figure.paragraph_format.keep_with_next = True
     charts.figures += 1
 
 
@@ -228,19 +359,23 @@ def _action_table(doc: DocxDocument, rows: Sequence[T.ActionRow]) -> None:
     header = table.rows[0]
     _repeat_header(header)
     for cell, name in zip(header.cells, W.ACTION_COLUMNS, strict=True):
-        cell.text = ""
-        cell.paragraphs[0].add_run(name).bold = True
+        run = cell.paragraphs[0].add_run(name)
+        run.bold = True
+        run.font.size = Pt(TABLE_FONT_PT)
+    texts = [list(W.ACTION_COLUMNS)]
     for row in rows:
         cells = table.add_row().cells
         values = (row.action, row.outcome, row.owner, row.due, row.status)
+        texts.append(list(values))
         for cell, value in zip(cells, values, strict=True):
-            cell.text = value
+            cell.paragraphs[0].add_run(value).font.size = Pt(TABLE_FONT_PT)
         colour = RAG_COLOURS.get(row.rag)
         if colour:
             _shade(cells[-1], colour)
             if _dark(colour):
                 for run in cells[-1].paragraphs[0].runs:
                     run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+    _fix_widths(table, column_widths(list(zip(*texts, strict=True)), TEXT_WIDTH_MM))
 
 
 def _findings(doc: DocxDocument, text: T.ThemeText, threshold: int | None) -> None:
@@ -306,7 +441,8 @@ def _theme_section(
         doc.add_paragraph(text.actions_note)
     if text.actions:
         _action_table(doc, text.actions)
-        _note(doc, W.RAG_AS_OF.format(date=F.long_date(as_of)))
+        as_of_note = _note(doc, W.RAG_AS_OF.format(date=F.long_date(as_of)))
+        as_of_note.paragraph_format.space_before = Pt(4)  # clear of the table's last row
 
     doc.add_heading(f"{number}.{next(sub)} {W.SECTION_NEXT}", level=2)
     _bullets(doc, text.next_steps)
@@ -439,6 +575,7 @@ def build_report(
     report((steps - 1) / steps, "Writing the future audits and data source")
     _future(doc, store, future_section)
     _data_source(doc, store, future_section + 1, filters, threshold, plan, as_of)
+    _a4(doc)  # every section, however many were added on the way
     out = io.BytesIO()
     doc.save(out)
     report(1.0, "Report ready")

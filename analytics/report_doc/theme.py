@@ -121,6 +121,14 @@ def _due_key(value: object) -> tuple[int, pd.Timestamp]:
     return (1, pd.Timestamp.max) if pd.isna(value) else (0, pd.Timestamp(value))
 
 
+def status_and_rag(status: str, rag: str, template: str = W.STATUS_RAG) -> str:
+    """Return the recorded status and the RAG as one phrase, the word once where they agree:
+    a complete action reads "Complete", not "Complete \u00b7 Complete"."""
+    if status.strip().lower() == str(rag).strip().lower():
+        return status
+    return template.format(status=status, rag=rag)
+
+
 def action_rows(actions: pd.DataFrame) -> tuple[ActionRow, ...]:
     """Return action-status rows as table rows (overdue first, as on the actions page)."""
     return tuple(
@@ -129,7 +137,7 @@ def action_rows(actions: pd.DataFrame) -> tuple[ActionRow, ...]:
             outcome=plain(a.outcome),
             owner=plain(a.owner, "Not stated"),
             due=long_date(a.due_date) or W.NO_DUE_DATE,
-            status=W.STATUS_RAG.format(status=plain(a.status).capitalize(), rag=a.rag),
+            status=status_and_rag(plain(a.status).capitalize(), a.rag),
             rag=a.rag,
         )
         for a in actions.itertuples(index=False)
@@ -298,8 +306,9 @@ def theme_text(
             text=plain(a.text).rstrip("."),
             owner=plain(a.owner, "not stated"),
             due=long_date(a.due_date) or W.NO_DUE_DATE.lower(),
-            status=plain(a.status, "status not recorded"),
-            rag=str(a.rag).lower(),
+            status=status_and_rag(
+                plain(a.status, "status not recorded"), str(a.rag).lower(), W.NEXT_ACTION_STATUS
+            ),
         )
         for a in tracked[tracked["kind"] == NEXT_STEP].itertuples(index=False)
     ]

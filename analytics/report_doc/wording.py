@@ -250,7 +250,8 @@ NEXT_ROUND: Final[dict[str, str]] = {
     "planned": "{label} is planned for {start} to {end}.",
     "underway": "{label} is underway ({start} to {end}).",
 }
-NEXT_ACTION: Final = "{text} (owner: {owner}; due {due}; {status}, {rag})."
+NEXT_ACTION: Final = "{text} (owner: {owner}; due {due}; {status})."
+NEXT_ACTION_STATUS: Final = "{status}, {rag}"
 NO_NEXT_STEPS: Final = "No further round is planned yet."
 
 FUTURE_INTRO: Final[dict[str, str]] = {

@@ -1,0 +1,222 @@
+"""The one table formatter (ui/tables.py): whole rows in, whole rows out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.domain import RAG_COLOURS
+from ui import tables
+from ui.tables import Column
+
+
+def test_an_overview_row_and_a_planned_theme_read_as_words():
+    frame = pd.DataFrame(
+        {
+            "theme_id": ["permanency", "private_fostering"],
+            "status": ["complete", "planned"],
+            "cases": pd.array([1234, None], dtype="Int64"),
+            "pct_met": [0.4027, np.nan],
+            "n": pd.array([586, None], dtype="Int64"),
+            "change_pts": [-20.4, None],
+            "end_date": [pd.Timestamp("2020-06-30"), None],
+        }
+    )
+    columns = [
+        Column("theme_id", "Theme", "title", "wide"),
+        Column("status", "Status", width="small"),
+        Column("cases", "Cases", "count", "narrow"),
+        Column(("pct_met", "n"), "Met (n)", "met_n", missing="not yet audited"),
+        Column("change_pts", "Change", "points"),
+        Column("end_date", "Ended", "date"),
+    ]
+    titles = {"permanency": "Permanency for children"}
+    shown = tables.format_rows(frame, columns, titles)
+    assert shown.to_dict("records") == [
+        {
+            "Theme": "Permanency for children",
+            "Status": "complete",
+            "Cases": "1,234",
+            "Met (n)": "40% (n = 586)",
+            "Change": "−20 pts",
+            "Ended": "30 Jun 2020",
+        },
+        {
+            "Theme": "private_fostering",  # no title known: the id, never "None"
+            "Status": "planned",
+            "Cases": "—",
+            "Met (n)": "not yet audited",
+            "Change": "—",
+            "Ended": "—",
+        },
+    ]
+
+
+def test_an_action_row_with_rag_days_interval_lists_and_suppressed_cells():
+    frame = pd.DataFrame(
+        [
+            {
+                "rag": "Overdue",
+                "days_overdue": 16.0,
+                "due_date": dt.date(2020, 4, 15),
+                "question_ids": ["Q1", "Q2"],
+                "pct_met_before": 0.0,
+                "pct_met_after": 0.5,
+                "ci_low": 0.1,
+                "ci_high": 0.904,
+                "flag": True,
+                "change": 5.0,
+            },
+            {
+                "rag": "Overdue",
+                "days_overdue": 1,
+                "due_date": "2020-05-20",
+                "question_ids": [],
+                "pct_met_before": "c",
+                "pct_met_after": None,
+                "ci_low": "c",
+                "ci_high": "c",
+                "flag": False,
+                "change": 0.2,
+            },
+        ]
+    )
+    columns = [
+        Column("rag", "RAG", "rag"),
+        Column(("rag", "days_overdue"), "RAG and days", "rag"),
+        Column("days_overdue", "Overdue by", "days"),
+        Column("due_date", "Due", "date"),
+        Column("question_ids", "Questions"),
+        Column("pct_met_before", "Met before", "percent"),
+        Column("pct_met_after", "Met after", "percent"),
+        Column(("ci_low", "ci_high"), "95% interval", "interval"),
+        Column("flag", "Beyond chance"),
+        Column("change", "Change", "points"),
+    ]
+    assert tables.format_rows(frame, columns).to_dict("records") == [
+        {
+            "RAG": "Overdue",
+            "RAG and days": "Overdue by 16 days",
+            "Overdue by": "16 days",
+            "Due": "15 Apr 2020",
+            "Questions": "Q1, Q2",
+            "Met before": "0%",
+            "Met after": "50%",
+            "95% interval": "10–90%",
+            "Beyond chance": "yes",
+            "Change": "+5 pts",
+        },
+        {
+            "RAG": "Overdue",
+            "RAG and days": "Overdue by 1 day",
+            "Overdue by": "1 day",
+            "Due": "20 May 2020",
+            "Questions": "—",
+            "Met before": "c",
+            "Met after": "—",
+            "95% interval": "c",
+            "Beyond chance": "no",
+            "Change": "0 pts",
+        },
+    ]
+
+
+def test_rag_cells_are_coloured_with_readable_text_and_keep_their_word():
+    assert tables.rag_style("Overdue") == f"background-color: {RAG_COLOURS['Overdue']}; " + (
+        "color: #FFFFFF"
+    )
+    assert tables.rag_style("Due soon").endswith("color: #000000")  # black on orange
+    assert tables.rag_style("Complete").endswith("color: #FFFFFF")  # white on dark blue
+    assert tables.rag_style("Overdue by 3 days") == tables.rag_style("Overdue")
+    assert tables.rag_style("not a rag") == tables.rag_style("Overdueness") == ""
+
+
+def test_an_empty_frame_gives_the_headings_and_no_rows():
+    shown = tables.format_rows(pd.DataFrame({"pct_met": []}), [Column("pct_met", "Met", "percent")])
+    assert list(shown.columns) == ["Met"] and shown.empty
+
+
+def test_an_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="Unknown column kind 'money'"):
+        Column("x", "X", "money")
+
+
+def test_the_actions_export_keeps_raw_numbers_under_its_header_block(tiny):
+    from analytics import export
+    from analytics.domain import Filters
+
+    made = export.actions_bytes(
+        tiny, "csv", dt.date(2020, 5, 1), made_on=dt.date(2026, 12, 6), filters=Filters()
+    )
+    assert made.decode("utf-8-sig").split("\r\n") == [
+        "Audit Insight,actions tracker",
+        "RAG as of,2020-05-01",
+        "Theme,All themes",
+        "Filters,all quadrants (county); all teams",
+        "Scope,Actions are county-wide: every action is listed; its before and after measures "
+        "count only the chosen quadrants and teams.",
+        "Date,2026-12-06",
+        "Data source,Audit Insight store: synthetic sample data; no real child is described",
+        "Mode,standard",
+        "Note,pct columns are percentages (0-100).",
+        "",
+        "Action id,Theme,Type,Action,Outcome,Owner,Due,Status,RAG,Days overdue,Linked questions,"
+        "Round before,n (before),pct met (before),Round after,n (after),pct met (after)",
+        "X1,Alpha theme,action,Fix visits,Timely,SM,2020-04-15,in progress,Overdue,16,Q1,"
+        "r1,2,0,r2,4,50",
+        'X2,Alpha theme,action,Both,Better,TM,2020-05-20,not started,Due soon,,"Q1, Q2",'
+        "r1,4,25,r2,7,42.9",
+        "X5,Beta theme,recommendation,Undated,Some,QA,,not started,No due date,,,,,,,,",
+        "X3,Alpha theme,action,Later,Later,SM,2020-07-01,in progress,On track,,,,,,,,",
+        "X4,Alpha theme,action,Done,Done,TM,2020-03-01,complete,Complete,,,,,,,,",
+        "",
+    ]
+
+
+def test_the_actions_xlsx_has_numbers_as_numbers_and_follows_the_quadrant(tiny):
+    import io
+
+    from openpyxl import load_workbook
+
+    from analytics import export
+    from analytics.domain import Filters
+
+    made = export.actions_bytes(
+        tiny, "xlsx", dt.date(2020, 5, 1), theme="alpha", filters=Filters(quadrants=("NW",))
+    )
+    sheet = load_workbook(io.BytesIO(made)).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[1][:2] == ["RAG as of", "2020-05-01"] and rows[2][:2] == ["Theme", "Alpha theme"]
+    assert rows[3][:2] == ["Filters", "NW; all teams"]
+    top = next(i for i, row in enumerate(rows) if row[0] == "Action id")
+    x1 = dict(zip(rows[top], rows[top + 1], strict=True))
+    # NW only: X1's Q1 was 0 of 1 in r1 (B1), 1 of 2 in r2 (A1 met, A2 not met).
+    assert (x1["Action id"], x1["Days overdue"], x1["n (before)"], x1["pct met (before)"]) == (
+        "X1", 16, 1, 0,
+    )  # fmt: skip
+    assert (x1["n (after)"], x1["pct met (after)"]) == (2, 50)
+    assert [row[0] for row in rows[top + 1 :]] == ["X1", "X2", "X3", "X4"]  # alpha's only
+
+
+def test_theme_ids_become_titles_one_or_many():
+    frame = pd.DataFrame({"theme_id": ["alpha", "gamma"], "themes": ["alpha, beta", ""]})
+    columns = [Column("theme_id", "Theme", "title"), Column("themes", "Which themes", "titles")]
+    titles = {"alpha": "Alpha, the first", "beta": "Beta"}
+    assert tables.format_rows(frame, columns, titles).to_dict("records") == [
+        {"Theme": "Alpha, the first", "Which themes": "Alpha, the first; Beta"},
+        {"Theme": "gamma", "Which themes": "—"},
+    ]
+
+
+def test_a_charts_data_table_shows_whole_percentages_and_keeps_its_numbers():
+    table = pd.DataFrame(
+        {"Area": ["NW"], "n": [12], "pct met": [40.3], "95% CI low (pct)": [20.1],
+         "Change (pct points)": [-5.2], "pct not met": ["c"]}
+    )  # fmt: skip
+    config = tables.export_column_config(table)
+    assert sorted(config) == ["95% CI low (pct)", "Change (pct points)", "pct met"]
+    assert config["pct met"]["type_config"]["format"] == "%.0f%%"
+    assert config["Change (pct points)"]["type_config"]["format"] == "%+.0f pts"
