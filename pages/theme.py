@@ -21,7 +21,7 @@ def page(theme_id: str) -> None:
     theme = data.query("theme_info", theme_id)
     st.title(md(theme["title"]))  # text from the data: shown literally, never as Markdown
     render.synthetic_notice()
-    if not data.query("audited_rounds", theme_id):
+    if not data.query("round_choices", theme_id):  # held-back rounds can be opened too
         _planned(theme_id, theme)
         return
     _headline(theme_id, chosen)
@@ -67,6 +67,13 @@ def _trends(theme_id: str, chosen: Filters) -> str | None:
     st.subheader("Trends between rounds")
     audited = data.query("audited_rounds", theme_id)
     labels = data.query("round_labels", theme_id)
+    if chosen.round_id is not None and chosen.round_id not in audited:
+        st.info(
+            md(labels[chosen.round_id])
+            + " is held back as incomplete: it joins the trends once an analyst accepts it on the "
+            "Data page."
+        )
+        return None
     if len(audited) < 2:
         upcoming = data.query("next_planned", theme_id)
         nxt = f" Next: {upcoming}." if upcoming else " No re-audit is planned yet."

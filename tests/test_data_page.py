@@ -258,6 +258,14 @@ def test_an_incomplete_round_is_held_back_until_accepted_on_the_page(store_copy,
     rounds = at.sidebar.selectbox[0]
     assert rounds.value == audited_before[-1]  # the default is the latest complete round
     assert rounds.options[0] == "2021-03 · incomplete"  # listed, to be opened explicitly
+    rounds.set_value("2021-03").run()  # opened explicitly: its own figures, no trend
+    assert not at.exception, at.exception
+    assert any(
+        "is held back as incomplete: it joins the trends once" in i.value for i in at.info
+    ), [i.value for i in at.info]
+    assert [m.label for m in at.metric] == ["Cases audited", "Standards met",
+                                            "Graded good or better"]  # fmt: skip
+    assert at.metric[0].value == "8"
 
     at.switch_page("pages/data.py").run()
     at.button(key="accept_permanency_2021-03").click().run()

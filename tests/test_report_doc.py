@@ -291,7 +291,7 @@ def test_tiny_store_word_for_word(tiny):
         "2.4 Recommendations",
         "No recommendations are recorded for this theme.",
         "2.5 Action plan",
-        "RAG as of 13 May 2020.",
+        "RAG as of 30 April 2020, the end of the latest audited round.",
         "2.6 Next steps",
         "Re-audit is planned for 1 October 2020 to 31 October 2020.",
     ]

@@ -46,7 +46,7 @@ def test_theme_pack_slides_and_titles(theme_pack, sample):
     assert [c.name for c in charts] == ["quadrant_comparison", "finding_frequency",
                                         "round_trend", "cohort_profile"]  # fmt: skip
     titles = [slide.shapes.title.text for slide in deck.slides]
-    actions = queries.action_status(sample, as_of=MADE_ON, theme="permanency")
+    actions = queries.action_status(sample, theme="permanency")
     overdue = int((actions["rag"] == "Overdue").sum())
     # A slide names the most often unmet standard in full, where the chart's own title cuts it.
     top = charts[1].data.query("scope == 'Selection'").iloc[0]
@@ -359,7 +359,7 @@ def test_actions_table_holds_every_action_whole_with_its_status_once(
     from analytics.domain import RAG_COLOURS
 
     for deck, theme in ((theme_pack[0], "permanency"), (overview_pack, None)):
-        actions = queries.action_status(sample, as_of=MADE_ON, theme=theme).head(16)
+        actions = queries.action_status(sample, theme=theme).head(16)
         rows = []
         for slide in deck.slides:
             if slide.shapes.title.text.startswith("Actions"):

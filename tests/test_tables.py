@@ -119,7 +119,7 @@ def test_an_action_row_with_rag_days_interval_lists_and_suppressed_cells():
             "Met after": "—",
             "95% interval": "c",
             "Beyond chance": "no",
-            "Change": "0 pts",
+            "Change": "+0.2 pts",  # whole points would hide the direction
         },
     ]
 

@@ -161,11 +161,12 @@ def render(theme_id: str | None, home_quadrants: tuple[str, ...] = ()) -> Filter
         held = set(query("held_rounds", theme_id)["round_id"])
         labels = dict(zip(rounds["round_id"], rounds["label"], strict=True))
         labels.update({r: f"{labels[r]} · incomplete" for r in held})
-        if audited:
-            options = query("round_choices", theme_id)[::-1]  # latest first, held-back ones too
+        options = query("round_choices", theme_id)[::-1]  # latest first, held-back ones too
+        if options:
             key = f"filter_round_{theme_id}"
             from_url = _from_url("round", options)
-            _seed_widget(key, from_url[0] if from_url else audited[-1])
+            # A theme whose only round is held back opens on it, marked incomplete.
+            _seed_widget(key, from_url[0] if from_url else (audited[-1] if audited else options[0]))
             round_id = sidebar.selectbox("Round", options, key=key, format_func=labels.get)
     all_teams = query("teams", theme_id)
     _seed_widget("filter_teams", _from_url("team", all_teams))

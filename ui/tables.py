@@ -19,9 +19,9 @@ import pandas as pd
 import streamlit as st
 
 from analytics.domain import QUADRANT_LABELS, QUADRANTS, RAG_COLOURS
+from analytics.narrative import signed_points
 
 DASH = "—"
-MINUS = "−"  # a typographic minus: a fall reads as a fall
 KINDS = (
     "text", "title", "count", "percent", "points", "date", "rag", "days", "interval", "met_n",
     "change", "titles",
@@ -81,9 +81,7 @@ def points(value: Any) -> str:
     """Return a change in percentage points, signed ("+5 pts", "−20 pts", "0 pts")."""
     if not _is_number(value):
         return str(value)
-    rounded = round(float(value))
-    sign = "+" if rounded > 0 else MINUS if rounded < 0 else ""
-    return f"{sign}{abs(rounded)} pts"
+    return signed_points(float(value) / 100)  # worded as every title and note words it
 
 
 def count(value: Any) -> str:

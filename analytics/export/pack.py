@@ -215,6 +215,7 @@ class _Builder:
     ):
         self.store, self.theme, self.filters, self.threshold = store, theme, filters, threshold
         self.made_on, self.progress = made_on, progress
+        self.rag_as_of = queries.actions_as_of(store)  # as the Actions tracker's default
         self.title = theme_title(store, theme)
         footer = f"Audit Insight · {day_month_year(made_on)} · {narrative.short(self.title, 45)}"
         self.deck = Deck(marking, footer, f"Mode: {mode_text(threshold)}")
@@ -395,7 +396,7 @@ class _Builder:
         self.deck.table_slides(title, subtitle, header, rows, widths, notes)
 
     def actions_slides(self) -> None:
-        actions = queries.action_status(self.store, as_of=self.made_on, theme=self.theme)
+        actions = queries.action_status(self.store, as_of=self.rag_as_of, theme=self.theme)
         if actions.empty:
             return
         shown = actions.head(ACTIONS_SHOWN)
@@ -410,7 +411,7 @@ class _Builder:
         ]
         overdue = int((actions["rag"] == RAG_OVERDUE).sum())
         title = f"Actions: {overdue} of {len(actions)} overdue"
-        subtitle = f"RAG as at {day_month_year(self.made_on)}; overdue first"
+        subtitle = f"RAG as at {day_month_year(self.rag_as_of)}, the end of the latest audited round"
         if len(actions) > len(shown):
             subtitle += f"; the first {len(shown)} shown, all in the Actions tracker"
         self._paged_table(

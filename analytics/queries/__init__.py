@@ -514,6 +514,12 @@ def latest_audited_end(store: Store) -> dt.date | None:
     return pd.Timestamp(ends.max()).date() if len(ends) else None
 
 
+def actions_as_of(store: Store) -> dt.date:
+    """Return the date RAG is worked out against by default: the end of the latest audited round
+    (a tracker, pack or report of an old round reads as it stood then), else today."""
+    return latest_audited_end(store) or dt.date.today()
+
+
 def action_status(
     store: Store,
     as_of: dt.date | None = None,
@@ -534,7 +540,7 @@ def action_status(
     return run(
         store,
         "action_status",
-        as_of=as_of or latest_audited_end(store) or dt.date.today(),
+        as_of=as_of or actions_as_of(store),
         due_soon_days=DUE_SOON_DAYS,
         before=first,
         after=latest,

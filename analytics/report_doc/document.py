@@ -407,7 +407,7 @@ def _theme_section(
     text: T.ThemeText,
     filters: Filters,
     charts: _Charts,
-    as_of: dt.date,
+    rag_as_of: dt.date,
 ) -> None:
     doc.add_heading(f"{number}. {text.title}", level=1)
     sub = iter(range(1, 100))
@@ -441,7 +441,7 @@ def _theme_section(
         doc.add_paragraph(text.actions_note)
     if text.actions:
         _action_table(doc, text.actions)
-        as_of_note = _note(doc, W.RAG_AS_OF.format(date=F.long_date(as_of)))
+        as_of_note = _note(doc, W.RAG_AS_OF.format(date=F.long_date(rag_as_of)))
         as_of_note.paragraph_format.space_before = Pt(4)  # clear of the table's last row
 
     doc.add_heading(f"{number}.{next(sub)} {W.SECTION_NEXT}", level=2)
@@ -537,9 +537,11 @@ def build_report(
 
     `filters` apply to every theme (a round id must exist for each chosen theme, and needs the
     theme named unless only one theme is audited); `threshold` suppresses counts below it for
-    circulation; `as_of` dates the report and its RAG (today).
+    circulation; `as_of` dates the report (today). RAG is worked out as the Actions tracker's
+    default does: at the end of the latest audited round.
     """
     as_of = as_of or dt.date.today()
+    rag_as_of = queries.actions_as_of(store)
     chosen = _check_inputs(store, themes, filters, threshold)
     report = progress or (lambda fraction, message: None)
     steps = 2 * len(chosen) + 2  # read each theme, write each theme, the rest, save
@@ -559,7 +561,7 @@ def build_report(
     texts = []
     for index, theme in enumerate(chosen):
         report((index + 1) / steps, f"Reading {titles[theme]}")
-        texts.append(T.theme_text(store, theme, filters, threshold, as_of))
+        texts.append(T.theme_text(store, theme, filters, threshold, rag_as_of))
 
     doc = Document()
     doc.styles["Normal"].font.name = "Arial"
@@ -571,7 +573,7 @@ def build_report(
     _introduction(doc, store, chosen, future_section)
     for index, text in enumerate(texts):
         report((len(chosen) + index + 1) / steps, f"Writing {text.title}")
-        _theme_section(doc, index + 2, text, filters, plan, as_of)
+        _theme_section(doc, index + 2, text, filters, plan, rag_as_of)
     report((steps - 1) / steps, "Writing the future audits and data source")
     _future(doc, store, future_section)
     _data_source(doc, store, future_section + 1, filters, threshold, plan, as_of)

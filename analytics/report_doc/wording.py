@@ -245,7 +245,7 @@ ACTION_COLUMNS: Final[tuple[str, ...]] = (
 )  # fmt: skip
 STATUS_RAG: Final = "{status} \u00b7 {rag}"
 NO_DUE_DATE: Final = "Not set"
-RAG_AS_OF: Final = "RAG as of {date}."
+RAG_AS_OF: Final = "RAG as of {date}, the end of the latest audited round."
 NEXT_ROUND: Final[dict[str, str]] = {
     "planned": "{label} is planned for {start} to {end}.",
     "underway": "{label} is underway ({start} to {end}).",
