@@ -411,7 +411,9 @@ class _Builder:
         ]
         overdue = int((actions["rag"] == RAG_OVERDUE).sum())
         title = f"Actions: {overdue} of {len(actions)} overdue"
-        subtitle = f"RAG as at {day_month_year(self.rag_as_of)}, the end of the latest audited round"
+        subtitle = (
+            f"RAG as at {day_month_year(self.rag_as_of)}, the end of the latest audited round"
+        )
         if len(actions) > len(shown):
             subtitle += f"; the first {len(shown)} shown, all in the Actions tracker"
         self._paged_table(
