@@ -64,6 +64,8 @@ ROUND_STATUSES: tuple[str, ...] = ("planned", "underway", "concluding", "complet
 # not). Below it the round is held back from the default round, the Overview and trends until an
 # analyst accepts it (analytics.ingest.completeness).
 COMPLETE_ANSWERED_SHARE = 0.9
+# How a held-back round's label is marked wherever it is shown.
+INCOMPLETE = "incomplete"
 
 # The protective marking printed on a slide pack unless the user sets another.
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 
 from analytics import charts, narrative, queries
 from analytics.catalogue import category_order
-from analytics.domain import COUNTY, Filters
+from analytics.domain import COUNTY, INCOMPLETE, Filters
 from analytics.errors import UnknownValueError
 from analytics.store import Store
 
@@ -37,10 +37,14 @@ class ChartView:
 
 
 def round_label(store: Store, theme: str, round_id: str | None) -> str:
-    """Return a round's label ("Final (April 2020)"), or a note that there is none."""
+    """Return a round's label ("Final (April 2020)"), marked "· incomplete" while the round is
+    held back, or a note that there is none."""
     if round_id is None:
         return "no audited round"
-    return str(queries.round_labels(store, theme).get(round_id, round_id))
+    label = str(queries.round_labels(store, theme).get(round_id, round_id))
+    held = set(queries.held_rounds(store, theme)["round_id"])
+    # Opened explicitly, a held-back round's charts, pack and report say it is incomplete.
+    return f"{label} · {INCOMPLETE}" if round_id in held else label
 
 
 def theme_titles(store: Store) -> dict[str, str]:

@@ -21,6 +21,7 @@ from analytics.domain import COMPLETE_ANSWERED_SHARE, QUADRANTS, Filters
 from analytics.errors import AuditDataError
 from analytics.ingest import completeness
 from analytics.store import Store
+from analytics.views import chart_view
 
 OVERVIEW = ["theme", "round", "cases", *QUADRANTS, "pct_met", "n", "change_pts", "change"]
 # Alpha at r2 against r1 (tests/README.md): 4 cases (NW 2, NE 1, SW 1), 3 met of 7; r1 1 of 4.
@@ -244,3 +245,30 @@ def test_the_same_file_again_with_accept_incomplete_accepts_its_round(tiny_dir):
     assert queries.audited_rounds(Store(tiny_dir), "alpha") == ["r1", "r2", "r9"]
     how = Store(tiny_dir).query("SELECT import_id, how FROM round_acceptances")
     assert how.values.tolist() == [["imp-0001", "accepted on import"]]
+
+
+def test_accepting_a_round_gives_the_store_a_new_version(tiny_dir):
+    """A dashboard caches per store version, and a URL store's version is a hash of its
+    store.json: an acceptance must change both, or replicas keep showing the round held back."""
+    before = queries.latest_audited_end(Store(tiny_dir))
+    done = ingest.import_files(tiny_dir, [xlsx(sparse_round(HALF_ANSWERED))], actor=ANALYST)
+    url_store, local = Store(f"file://{tiny_dir}"), Store(tiny_dir)
+    # Held back, r9 does not date the Actions tracker, the pack or the report either, and
+    # opened explicitly, its charts say it is incomplete.
+    assert queries.latest_audited_end(local) == before
+    view = chart_view(local, "quadrant_comparison", "alpha", Filters(round_id="r9"))
+    assert view.round_label.endswith(" · incomplete")
+    assert "incomplete" in view.subtitle
+    held = (url_store.fingerprint(), local.fingerprint())
+    assert "accepted_rounds" not in local.manifest()
+    ingest.accept_rounds(tiny_dir, [("alpha", "r9")], actor=ANALYST)
+    url_after = Store(f"file://{tiny_dir}")
+    assert url_after.fingerprint() != held[0] and local.fingerprint() != held[1]
+    assert Store(tiny_dir).manifest()["accepted_rounds"] == ["alpha/r9"]
+    rounds = queries.rounds(Store(tiny_dir), "alpha").set_index("round_id")
+    r9_end = pd.Timestamp(rounds.loc["r9", "end_date"]).date()
+    assert r9_end > before
+    assert queries.latest_audited_end(Store(tiny_dir)) == r9_end
+    # Undoing the import takes its acceptance with it, from the data and the manifest.
+    ingest.undo_import(tiny_dir, done.import_id, actor=ANALYST)
+    assert "accepted_rounds" not in Store(tiny_dir).manifest()

@@ -33,6 +33,7 @@ from analytics.atomic import (
 )
 from analytics.domain import COMPLETE_ANSWERED_SHARE, Filters
 from analytics.errors import AuditDataError
+from analytics.ingest.writing import read_history, refresh_manifest
 from analytics.store import MANIFEST_NAME, Store, write_table_files
 
 # The import summary lists this many cases with the fewest standards answered.
@@ -269,6 +270,7 @@ def accept_locked(
     try:
         clone_dir(data_dir, staging)
         written = write_acceptances(staging, frame, _next_stem(staging))
+        written.append(refresh_manifest(staging, read_history(staging)))  # a new version
         for event in events:
             written += audit_trail.stage_with_store(staging, event)
         fsync_paths(written)

@@ -119,7 +119,7 @@ def refresh_manifest(staging: Path, history: pd.DataFrame) -> Path:
     manifest = read_manifest(staging)
     base_notice = manifest.pop("base_notice", manifest.get("notice"))
     base_synthetic = manifest.pop("base_synthetic", manifest.get("synthetic"))
-    for key in ("imported_rounds", "synthetic_rounds"):
+    for key in ("imported_rounds", "synthetic_rounds", "accepted_rounds"):
         manifest.pop(key, None)
     if "synthetic" in manifest:  # restored in place: the keys keep their order
         manifest["synthetic"] = base_synthetic
@@ -140,8 +140,25 @@ def refresh_manifest(staging: Path, history: pd.DataFrame) -> Path:
             manifest["notice"] = f"{base_notice or ''} Also loaded by import: {_listed(touched)}."
             manifest["notice"] = manifest["notice"].strip()
             manifest["imported_rounds"] = touched
+    accepted = accepted_rounds(staging, set(active["import_id"]))
+    if accepted:
+        # A URL store's version is a hash of this file: accepting a round must change it.
+        manifest["accepted_rounds"] = accepted
     write_manifest(staging, manifest)
     return staging / MANIFEST_NAME
+
+
+def accepted_rounds(data_dir: Path, active_imports: set[str]) -> list[str]:
+    """Return the incomplete rounds accepted for an import still active, as "theme/round"."""
+    folder = data_dir / "round_acceptances"
+    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    rows = [
+        f"{row['theme_id']}/{row['round_id']}"
+        for path in files
+        for row in pq.read_table(path, columns=["theme_id", "round_id", "import_id"]).to_pylist()
+        if row["import_id"] in active_imports
+    ]
+    return sorted(set(rows))
 
 
 def rounds_by_origin(data_dir: Path) -> tuple[list[str], list[str]]:

@@ -508,9 +508,16 @@ def weakest(
 
 
 def latest_audited_end(store: Store) -> dt.date | None:
-    """Return the end date of the latest audited round of any theme (None: nothing audited)."""
+    """Return the end date of the latest audited round of any theme, held-back rounds left out
+    (None: nothing audited)."""
     frame = store.small_table("rounds")
-    ends = frame.loc[frame["status"].isin(ROUND_STATUSES_WITH_DATA), "end_date"].dropna()
+    checks = round_checks(store)
+    released = checks[~checks["held"].astype(bool)]
+    counted = set(zip(released["theme_id"], released["round_id"], strict=True))
+    keys = zip(frame["theme_id"], frame["round_id"], strict=True)
+    released_here = pd.Series([k in counted for k in keys], index=frame.index, dtype=bool)
+    audited = frame["status"].isin(ROUND_STATUSES_WITH_DATA) & released_here
+    ends = frame.loc[audited, "end_date"].dropna()
     return pd.Timestamp(ends.max()).date() if len(ends) else None
 
 

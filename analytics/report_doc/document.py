@@ -30,6 +30,7 @@ from analytics.domain import (
     Filters,
 )
 from analytics.errors import AuditDataError
+from analytics.export.fonts import text_width
 from analytics.export.formats import MIME_TYPES
 from analytics.images import figure_image, image_export_available
 from analytics.report_doc import findings as F
@@ -45,18 +46,7 @@ CHART_WIDTH_INCHES = 6.3
 PAGE_WIDTH_MM, PAGE_HEIGHT_MM, MARGIN_MM = 210, 297, 20
 TEXT_WIDTH_MM = PAGE_WIDTH_MM - 2 * MARGIN_MM
 TABLE_FONT_PT = 10
-# Advance widths of Arial (Liberation Sans has the same), in 1/1000 em, for the printable
-# ASCII characters from space to tilde; any other character counts as a wide letter.
-ARIAL_WIDTHS: tuple[int, ...] = (
-    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,
-    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556,
-    1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778,
-    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556,
-    333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,
-    556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
-)  # fmt: skip
-OTHER_WIDTH = 722
-BOLD_FACTOR = 1.1  # Arial Bold is about 5% wider on average, up to a third for i and l
+MM_PER_POINT = 25.4 / 72
 # Table Grid's cell margins (0.19 cm each side) and 1 mm to spare for rounding.
 CELL_PADDING_MM = 4.8
 SHORT_TEXT_MM = 34  # a cell text that fits on one line this wide (a date) is kept whole
@@ -162,10 +152,7 @@ def _a4(doc: DocxDocument) -> None:
 
 def text_mm(text: str, bold: bool = False) -> float:
     """Return the width of `text` in Arial at the table's size, in millimetres."""
-    em = sum(
-        ARIAL_WIDTHS[ord(char) - 32] if 32 <= ord(char) < 127 else OTHER_WIDTH for char in text
-    )
-    return em / 1000 * TABLE_FONT_PT * 25.4 / 72 * (BOLD_FACTOR if bold else 1)
+    return text_width(text, TABLE_FONT_PT, bold) * MM_PER_POINT
 
 
 def column_widths(columns: Sequence[Sequence[str]], total_mm: int) -> list[int]:
