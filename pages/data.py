@@ -11,7 +11,6 @@ from analytics.errors import AuditDataError, ImportRefused
 from ui import auth, data, importing, render, tables
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DATE = st.column_config.DateColumn(format="D MMM YYYY")  # as ui.tables writes dates
 
 
 def page() -> None:
@@ -50,6 +49,7 @@ def held_back(may_accept: bool) -> None:
     if held.empty:
         return
     threshold = ingest.completeness.THRESHOLD_TEXT
+    titles = data.query("theme_choices")
     st.warning(
         f"{len(held)} incomplete round(s) held back: under {threshold} of their cases' standards "
         "are answered, so they are not the default round, not on the Overview and not in trends "
@@ -57,13 +57,13 @@ def held_back(may_accept: bool) -> None:
     )
     for record in held.itertuples(index=False):
         share = ingest.completeness.percent(record.answered_share)
+        name = f"{titles.get(record.theme_id, record.theme_id)} / {record.label}"
         st.text(
-            f"{record.theme_id} / {record.round_id} ({record.label}): {record.cases} cases, "
-            f"{record.answered} of {record.expected} standards answered ({share}); "
-            f"import {record.import_id}."
+            f"{name}: {record.cases} cases, {record.answered} of {record.expected} standards "
+            f"answered ({share}); import {record.import_id}."
         )
         if may_accept and st.button(
-            f"Accept {record.theme_id} / {record.round_id} as it is",
+            f"Accept {name} as it is",
             key=f"accept_{record.theme_id}_{record.round_id}",
             help="Counts it like a complete round from now on; recorded with your name.",
         ):
@@ -79,10 +79,10 @@ def held_back(may_accept: bool) -> None:
 def contract() -> None:
     """The data contract in brief, from the code that enforces it."""
     with st.expander("The data contract: tables, import sheets and allowed values"):
-        st.dataframe(ingest.store_tables(), hide_index=True, key="contract_tables")
-        st.dataframe(ingest.sheet_summary(), hide_index=True, key="contract_sheets")
-        st.dataframe(ingest.contract_summary(), hide_index=True, key="contract_columns")
-        st.dataframe(ingest.allowed_values(), hide_index=True, key="contract_values")
+        tables.show(ingest.store_tables(), tables.CONTRACT_TABLES, key="contract_tables", lines=4)
+        tables.show(ingest.sheet_summary(), tables.CONTRACT_SHEETS, key="contract_sheets", lines=1)
+        tables.show(ingest.contract_summary(), tables.CONTRACT_COLUMNS, key="contract_columns")
+        tables.show(ingest.allowed_values(), tables.CONTRACT_VALUES, key="contract_values")
         st.caption(
             "Columns that carry personal data (names, dates of birth, addresses, postcodes, NHS "
             "numbers, phone numbers, emails) are refused. child_ref is a pseudonymous reference."
@@ -98,12 +98,12 @@ def load_round(analyst: bool, read_only: bool) -> None:
         "*responses*), then upload it. The whole file is checked first: if anything is wrong, "
         "nothing is imported and every problem is listed."
     )
-    themes = data.query("themes")["theme_id"].tolist()
+    titles = data.query("theme_choices")
     theme = st.selectbox(
         "Template drop-downs for",
-        [None, *themes],
+        [None, *titles],
         key="template_theme",
-        format_func=lambda t: "every theme" if t is None else t,
+        format_func=lambda t: "every theme" if t is None else titles.get(t, t),
     )
     st.download_button(
         "Download the import template (XLSX)",
@@ -147,18 +147,17 @@ def load_round(analyst: bool, read_only: bool) -> None:
         problems(result.problems)
         return
     st.subheader("What would be imported")
-    st.dataframe(result.counts, hide_index=True, key="preview_counts")
-    st.dataframe(
-        result.rounds,
-        hide_index=True,
-        key="preview_rounds",
-        column_config={"start_date": DATE, "end_date": DATE},
-    )
-    st.dataframe(result.quadrants, hide_index=True, key="preview_quadrants")
-    if len(result.questions):
-        st.dataframe(result.questions, hide_index=True, key="preview_questions")
-    if len(result.themes):
-        st.dataframe(result.themes, hide_index=True, key="preview_themes")
+    titles = data.query("theme_choices")  # a new theme has no title yet: its id is shown
+    tables.show(result.counts, tables.PREVIEW_COUNTS, key="preview_counts", lines=1)
+    for frame, columns, key in (
+        (result.rounds, tables.PREVIEW_ROUNDS, "preview_rounds"),
+        (result.quadrants, tables.PREVIEW_QUADRANTS, "preview_quadrants"),
+        (result.questions, tables.PREVIEW_QUESTIONS, "preview_questions"),
+        (result.themes, tables.PREVIEW_THEMES, "preview_themes"),
+    ):
+        if len(frame):
+            lines = 3 if key == "preview_questions" else 1  # a standard's wording wraps
+            tables.show(frame, columns, titles=titles, key=key, lines=lines)
     if result.ignored_columns:
         st.caption("Columns not in the template, not imported:")
         st.text("\n".join(result.ignored_columns))
@@ -187,15 +186,12 @@ def completeness(result: ingest.Preview) -> bool:
         "A standard is answered when the case has a row for it on responses (Met, Partially met, "
         f"Not met or Not applicable). A round needs {threshold} of its cases' standards answered."
     )
-    st.dataframe(
-        importing.completeness_table(result.completeness), hide_index=True,
-        key="preview_completeness",
-    )  # fmt: skip
+    importing.show_completeness(result.completeness)
     short = result.fewest_answered
     short = short[short["answered"] < short["standards"]]
     if len(short):
         st.caption("Cases with the fewest standards answered:")
-        st.dataframe(importing.fewest_table(short), hide_index=True, key="preview_fewest")
+        importing.show_fewest(short)
     incomplete = result.incomplete
     if incomplete.empty:
         return False
@@ -219,7 +215,7 @@ def problems(table) -> None:
         f"This file cannot be imported: {len(table)} problem(s). Nothing has been changed. "
         "Correct them in the file and upload it again."
     )
-    st.dataframe(table, hide_index=True, key="import_problems")
+    tables.show(table, tables.PROBLEMS, key="import_problems")  # masked values stay masked
     st.download_button(
         "Download the problems (CSV)",
         ingest.problems_csv(table),
@@ -236,25 +232,13 @@ def history(may_change: bool) -> None:
     if imports.empty:
         st.caption("No imports yet.")
         return
-    st.dataframe(
-        imports,
-        hide_index=True,
-        key="import_history",
-        column_config={
-            "imported_at": st.column_config.DatetimeColumn(
-                "imported (UTC)", format="D MMM YYYY, HH:mm"
-            ),
-            "can_undo": st.column_config.CheckboxColumn("can undo"),
-        },
-    )
-    for record in imports.itertuples(index=False):
+    titles = data.query("theme_choices")
+    shown = tables.show(imports, tables.IMPORT_HISTORY, titles=titles, key="import_history")
+    for record, rounds in zip(imports.itertuples(index=False), shown["Rounds"], strict=True):
         if not (may_change and record.can_undo):
             continue
         with st.popover(f"Undo {record.import_id}"):
-            st.text(
-                f"{record.import_id}: {record.file_name}, {record.cases} cases "
-                f"({record.theme_rounds})."
-            )
+            st.text(f"{record.import_id}: {record.file_name}, {record.cases} cases ({rounds}).")
             st.caption("Removes what this import loaded and restores what it replaced.")
             if st.button("Confirm undo", key=f"undo_{record.import_id}"):
                 try:
@@ -276,14 +260,7 @@ def trail() -> None:
     if events.empty:
         st.caption("Nothing recorded yet.")
         return
-    st.dataframe(
-        events,
-        hide_index=True,
-        key="audit_trail",
-        column_config={
-            "at": st.column_config.DatetimeColumn("at (UTC)", format="D MMM YYYY, HH:mm")
-        },
-    )
+    importing.show_trail(events)
     importing.trail_download(events)
 
 

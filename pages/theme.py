@@ -7,8 +7,8 @@ from functools import partial
 import streamlit as st
 
 from analytics import export
-from analytics.domain import COUNTY, QUADRANT_LABELS, Filters
-from analytics.export.cases import CASE_LIST_COLUMNS, case_list_bytes
+from analytics.domain import COUNTY, Filters
+from analytics.export.cases import case_list_bytes
 from analytics.narrative import escape_markdown as md
 from analytics.narrative import headline_metrics
 from ui import data, exports, filters, render, tables
@@ -144,37 +144,15 @@ def _drill_down(theme_id: str, chosen: Filters) -> None:
     # with it, while a cell picked here stays until the sidebar changes.
     area_key = f"drill_a_{theme_id}_{'+'.join(chosen.quadrants) or COUNTY}"
     filters.choose("area", area_key, areas, filters.drill_default_area(chosen))
-    area = right.selectbox("Cases in", areas, format_func=_area_label, key=area_key)
+    area = right.selectbox("Cases in", areas, format_func=tables.area_label, key=area_key)
     filters.chosen("area", area)
     scope = filters.with_quadrants(chosen, filters.area_quadrants(area))
     cases = data.query("cases_behind", theme_id, question, scope)
     total = data.query("cell_cases", theme_id, question, scope)
     shown = f"the first {len(cases)} of {total}, not met first" if total > len(cases) else total
     st.caption(md(f"{shown} cases; {scope.describe()}; child references are pseudonymous."))
-    tables.show(cases, CASE_LIST, key=f"cases_{theme_id}")
+    tables.show(cases, tables.CASE_LIST, key=f"cases_{theme_id}")
     _case_list_downloads(theme_id, question, scope)
-
-
-# The drill-down's columns, headed as in its CSV/XLSX (analytics.export.cases), with widths that
-# fit the main column at 1440 px; the audit id (an analyst's key) is in the exports only.
-_HEADING = dict(CASE_LIST_COLUMNS)
-CASE_LIST = [
-    tables.Column("child_ref", _HEADING["child_ref"], width="medium"),
-    tables.Column("quadrant", _HEADING["quadrant"], width="narrow"),
-    tables.Column("team", _HEADING["team"], width="small"),
-    tables.Column("audit_date", _HEADING["audit_date"], "date", "small"),
-    tables.Column("response", _HEADING["response"], width="small"),
-    tables.Column("comment", _HEADING["comment"], width="widest"),
-    tables.Column("overall_grade", _HEADING["overall_grade"], width="medium"),
-]
-
-
-def _area_label(area: str) -> str:
-    if area == COUNTY:
-        return "County (all quadrants)"
-    if "+" in area:
-        return f"{area.replace('+', ' and ')} (the selection)"
-    return f"{area} · {QUADRANT_LABELS[area]}"
 
 
 def _case_list_downloads(theme_id: str, question: str, scope: Filters) -> None:

@@ -123,3 +123,25 @@ def assert_no_exception(page, where: str) -> None:
     """Fail if the page shows a Streamlit exception box."""
     exceptions = page.locator('[data-testid="stException"]')
     assert exceptions.count() == 0, f"{where}: {exceptions.first.inner_text()}"
+
+
+def upload_on_data_page(page, url: str, upload: Path) -> None:
+    """Open the Data page, choose `upload` in its own file uploader and wait for the page's
+    check of it (its "Standards answered" table)."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}/data")
+    wait_until_idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
+    expect(page.get_by_text("Standards answered", exact=True)).to_be_visible(timeout=APP_TIMEOUT_MS)
+    wait_until_idle(page)
+
+
+def confirm_import(page, cases: int, done_text: str) -> None:
+    """Click the Data page's "Import N cases" button and wait until it says `done_text`."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name=f"Import {cases} cases").click()
+    expect(page.get_by_text(done_text)).to_be_visible(timeout=APP_TIMEOUT_MS)
+    wait_until_idle(page)
+    assert_no_exception(page, "data page after the import")

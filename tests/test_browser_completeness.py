@@ -11,7 +11,9 @@ from browser_helpers import (
     ARTIFACTS,
     BROWSER_MARKS,
     assert_no_exception,
+    confirm_import,
     dashboard,
+    upload_on_data_page,
     wait_until_idle,
 )
 from ingest_helpers import copy_store, round_tables, xlsx
@@ -47,23 +49,12 @@ def test_an_incomplete_round_is_held_back_until_accepted(sample_dir, tmp_path, c
     upload = half_answered(tmp_path)
     with dashboard(data_dir) as url:
         page = chromium_browser.new_page(viewport={"width": 1440, "height": 1000})
-        page.goto(f"{url}/data")
-        wait_until_idle(page)
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
-        expect(page.get_by_text("Standards answered", exact=True)).to_be_visible(
-            timeout=APP_TIMEOUT_MS
-        )
-        wait_until_idle(page)
-        expect(page.get_by_text("Incomplete: permanency / 2021-03")).to_be_visible()
+        upload_on_data_page(page, url, upload)
+        expect(page.get_by_text("Incomplete: Permanency for children / 2021-03")).to_be_visible()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.get_by_text("Standards answered", exact=True).scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "data-incomplete-round.png"), full_page=True)
-        page.get_by_role("button", name="Import 8 cases").click()
-        expect(page.get_by_text("is held back from the default round")).to_be_visible(
-            timeout=APP_TIMEOUT_MS
-        )
-        wait_until_idle(page)
-        assert_no_exception(page, "data page after the import")
+        confirm_import(page, 8, "is held back from the default round")
 
         page.goto(f"{url}/permanency")
         wait_until_idle(page)
@@ -74,7 +65,7 @@ def test_an_incomplete_round_is_held_back_until_accepted(sample_dir, tmp_path, c
 
         page.goto(f"{url}/data")
         wait_until_idle(page)
-        page.get_by_role("button", name="Accept permanency / 2021-03 as it is").click()
+        page.get_by_role("button", name="Accept Permanency for children / 2021-03 as it is").click()
         expect(page.get_by_text("Accepted permanency/2021-03")).to_be_visible(
             timeout=APP_TIMEOUT_MS
         )

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from ingest_helpers import ANALYST, copy_store, csvs, round_tables, tree_hashes, xlsx
 from streamlit.testing.v1 import AppTest
+from table_helpers import UK_DATE, UK_DATE_TIME, read_as_words
 
 from analytics import audit_trail, ingest, queries
 from analytics.access import local_operator
@@ -39,15 +40,18 @@ def data_page() -> AppTest:
 SIGNATURES = {
     "store_contents": {"Round id", "Round", "Cases", "Responses"},
     "themes": {"Theme id", "Led by"},
-    "contract_tables": {"one row per", "stored as"},
-    "contract_columns": {"sheet", "column", "needed", "holds"},
-    "contract_values": {"column", "allowed values"},
-    "preview_counts": {"what", "rows"},
-    "preview_rounds": {"round_id", "change", "cases"},
-    "preview_quadrants": {"NW", "total"},
-    "import_problems": {"sheet", "row", "rule", "fix"},
-    "import_history": {"import_id", "can_undo"},
-    "preview_completeness": {"standards per case", "standards answered", "complete"},
+    "contract_tables": {"One row per", "Stored as"},
+    "contract_sheets": {"Sheet", "One row is"},
+    "contract_columns": {"Sheet", "Column", "Needed", "Holds"},
+    "contract_values": {"Column", "Allowed values"},
+    "preview_counts": {"What", "Rows"},
+    "preview_rounds": {"Round id", "Change", "Starts"},
+    "preview_quadrants": {"NW", "Total"},
+    "import_problems": {"Sheet", "Row", "Rule", "How to fix it"},
+    "import_history": {"Import", "Can undo"},
+    "preview_completeness": {"Standards per case", "Share answered", "Complete"},
+    "preview_fewest": {"Case", "Answered"},
+    "audit_trail": {"At (UTC)", "By (role)"},
 }
 
 
@@ -56,7 +60,7 @@ def table(at: AppTest, key: str) -> pd.DataFrame:
     for element in at.dataframe:
         frame = element.value
         columns = set(frame.columns)
-        if SIGNATURES[key] <= columns and not (key == "contract_values" and "sheet" in columns):
+        if SIGNATURES[key] <= columns and not (key == "contract_values" and "Sheet" in columns):
             return frame
     raise AssertionError(f"no dataframe {key!r}")
 
@@ -77,12 +81,12 @@ def test_data_page_shows_what_is_loaded_and_the_contract(store_copy, sample):
         for t, r, c, n in expected[["theme_id", "round_id", "cases", "responses"]].values
     ]
     assert table(at, "themes")["Theme id"].tolist()[:2] == ["permanency", "private_fostering"]
-    assert "imports" in table(at, "contract_tables")["table"].tolist()
+    assert "imports" in table(at, "contract_tables")["Table"].tolist()
     columns = table(at, "contract_columns")
     assert ("cases", "quadrant", "every row") in set(
-        map(tuple, columns[["sheet", "column", "needed"]].values.tolist())
+        map(tuple, columns[["Sheet", "Column", "Needed"]].values.tolist())
     )
-    assert "NW (North West)" in table(at, "contract_values")["allowed values"].iloc[0]
+    assert "NW (North West)" in table(at, "contract_values")["Allowed values"].iloc[0]
     assert any("No imports yet." in c.value for c in at.caption)
     assert at.get("download_button")  # the template (its bytes: tests/test_template.py)
 
@@ -92,12 +96,14 @@ def test_upload_preview_confirm_then_history_and_undo(store_copy):
     source = xlsx(round_tables("permanency", "2021-03", PERMANENCY, n_cases=8), "march.xlsx")
     at.file_uploader[0].set_value([(source.name, source.data, XLSX)]).run()
     assert not at.exception, at.exception
-    counts = table(at, "preview_counts").set_index("what")["rows"]
-    assert (counts["cases"], counts["responses"], counts["rounds created"]) == (8, 80, 1)
-    rounds = table(at, "preview_rounds")
-    assert rounds[["round_id", "change"]].values.tolist() == [["2021-03", "new round"]]
-    assert table(at, "preview_quadrants")[["NW", "NE", "SW", "SE"]].values.tolist() == [
-        [2, 2, 2, 2]
+    counts = table(at, "preview_counts").set_index("What")["Rows"]
+    assert (counts["cases"], counts["responses"], counts["rounds created"]) == ("8", "80", "1")
+    assert table(at, "preview_rounds").values.tolist() == [
+        ["Permanency for children", "2021-03", "2021-03", "5 Mar 2021", "5 Mar 2021", "complete",
+         "8", "new round"]
+    ]  # fmt: skip
+    assert table(at, "preview_quadrants").values.tolist() == [
+        ["Permanency for children", "2021-03", "2", "2", "2", "2", "8"]
     ]
     assert not (store_copy / "cases" / "theme_id=permanency" / "round_id=2021-03").exists()
 
@@ -108,9 +114,10 @@ def test_upload_preview_confirm_then_history_and_undo(store_copy):
     assert banner.startswith("This store mixes synthetic sample data with imported audit rounds.")
     assert banner.endswith("Imported from audit files (real data): permanency 2021-03.")
     history = table(at, "import_history")
-    assert history[["import_id", "file_name", "cases", "state"]].values.tolist() == [
-        ["imp-0001", "march.xlsx", 8, "active"]
-    ]
+    assert history.drop(columns=["Imported (UTC)", "By"]).values.tolist() == [
+        ["imp-0001", "march.xlsx", "8", "80", "Permanency for children / 2021-03", "—", "active",
+         "yes"]
+    ]  # fmt: skip
     contents = table(at, "store_contents").set_index("Round id")
     assert contents.loc["2021-03", "Cases"] == "8"
     assert at.file_uploader[0].value in (None, [])  # a fresh uploader after the import
@@ -118,7 +125,7 @@ def test_upload_preview_confirm_then_history_and_undo(store_copy):
     at.button(key="undo_imp-0001").click().run()
     assert not at.exception, at.exception
     assert "Undid imp-0001 (march.xlsx)" in texts(at)
-    assert table(at, "import_history")["state"].iloc[0].startswith("undone")
+    assert table(at, "import_history")["State"].iloc[0].startswith("undone")
     assert "2021-03" not in table(at, "store_contents")["Round id"].tolist()
 
 
@@ -134,11 +141,10 @@ def test_a_bad_file_shows_every_problem_and_changes_nothing(store_copy):
     assert not at.exception, at.exception
     assert "cannot be imported: 3 problem(s)" in at.error[0].value
     problems = table(at, "import_problems")
-    rows = [[sheet, None if pd.isna(row) else int(row), column]
-            for sheet, row, column in problems[["sheet", "row", "column"]].values.tolist()]  # fmt: skip
-    assert rows == [["cases", None, "Date of birth"], ["cases", 3, "quadrant"],
-                    ["responses", 5, "response"]]  # fmt: skip
-    assert "date of birth" in problems["rule"].iloc[0]
+    rows = problems[["Sheet", "Row", "Column"]].values.tolist()
+    assert rows == [["cases", "—", "Date of birth"], ["cases", "3", "quadrant"],
+                    ["responses", "5", "response"]]  # fmt: skip
+    assert "date of birth" in problems["Rule"].iloc[0]
     assert not _has_button(at, "import_confirm")
     assert tree_hashes(store_copy) == before
 
@@ -237,10 +243,11 @@ def test_an_incomplete_round_is_held_back_until_accepted_on_the_page(store_copy,
     assert not at.exception, at.exception
     shown = table(at, "preview_completeness")
     assert shown.values.tolist() == [
-        ["Permanency for children", "2021-03", 8, 10, "40 of 80", "50%", "no: under 90%"]
+        ["Permanency for children", "2021-03", "8", "10", "40 of 80", "50%", "no: under 90%"]
     ]
     assert (
-        "Incomplete: permanency / 2021-03 (under 90% of standards answered)" in at.warning[0].value
+        "Incomplete: Permanency for children / 2021-03 (under 90% of standards answered)"
+        in at.warning[0].value
     )
     assert at.checkbox(key="import_accept_incomplete").value is False
     at.button(key="import_confirm").click().run()
@@ -251,8 +258,11 @@ def test_an_incomplete_round_is_held_back_until_accepted_on_the_page(store_copy,
     assert queries.audited_rounds(Store(store_copy), "permanency") == audited_before
     assert permanency_row(store_copy) == before
     assert any(w.value.startswith("1 incomplete round(s) held back") for w in at.warning)
-    assert ("permanency / 2021-03 (2021-03): 8 cases, 40 of 80 standards answered (50%); "
+    assert ("Permanency for children / 2021-03: 8 cases, 40 of 80 standards answered (50%); "
             "import imp-0001.") in texts(at)  # fmt: skip
+    assert at.button(key="accept_permanency_2021-03").label == (
+        "Accept Permanency for children / 2021-03 as it is"
+    )
     at.switch_page("pages/theme.py").run()  # the first theme page: permanency
     assert not at.exception, at.exception
     rounds = at.sidebar.selectbox[0]
@@ -303,7 +313,7 @@ def test_a_complete_round_shows_its_standards_answered_and_no_tick(store_copy):
     at.file_uploader[0].set_value([(source.name, source.data, XLSX)]).run()
     shown = table(at, "preview_completeness")
     assert shown.values.tolist() == [
-        ["Permanency for children", "2021-03", 8, 10, "80 of 80", "100%", "yes"]
+        ["Permanency for children", "2021-03", "8", "10", "80 of 80", "100%", "yes"]
     ]
     assert not [c for c in at.checkbox if c.key == "import_accept_incomplete"]
     assert not [w.value for w in at.warning if "ncomplete" in w.value]
@@ -312,3 +322,47 @@ def test_a_complete_round_shows_its_standards_answered_and_no_tick(store_copy):
 def test_the_uploader_takes_the_importers_size_limit(store_copy):
     at = data_page()
     assert at.file_uploader[0].proto.max_upload_size_mb == ingest.DEFAULT_MAX_MB
+
+
+def test_every_table_on_the_data_page_reads_as_words(store_copy, sample):
+    """Headings in words, titles for theme ids, no "None", no ISO dates: from the store's
+    contents to a refused file's problems, a preview, the history and the audit trail."""
+    theme_ids = set(queries.themes(sample)["theme_id"])
+    titles = queries.theme_choices(sample)
+    at = data_page()
+    assert at.selectbox(key="template_theme").options == ["every theme", *titles.values()]
+    for key in ("store_contents", "contract_tables", "contract_sheets", "contract_columns",
+                "contract_values"):  # fmt: skip
+        read_as_words(table(at, key), theme_ids)
+    read_as_words(table(at, "themes"), set())  # its "Theme id" is what --theme takes
+
+    refused = round_tables("permanency", "2021-03", PERMANENCY)
+    refused["responses"].loc[2, "comment"] = "call mum on 07700 900123"
+    source = xlsx(refused)
+    at.file_uploader[0].set_value([(source.name, source.data, XLSX)]).run()
+    problems = table(at, "import_problems")
+    read_as_words(problems, theme_ids)
+    assert problems[["Sheet", "Row", "Column", "Value"]].values.tolist() == [
+        ["responses", "4", "comment", "call mum on 0•••• ••••23"]  # masked, as in the CSV
+    ]
+
+    source = half_answered()
+    at.file_uploader[0].set_value([(source.name, source.data, XLSX)]).run()
+    assert not at.exception, at.exception
+    for key in ("preview_counts", "preview_quadrants", "preview_completeness"):
+        read_as_words(table(at, key), theme_ids)
+    assert any(UK_DATE.match(c) for c in read_as_words(table(at, "preview_rounds"), theme_ids))
+    fewest = table(at, "preview_fewest")
+    read_as_words(fewest, theme_ids)
+    # Every case answers 5 of its 10 standards: the fewest are all of them, first by id.
+    assert fewest.values.tolist()[0] == ["N1", "Permanency for children", "2021-03", "5 of 10"]
+
+    at.button(key="import_confirm").click().run()
+    assert not at.exception, at.exception
+    for key in ("import_history", "audit_trail"):
+        cells = read_as_words(table(at, key), theme_ids)
+        assert any(UK_DATE_TIME.match(c) for c in cells), key
+    trail = table(at, "audit_trail")
+    assert trail[["Action", "What", "Outcome"]].values.tolist()[0] == [
+        "import", "march.xlsx", "done (imp-0001)"
+    ]  # fmt: skip

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+from table_helpers import UK_DATE, WHOLE_PERCENT, read_as_words
 
 from analytics import queries
 from analytics.domain import Filters
+from analytics.export.cases import CASE_LIST_COLUMNS
 from analytics.narrative import escape_markdown
+from analytics.stats import wilson_bounds
 from analytics.store import write_new_store
+from analytics.views import chart_view
 from tests.conftest import tiny_tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,7 +161,7 @@ def test_every_audited_theme(sample_dir, monkeypatch, sample, theme_id, cases):
     assert drill["Child reference"].str.startswith("SYN-").all()
 
 
-def test_planned_theme_shows_status_and_dates(sample_dir, monkeypatch):
+def test_planned_theme_shows_status_and_dates(sample_dir, monkeypatch, sample):
     monkeypatch.setenv("AUDIT_DATA_DIR", str(sample_dir))
     monkeypatch.chdir(ROOT)
     at = AppTest.from_function(render_theme, args=("supervision",), default_timeout=TIMEOUT).run()
@@ -169,6 +173,7 @@ def test_planned_theme_shows_status_and_dates(sample_dir, monkeypatch):
         {"Round": "Underway (2020)", "Starts": "1 Apr 2020", "Ends": "30 Sep 2020",
          "Status": "underway"}
     ]  # fmt: skip
+    read_as_words(at.dataframe[0].value, set(queries.themes(sample)["theme_id"]))
 
 
 def test_quotes_are_rendered_as_text(sample_dir, monkeypatch):
@@ -443,23 +448,6 @@ def test_drill_down_follows_the_sidebar_team_and_round(sample_dir, monkeypatch, 
 
 # --- tables a user reads (ui/tables.py): words, not field names; "40%"; "30 Jun 2020" --------
 
-SNAKE_CASE = re.compile(r"^[a-z]+(_[a-z]+)+$")
-RAW_SHARE = re.compile(r"\d\.\d+%|^0\.\d+$")  # "40.27%" or a share 0-1 written as a number
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-UK_DATE = re.compile(r"^\d{1,2} [A-Z][a-z]{2} \d{4}$")
-WHOLE_PERCENT = re.compile(r"^\d{1,3}%")
-
-
-def read_as_words(table, theme_ids: set[str]) -> list[str]:
-    """Assert a displayed table reads as words; return its cells."""
-    headings = [str(h) for h in table.columns]
-    assert not [h for h in headings if SNAKE_CASE.match(h) or h in theme_ids], headings
-    cells = [str(v) for v in table.to_numpy().ravel().tolist()]
-    assert not [c for c in cells if c in ("None", "nan", "NaN", "NaT", "<NA>") or "None" in c]
-    assert not [c for c in cells if RAW_SHARE.search(c) or ISO_DATE.search(c)]
-    assert not [c for c in cells if c in theme_ids], "a theme id where its title belongs"
-    return cells
-
 
 def test_overview_tables_read_as_words(app, sample):
     theme_ids = set(queries.themes(sample)["theme_id"])
@@ -473,6 +461,8 @@ def test_overview_tables_read_as_words(app, sample):
         assert any(WHOLE_PERCENT.match(c) for c in themes)
         urgent = read_as_words(at.dataframe[-1].value, theme_ids)
         assert any(UK_DATE.match(c) for c in urgent)
+        for frame in at.dataframe[1:-1]:  # the data behind the heatmap
+            read_as_words(frame.value, theme_ids)
 
 
 def test_actions_and_across_themes_tables_read_as_words(app, sample):
@@ -489,6 +479,9 @@ def test_actions_and_across_themes_tables_read_as_words(app, sample):
     assert any(WHOLE_PERCENT.match(c) for c in cells)
     titles_listed = {t for listed in weak["Which themes"] for t in listed.split("; ")}
     assert titles_listed <= set(queries.themes(sample)["title"])
+    for frame in at.dataframe[1:]:  # the data behind the practice-area charts
+        cells = read_as_words(frame.value, theme_ids)
+        assert "95% interval" in frame.value.columns and any(WHOLE_PERCENT.match(c) for c in cells)
 
 
 def test_overview_names_the_weakest_area_and_theme_for_the_quadrant(app, sample):
@@ -618,3 +611,29 @@ def test_the_actions_tracker_offers_csv_and_xlsx_like_a_chart(app):
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["CSV", "XLSX"]
     assert any(c.value == "Data downloads: standard." for c in at.caption)
+
+
+def test_a_theme_pages_chart_data_and_drill_down_read_as_words(sample_dir, monkeypatch, sample):
+    """The data behind each chart and the drill-down's cases, headed as the other tables."""
+    at = open_theme(sample_dir, monkeypatch, "permanency", compare="2020-01-interim")
+    assert not at.exception
+    theme_ids = set(queries.themes(sample)["theme_id"])
+    frames = [d.value for d in at.dataframe]
+    for frame in frames:
+        read_as_words(frame, theme_ids)
+    by_heading = {tuple(f.columns[:5]): f for f in frames}
+    comparison = by_heading[("Question", "Standard", "Practice area", "Area", "Met (n)")]
+    first = chart_view(sample, "quadrant_comparison", "permanency", Filters()).data.iloc[0]
+    low, high = wilson_bounds(np.array([first["met"]]), np.array([first["n"]]))
+    assert comparison.iloc[0].tolist() == [
+        first["question_id"], first["text"], first["category"], first["quadrant"],
+        f"{first['pct_met'] * 100:.0f}% (n = {first['n']})", f"{low[0] * 100:.0f}–{high[0] * 100:.0f}%",
+        str(first["met"]), str(first["partially_met"]), str(first["not_met"]),
+    ]  # fmt: skip
+    trend = by_heading[("Question", "Standard", "From round", "Met then (n)", "To round")]
+    assert set(trend["From round"]) == {"2020-01-interim"}
+    assert all(c.endswith((" pts, beyond chance", " pts, within noise")) for c in trend["Change"])
+    cohort = next(f for f in frames if "Share of cases" in f.columns)
+    assert set(cohort["Of"]) == {"Quadrant", "Team", "Gender", "Age band", "Overall grade"}
+    drill = drill_table(at)
+    assert drill.columns.tolist() == [h for c, h in CASE_LIST_COLUMNS if c != "audit_id"]

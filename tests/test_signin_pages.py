@@ -133,9 +133,9 @@ def test_an_analyst_can_import_and_sees_the_audit_trail(store_copy):
     assert not at.exception
     assert at.get("file_uploader")
     assert "Audit trail" in [h.value for h in at.header]
-    trail = next(d.value for d in at.dataframe if "event_id" in d.value.columns)
-    assert trail[["user", "action", "what", "outcome"]].values.tolist() == [
-        ["reader@council.example", "export", "x.csv", "refused"]
+    trail = next(d.value for d in at.dataframe if "By (role)" in d.value.columns)
+    assert trail[["By (role)", "Action", "What", "Outcome"]].values.tolist() == [
+        ["reader@council.example (Reader)", "export", "x.csv", "refused"]
     ]
     assert any(b.label == "Download the audit trail (CSV)" for b in at.get("download_button"))
 

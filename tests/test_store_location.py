@@ -166,8 +166,10 @@ def test_a_replicas_data_page_is_read_only_and_shows_the_shared_trail(
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("pages/data.py").run()
     assert not at.exception
-    trail = next(d.value for d in at.dataframe if "event_id" in d.value.columns)
-    assert trail["what"].tolist() == ["from-a-replica.csv"]
+    trail = next(d.value for d in at.dataframe if "By (role)" in d.value.columns)
+    assert trail[["By (role)", "What"]].values.tolist() == [
+        ["lead.ne@council.example (Inspection lead)", "from-a-replica.csv"]
+    ]
 
 
 def test_with_a_shared_trail_the_writers_imports_are_recorded_there(

@@ -211,12 +211,52 @@ def test_theme_ids_become_titles_one_or_many():
     ]
 
 
-def test_a_charts_data_table_shows_whole_percentages_and_keeps_its_numbers():
-    table = pd.DataFrame(
-        {"Area": ["NW"], "n": [12], "pct met": [40.3], "95% CI low (pct)": [20.1],
-         "Change (pct points)": [-5.2], "pct not met": ["c"]}
+def test_a_charts_data_reads_like_every_other_table_withheld_cells_included():
+    # theme_quadrant's fields: NW 12 of 30 (40%), 6 points down; NE withheld for circulation.
+    data = pd.DataFrame(
+        {"title": ["Alpha", "Alpha"], "quadrant": ["NW", "NE"], "round_id": ["r2", "r2"],
+         "cases": [12, "c"], "n": [30, "c"], "met": [12, "c"], "pct_met": [0.4, "c"],
+         "ci_low": [0.2459, "c"], "ci_high": [0.5768, "c"], "round_id_previous": ["r1", "r1"],
+         "n_previous": [25, 20], "met_previous": [13, 9], "pct_met_previous": [0.52, 0.45],
+         "change": [-0.06, "c"], "beyond_chance": [False, "c"]}
     )  # fmt: skip
-    config = tables.export_column_config(table)
-    assert sorted(config) == ["95% CI low (pct)", "Change (pct points)", "pct met"]
-    assert config["pct met"]["type_config"]["format"] == "%.0f%%"
-    assert config["Change (pct points)"]["type_config"]["format"] == "%+.0f pts"
+    rows = tables.chart_rows(data)
+    shown = tables.format_rows(rows, tables.chart_columns("theme_quadrant", rows))
+    assert shown.to_dict("records") == [
+        {"Theme": "Alpha", "Area": "NW", "Round": "r2", "Cases": "12", "Met (n)": "40% (n = 30)",
+         "95% interval": "25–58%", "Previous round": "r1",
+         "Met before (n)": "52% (n = 25)", "Change": "−6 pts, within noise"},
+        {"Theme": "Alpha", "Area": "NE", "Round": "r2", "Cases": "c", "Met (n)": "c (n = c)",
+         "95% interval": "c", "Previous round": "r1",
+         "Met before (n)": "45% (n = 20)", "Change": "c"},
+    ]  # fmt: skip
+    assert data["change"].tolist() == [-0.06, "c"]  # the chart's own data is left as it was
+    cohort = tables.chart_rows(pd.DataFrame({"dimension": ["age_band"], "value": ["5-9"],
+                                             "cases": [3], "share": [0.375]}))  # fmt: skip
+    assert tables.format_rows(
+        cohort, tables.chart_columns("cohort_profile", cohort)
+    ).values.tolist() == [["Age band", "5-9", "3", "38%"]]
+
+
+def _declared_tables() -> dict[str, list[Column]]:
+    declared = {n: v for n, v in vars(tables).items()
+                if n.isupper() and isinstance(v, list) and all(isinstance(c, Column) for c in v)}  # fmt: skip
+    declared |= {f"chart {n}": v for n, v in tables.CHART_DATA.items()}
+    declared |= {f"overview {q}": tables.overview_columns(q) for q in (None, "NE")}
+    return declared
+
+
+def test_every_declared_table_fits_the_main_column_at_1440_px():
+    """960 px in the main column (978 px measured); 940 inside an expander (the contract, the
+    data behind a chart)."""
+
+    def pixels(column: Column) -> int:
+        return tables.WIDTHS.get(column.width, column.width) if isinstance(column.width, str) \
+            else column.width  # fmt: skip
+
+    declared = _declared_tables()
+    assert {"CASE_LIST", "PROBLEMS", "AUDIT_TRAIL", "chart round_trend"} <= set(declared)
+    in_expander = {n for n in declared if n.startswith(("CONTRACT_", "chart "))}
+    too_wide = {n: sum(map(pixels, cols)) for n, cols in declared.items()
+                if sum(map(pixels, cols)) > (940 if n in in_expander else 960)}  # fmt: skip
+    assert not too_wide, too_wide

@@ -37,22 +37,6 @@ CHART_FORMATS: tuple[tuple[str, str], ...] = (
 )
 
 
-def suppressed_table(view: ChartView) -> pd.DataFrame:
-    """Return the chart's data as shown on screen and exported (suppressed for circulation)."""
-    store = data.store()
-    return export.typed(
-        _chart_table(view.name, view.data, filters.suppress_below(), store.fingerprint())
-    )
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _chart_table(
-    name: str, frame: pd.DataFrame, threshold: int | None, fingerprint: str
-) -> pd.DataFrame:
-    # Suppression solves small linear programmes: worth keeping across reruns of a page.
-    return export.chart_table(name, frame, threshold, export.theme_titles(data.store()))
-
-
 def screen_view(view: ChartView) -> ChartView:
     """Return the chart as the screen shows it: for circulation, redrawn from the suppressed
     table (as its exports are), so nothing on screen gives away a withheld count."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
-from analytics.domain import COUNTY, QUADRANT_LABELS, QUADRANTS, Filters
+from analytics.domain import COUNTY, INCOMPLETE, QUADRANT_LABELS, QUADRANTS, Filters
 from ui.data import query
 
 STATE_KEY = "filters"
@@ -160,7 +160,7 @@ def render(theme_id: str | None, home_quadrants: tuple[str, ...] = ()) -> Filter
         audited = query("audited_rounds", theme_id)  # the default: the latest not held back
         held = set(query("held_rounds", theme_id)["round_id"])
         labels = dict(zip(rounds["round_id"], rounds["label"], strict=True))
-        labels.update({r: f"{labels[r]} · incomplete" for r in held})
+        labels.update({r: f"{labels[r]} · {INCOMPLETE}" for r in held})
         options = query("round_choices", theme_id)[::-1]  # latest first, held-back ones too
         if options:
             key = f"filter_round_{theme_id}"

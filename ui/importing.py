@@ -11,10 +11,11 @@ import streamlit as st
 
 from analytics import audit_trail as trail
 from analytics import export, ingest
+from analytics.access import ROLES
 from analytics.domain import Filters
 from analytics.errors import AuditDataError
 from analytics.ingest.reading import import_sha256
-from ui import auth, data
+from ui import auth, data, tables
 from ui.exports import recorded_download
 
 PREVIEW_KEY = "import_preview"
@@ -80,47 +81,26 @@ def run_accept(theme_id: str, round_id: str) -> None:
     st.session_state.pop(PREVIEW_KEY, None)
 
 
-def _titles(theme_ids: pd.Series) -> pd.Series:
-    """Return each theme's title (the id where the store has none yet: a new theme)."""
-    titles = data.query("theme_choices")
-    return theme_ids.map(lambda t: titles.get(t, t))
+def show_completeness(per_round: pd.DataFrame) -> None:
+    """Show the preview's standards answered per round."""
+    under = f"no: under {ingest.completeness.THRESHOLD_TEXT}"
+    shown = per_round.assign(complete=per_round["complete"].map(lambda ok: "yes" if ok else under))
+    tables.show(shown, tables.COMPLETENESS, titles=data.query("theme_choices"),
+                key="preview_completeness", lines=1)  # fmt: skip
 
 
-def completeness_table(per_round: pd.DataFrame) -> pd.DataFrame:
-    """Return the preview's standards-answered table as the page shows it (readable columns)."""
-    return pd.DataFrame(
-        {
-            "theme": _titles(per_round["theme_id"]),
-            "round": per_round["round_id"],
-            "cases": per_round["cases"],
-            "standards per case": per_round["standards"],
-            "standards answered": per_round["answered"].astype(str)
-            + " of "
-            + per_round["expected"].astype(str),
-            "answered": per_round["answered_share"].map(ingest.completeness.percent),
-            "complete": per_round["complete"].map(
-                lambda ok: "yes" if ok else f"no: under {ingest.completeness.THRESHOLD_TEXT}"
-            ),
-        }
-    )
+def show_fewest(fewest: pd.DataFrame) -> None:
+    """Show the cases with the fewest standards answered."""
+    tables.show(fewest, tables.FEWEST_ANSWERED, titles=data.query("theme_choices"),
+                key="preview_fewest", lines=1)  # fmt: skip
 
 
 def rounds_listed(rounds: pd.DataFrame) -> str:
-    """Return rounds as "theme / round, theme / round"."""
-    return ", ".join(rounds["theme_id"] + " / " + rounds["round_id"])
-
-
-def fewest_table(fewest: pd.DataFrame) -> pd.DataFrame:
-    """Return the cases with the fewest standards answered, as the page shows them."""
-    return pd.DataFrame(
-        {
-            "case": fewest["audit_id"],
-            "theme": _titles(fewest["theme_id"]),
-            "round": fewest["round_id"],
-            "standards answered": fewest["answered"].astype(str)
-            + " of "
-            + fewest["standards"].astype(str),
-        }
+    """Return rounds as "theme title / round, theme title / round"."""
+    titles = data.query("theme_choices")
+    return ", ".join(
+        f"{titles.get(t, t)} / {r}"
+        for t, r in zip(rounds["theme_id"], rounds["round_id"], strict=True)
     )
 
 
@@ -158,6 +138,13 @@ def audit_trail() -> tuple[pd.DataFrame, str | None]:
         return trail.read_trail(trail.home(data.store())), None
     except AuditDataError as error:
         return pd.DataFrame(), str(error).replace(" Nothing was exported.", "")
+
+
+def show_trail(events: pd.DataFrame) -> None:
+    """Show the audit trail as a user reads it: roles by their labels, themes by their titles."""
+    roles = events["role"].map(lambda r: ROLES[r].label if r in ROLES else r)
+    tables.show(events.assign(role=roles), tables.AUDIT_TRAIL, titles=data.query("theme_choices"),
+                key="audit_trail")  # fmt: skip
 
 
 def trail_download(events: pd.DataFrame) -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from analytics.errors import AuditDataError
+from analytics.export import for_circulation
+from analytics.export.tables import with_intervals
 from analytics.views import ChartView
-from ui import auth, data
-from ui.exports import chart_downloads, screen_view, suppressed_table
-from ui.tables import export_column_config
-
-PERCENT = st.column_config.NumberColumn(format="percent")
+from ui import auth, data, filters, tables
+from ui.exports import chart_downloads, screen_view
 
 
 def synthetic_notice() -> None:
@@ -37,11 +37,24 @@ def show_chart(view: ChartView, key: str) -> None:
     st.plotly_chart(shown.figure, key=f"chart_{key}", config=config)
     st.text(shown.alt_text)  # a description from the numbers, for every reader
     with st.expander("Data behind this chart"):
-        table = suppressed_table(view)
-        st.dataframe(
-            table, hide_index=True, key=f"data_{key}", column_config=export_column_config(table)
-        )
+        rows = tables.chart_rows(_chart_data(view, filters.suppress_below()))
+        tables.show(rows, tables.chart_columns(view.name, rows), titles=data.query("theme_choices"),
+                    key=f"data_{key}")  # fmt: skip
     chart_downloads(view, key)
+
+
+def _chart_data(view: ChartView, threshold: int | None) -> pd.DataFrame:
+    """The chart's data with the intervals its export adds, suppressed for circulation as its
+    exports are (so the screen and the file withhold the same cells)."""
+    return _suppressed_rows(view.name, view.data, threshold, data.store().fingerprint())
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _suppressed_rows(
+    name: str, frame: pd.DataFrame, threshold: int | None, fingerprint: str
+) -> pd.DataFrame:
+    del fingerprint  # part of the key only; suppression solves small linear programmes
+    return for_circulation(with_intervals(name, frame), name, threshold)
 
 
 def _file_name(view: ChartView) -> str:

@@ -18,15 +18,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analytics.domain import QUADRANT_LABELS, QUADRANTS, RAG_COLOURS
+from analytics.charts import PROFILE_DIMENSIONS
+from analytics.domain import COUNTY, QUADRANT_LABELS, QUADRANTS, RAG_COLOURS
+from analytics.export.cases import CASE_LIST_COLUMNS
 from analytics.narrative import signed_points
 
 DASH = "—"
 KINDS = (
-    "text", "title", "count", "percent", "points", "date", "rag", "days", "interval", "met_n",
-    "change", "titles",
+    "text", "title", "count", "percent", "points", "date", "datetime", "rag", "days", "interval",
+    "met_n", "change", "titles", "theme_rounds", "of", "with",
 )  # fmt: skip
-NUMERIC_KINDS = frozenset({"count", "percent", "points", "days", "interval", "met_n"})
+NUMERIC_KINDS = frozenset({"count", "percent", "points", "days", "interval", "met_n", "of"})
 # Widths in pixels for Streamlit's grid; chosen so the widest table fits at 1440 px.
 WIDTHS = {"narrow": 56, "small": 90, "medium": 150, "wide": 220, "widest": 340}
 # Streamlit wraps text in a cell only when rows are taller than 4rem (64 px); a line is ~20 px.
@@ -38,7 +40,8 @@ class Column:
     """One column a user reads: where its value comes from, its heading, how it is written.
 
     `source` is a field of the frame, or a pair of fields for "interval" (low, high), "met_n"
-    (share, n), "change" (points, verdict) and "rag" (word, days overdue). `width` is a name in
+    (share, n), "change" (points, verdict), "rag" (word, days overdue), "of" (part, whole: "40
+    of 80") and "with" (text, its qualifier: "done (imp-0001)"). `width` is a name in
     WIDTHS or pixels. `missing` is written where there is no value.
     """
 
@@ -103,6 +106,18 @@ def date(value: Any) -> str:
     return str(value)
 
 
+def date_time(value: Any) -> str:
+    """Return a moment as "30 Jun 2020, 14:05"."""
+    if isinstance(value, str):
+        try:
+            value = pd.Timestamp(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return f"{date(value)}, {value:%H:%M}"
+    return date(value)
+
+
 def days(value: Any) -> str:
     """Return a number of days ("1 day", "16 days")."""
     if not _is_number(value):
@@ -112,10 +127,14 @@ def days(value: Any) -> str:
 
 
 def _cell(row: Mapping[str, Any], column: Column, titles: Mapping[str, str]) -> str:
-    if column.kind in ("interval", "met_n", "change"):
+    if column.kind in ("interval", "met_n", "change", "of", "with"):
         first, second = (row.get(s) for s in column.source)
         if _absent(first):
             return column.missing
+        if column.kind == "of":
+            return f"{count(first)} of {count(second)}"
+        if column.kind == "with":
+            return str(first) if _absent(second) else f"{first} ({second})"
         if column.kind == "change":
             return points(first) if _absent(second) else f"{points(first)}, {second}"
         if column.kind == "interval":
@@ -138,6 +157,11 @@ def _cell(row: Mapping[str, Any], column: Column, titles: Mapping[str, str]) -> 
     if column.kind == "titles":  # a list of theme ids, or ids joined by ", "
         ids = value.split(", ") if isinstance(value, str) else [str(v) for v in value]
         return "; ".join(titles.get(i, i) for i in ids) or column.missing  # titles hold commas
+    if column.kind == "theme_rounds":  # "theme/round, theme/round" -> "Title / round; ..."
+        pairs = [p.partition("/") for p in str(value).split(", ")]
+        return "; ".join(
+            f"{titles.get(t, t)} / {r}" if r else titles.get(t, t) for t, _, r in pairs
+        )
     if column.kind == "percent":
         return percent(value)
     if column.kind == "points":
@@ -146,6 +170,8 @@ def _cell(row: Mapping[str, Any], column: Column, titles: Mapping[str, str]) -> 
         return count(value)
     if column.kind == "date":
         return date(value)
+    if column.kind == "datetime":
+        return date_time(value)
     if column.kind == "days":
         return days(value)
     if isinstance(value, bool | np.bool_):
@@ -338,7 +364,7 @@ RECURRING_WEAKNESSES = [
 STORE_CONTENTS = [
     Column("theme_id", "Theme", "title", "wide"),
     Column("label", "Round", width="medium"),
-    Column("round_id", "Round id", width="medium", help="What --round and the URL take"),
+    Column("round_id", "Round id", width=140, help="What --round and the URL take"),
     Column("status", "Status", width="small"),
     Column("start_date", "Starts", "date", "small"),
     Column("end_date", "Ends", "date", "small"),
@@ -377,16 +403,215 @@ def share_with_interval(
     )
 
 
-def export_column_config(table: pd.DataFrame) -> dict[str, Any]:
-    """Return column_config for a chart's data table as exported (pct 0-100 numbers): shown as
-    whole percentages and signed points, the numbers kept so the columns still sort."""
-    config: dict[str, Any] = {}
-    for heading in table.columns:
-        if not pd.api.types.is_numeric_dtype(table[heading]):
-            continue  # a column holding a suppressed "c" is text
-        text = str(heading)
-        if text.startswith("Change"):
-            config[heading] = st.column_config.NumberColumn(format="%+.0f pts")
-        elif text.startswith(("pct", "95% CI")):
-            config[heading] = st.column_config.NumberColumn(format="%.0f%%")
-    return config
+# --- the drill-down's list of cases (pages/theme.py) -------------------------------------------
+# Headed as in its CSV/XLSX (analytics.export.cases); the audit id (an analyst's key) is in the
+# exports only.
+_CASE_HEADING = dict(CASE_LIST_COLUMNS)
+CASE_LIST = [
+    Column("child_ref", _CASE_HEADING["child_ref"], width=120),
+    Column("quadrant", _CASE_HEADING["quadrant"], width="narrow"),
+    Column("team", _CASE_HEADING["team"], width="small"),
+    Column("audit_date", _CASE_HEADING["audit_date"], "date", "small"),
+    Column("response", _CASE_HEADING["response"], width=100),
+    Column("comment", _CASE_HEADING["comment"], width="widest"),
+    Column("overall_grade", _CASE_HEADING["overall_grade"], width="medium"),
+]
+
+
+def area_label(area: str) -> str:
+    """Return a drill-down area in words: the county, a quadrant, or the sidebar's selection."""
+    if area == COUNTY:
+        return "County (all quadrants)"
+    if "+" in area:
+        return f"{area.replace('+', ' and ')} (the selection)"
+    return f"{area} · {QUADRANT_LABELS[area]}"
+
+
+# --- the Data page (pages/data.py, ui/importing.py) -------------------------------------------
+# The contract's tables sit in an expander, 16 px narrower: theirs add up to at most 940.
+
+_THEME = Column("theme_id", "Theme", "title", 200)
+_ROUND_ID = Column("round_id", "Round id", width=110, help="What --round and the URL take")
+CONTRACT_TABLES = [
+    Column("table", "Table", width=110),
+    Column("one row per", "One row per", width=200),
+    Column("columns", "Columns", width=540),
+    Column("stored as", "Stored as", width="small"),
+]
+CONTRACT_SHEETS = [
+    Column("sheet", "Sheet", width=120),
+    Column("needed", "Needed", width="small"),
+    Column("one row is", "One row is", width=560),
+]
+CONTRACT_COLUMNS = [
+    Column("sheet", "Sheet", width=100),
+    Column("column", "Column", width="medium"),
+    Column("needed", "Needed", width=120),
+    Column("holds", "Holds", width=320),
+    Column("allowed values", "Allowed values", width=250),
+]
+CONTRACT_VALUES = [
+    Column("column", "Column", width="medium"),
+    Column("allowed values", "Allowed values", width=700),
+]
+PREVIEW_COUNTS = [
+    Column("what", "What", width="wide"),
+    Column("rows", "Rows", "count", "small"),
+]
+PREVIEW_ROUNDS = [
+    _THEME,
+    _ROUND_ID,
+    Column("label", "Round", width=130),
+    Column("start_date", "Starts", "date", "small"),
+    Column("end_date", "Ends", "date", "small"),
+    Column("status", "Status", width="small"),
+    Column("cases", "Cases", "count", 70),
+    Column("change", "Change", width=160),
+]
+PREVIEW_QUADRANTS = [
+    _THEME,
+    _ROUND_ID,
+    *(Column(q, q, "count", 60, help=f"Cases in {QUADRANT_LABELS[q]}") for q in QUADRANTS),
+    Column("total", "Total", "count", 70),
+]
+PREVIEW_QUESTIONS = [
+    Column("theme_id", "Theme", "title", "medium"),
+    Column("question_id", "Question", width="small"),
+    Column("text", "Standard", width="widest"),
+    Column("category", "Practice area", width="medium"),
+    Column("seed_finding", "Seed finding", width=130),
+    Column("change", "Change", width=100),
+]
+PREVIEW_THEMES = [_THEME, Column("status", "Status", width="small"),
+                  Column("change", "Change", width="medium")]  # fmt: skip
+COMPLETENESS = [
+    _THEME,
+    _ROUND_ID,
+    Column("cases", "Cases", "count", 70),
+    Column("standards", "Standards per case", "count", 130),
+    Column(("answered", "expected"), "Answered", "of", 120, help="Standards answered, of all"),
+    Column("answered_share", "Share answered", "percent", 110),
+    Column("complete", "Complete", width="medium"),
+]
+FEWEST_ANSWERED = [
+    Column("audit_id", "Case", width="medium"),
+    _THEME,
+    _ROUND_ID,
+    Column(("answered", "standards"), "Answered", "of", 120, help="Standards answered, of all"),
+]
+# A refused file's problems; a value that looks like personal data arrives masked.
+PROBLEMS = [
+    Column("sheet", "Sheet", width=80),
+    Column("row", "Row", "count", 60, help="The row in the sheet; none for a whole column"),
+    Column("column", "Column", width=130),
+    Column("value", "Value", width=130),
+    Column("rule", "Rule", width=280),
+    Column("fix", "How to fix it", width=280),
+]
+IMPORT_HISTORY = [
+    Column("import_id", "Import", width=80),
+    Column("imported_at", "Imported (UTC)", "datetime", 120),
+    Column("user", "By", width=120),
+    Column("file_name", "File", width=120),
+    Column("cases", "Cases", "count", 60),
+    Column("responses", "Responses", "count", 80),
+    Column("theme_rounds", "Rounds", "theme_rounds", 150),
+    Column("replaced", "Replaced", width=80),
+    Column("state", "State", width=90),
+    Column("can_undo", "Can undo", width=60),
+]
+AUDIT_TRAIL = [
+    Column("at", "At (UTC)", "datetime", 100),
+    Column(("user", "role"), "By (role)", "with", 130),
+    Column("action", "Action", width=80),
+    Column("what", "What", width=110),
+    Column("theme_id", "Theme", "title", 110),
+    Column("round_id", "Round id", width=80),
+    Column("quadrants", "Quadrants", width=70),
+    Column("teams", "Teams", width=70),
+    Column("mode", "Mode", width=80),
+    Column(("outcome", "detail"), "Outcome", "with", 130),
+]
+
+
+# --- the data behind a chart (ui/render.py) ---------------------------------------------------
+# The screen's headings and kinds; the exported CSV/XLSX keep their own (analytics.export) and
+# every field. In an expander: widths add up to at most 940.
+
+_QUESTION = Column("question_id", "Question", width=80)
+_CATEGORY = Column("category", "Practice area", width=120)
+_MET = Column(("pct_met", "n"), "Met (n)", "met_n", 110, help=_MET_HELP)
+_INTERVAL = Column(("ci_low", "ci_high"), "95% interval", "interval", 90,
+                   help="Wilson 95% interval of the share met")  # fmt: skip
+_AREA = Column("quadrant", "Area", width="narrow")
+CHART_DATA: dict[str, list[Column]] = {
+    "quadrant_comparison": [
+        _QUESTION, Column("text", "Standard", width=250), _CATEGORY, _AREA, _MET, _INTERVAL,
+        Column("met", "Met", "count", 60, help="Answers met"),
+        Column("partially_met", "Partially met", "count", 80, help="Answers partially met"),
+        Column("not_met", "Not met", "count", 64, help="Answers not met"),
+    ],
+    "finding_frequency": [
+        Column("rank", "Rank", "count", 50), Column("scope", "Scope", width="small"),
+        _QUESTION, Column("text", "Standard", width=250), _CATEGORY,
+        Column(("pct_not_met", "n"), "Not met (n)", "met_n", 110,
+               help="Share of the applicable answers not met"),
+        Column(("ci_not_met_low", "ci_not_met_high"), "95% interval", "interval", 90,
+               help="Wilson 95% interval of the share not met"),
+        Column("pct_partially_met", "Partially met", "percent", 80),
+        Column("pct_met", "Met", "percent", 60),
+    ],
+    "round_trend": [  # the intervals and the test's p-value are in the exports
+        _QUESTION, Column("text", "Standard", width=290),
+        Column("round_from", "From round", width=100),
+        Column(("pct_met_from", "n_from"), "Met then (n)", "met_n", 110, help=_MET_HELP),
+        Column("round_to", "To round", width=100),
+        Column(("pct_met_to", "n_to"), "Met now (n)", "met_n", 110, help=_MET_HELP),
+        Column(("change_pts", "verdict"), "Change", "change", 140, help=_CHANGE_HELP),
+    ],
+    "cohort_profile": [
+        Column("dimension", "Of", width="medium"),
+        Column("value", "Group", width="medium"),
+        Column("cases", "Cases", "count", 70),
+        Column("share", "Share of cases", "percent", 110),
+    ],
+    "category_matrix": [
+        Column("category", "Practice area", width="wide"),
+        Column("theme_id", "Theme", "title", "wide"), _AREA, _MET, _INTERVAL,
+    ],
+    "category_by_quadrant": [
+        Column("category", "Practice area", width="wide"), _AREA, _MET, _INTERVAL,
+    ],
+    "theme_quadrant": [
+        Column("title", "Theme", width=170), _AREA, Column("round_id", "Round", width=110),
+        Column("cases", "Cases", "count", 60), _MET, _INTERVAL,
+        Column("round_id_previous", "Previous round", width=110),
+        Column(("pct_met_previous", "n_previous"), "Met before (n)", "met_n", 110,
+               help="The same in the theme's previous round"),
+        Column(("change_pts", "verdict"), "Change", "change", 120, help=_CHANGE_HELP),
+    ],
+}  # fmt: skip
+
+
+def chart_columns(name: str, frame: pd.DataFrame) -> list[Column]:
+    """Return the columns of a chart's data table (a chart not declared: its own fields)."""
+    if name in CHART_DATA:
+        return CHART_DATA[name]
+    return [Column(c, str(c).replace("_", " ").capitalize()) for c in frame.columns]
+
+
+def chart_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a chart's data ready for CHART_DATA: a change (share, 0-1) also in points with its
+    verdict, and a cohort's dimension in words. Suppressed cells ("c") stay as they are."""
+    out = frame.copy()
+    if "change" in out.columns:
+        out["change_pts"] = [v * 100 if _is_number(v) else v for v in out["change"]]
+        verdicts = out["beyond_chance"] if "beyond_chance" in out.columns else [None] * len(out)
+        out["verdict"] = [
+            None if not _is_number(c) or _absent(b) or not isinstance(b, bool | np.bool_)
+            else ("beyond chance" if b else "within noise")
+            for c, b in zip(out["change"], verdicts, strict=True)
+        ]  # fmt: skip
+    if "dimension" in out.columns:
+        out["dimension"] = out["dimension"].map(lambda d: PROFILE_DIMENSIONS.get(d, d))
+    return out
