@@ -37,16 +37,22 @@ GENDERS: tuple[str, ...] = ("Female", "Male", "Not recorded")
 
 # Action status as recorded, and RAG as computed against an as-of date.
 ACTION_STATUSES: tuple[str, ...] = ("not started", "in progress", "delayed", "complete")
-RAG_COMPLETE, RAG_ON_TRACK, RAG_DUE_SOON, RAG_OVERDUE, RAG_NO_DATE = (
+RAG_COMPLETE, RAG_ON_TRACK, RAG_DUE_SOON, RAG_OVERDUE, RAG_NO_DATE, RAG_DELAYED = (
     "Complete",
     "On track",
     "Due soon",
     "Overdue",
     "No due date",
+    "Delayed",  # recorded as delayed and not yet due: amber, never green
 )
-RAG_ORDER: tuple[str, ...] = (RAG_OVERDUE, RAG_DUE_SOON, RAG_NO_DATE, RAG_ON_TRACK, RAG_COMPLETE)
+RAG_ORDER: tuple[str, ...] = (
+    RAG_OVERDUE, RAG_DELAYED, RAG_DUE_SOON, RAG_NO_DATE, RAG_ON_TRACK, RAG_COMPLETE
+)  # fmt: skip
+# The RAG states that ask for attention now (the Overview lists these).
+RAG_URGENT: tuple[str, ...] = (RAG_OVERDUE, RAG_DELAYED, RAG_DUE_SOON)
 RAG_COLOURS: dict[str, str] = {
     RAG_OVERDUE: "#D4351C",
+    RAG_DELAYED: "#F46A25",
     RAG_DUE_SOON: "#F46A25",
     RAG_NO_DATE: "#BFBFBF",
     RAG_ON_TRACK: "#28A197",

@@ -588,6 +588,14 @@ def chart_notes(
     return "\n".join(s for s in sentences if s)
 
 
+def status_and_rag(status: str, rag: object, template: str = "{status} \u00b7 {rag}") -> str:
+    """Return an action's recorded status and its RAG as one phrase, the word once where they
+    agree: a complete action reads "Complete", not "Complete \u00b7 Complete"."""
+    if status.strip().lower() == str(rag).strip().lower():
+        return status
+    return template.format(status=status, rag=rag)
+
+
 def actions_notes(actions: pd.DataFrame) -> str:
     """Return one sentence counting the actions by RAG, overdue first."""
     if actions.empty:

@@ -63,7 +63,10 @@ def test_overview(app, sample):
     assert heatmap["data"][0]["type"] == "heatmap"
     assert "Lowest overall" in titles(at)[0]
     urgent = at.dataframe[-1].value
-    assert len(urgent) > 0 and all(r.startswith(("Overdue by ", "Due soon")) for r in urgent["RAG"])
+    assert len(urgent) > 0
+    assert all(r.startswith(("Overdue by ", "Delayed", "Due soon")) for r in urgent["RAG"])
+    # The sample's one delayed action, not yet due, is amber, never "On track".
+    assert "Delayed" in urgent["RAG"].tolist()
 
 
 NE_PERMANENCY = """

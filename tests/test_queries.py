@@ -549,11 +549,12 @@ def test_area_and_theme_totals_whole_rows(tiny):
     # r2 (alpha's latest), county: Timeliness = Q1 (4 answers, 2 met), Voice = Q2 (3, 1: A1 is
     # not applicable), alpha = both (7, 3); 4 cases. Case-level intervals: the design effect is
     # answers per case rounded half up, at least 1 (Q1 4/4 = 1, Q2 3/4 -> 1, alpha 7/4 -> 2,
-    # so alpha's interval is Wilson's on 2 of 4).
+    # so alpha's interval is Wilson's on 2 of 4). An area's cases are those with an applicable
+    # answer in it: Voice has 3 (A2, A3, A4), never more cases than answers.
     frame = queries.area_and_theme_totals(tiny)
     columns = ["kind", "name", "theme_id", "round_id", "n", "met", "pct_met", "cases", "themes"]
     assert rows(frame, columns) == [
-        ("area", "Voice of the child", None, None, 3, 1, pytest.approx(1 / 3), 4, 1),
+        ("area", "Voice of the child", None, None, 3, 1, pytest.approx(1 / 3), 3, 1),
         ("area", "Timeliness", None, None, 4, 2, 0.5, 4, 1),
         ("theme", "Alpha theme", "alpha", "r2", 7, 3, pytest.approx(3 / 7), 4, 1),
     ]
@@ -563,12 +564,15 @@ def test_area_and_theme_totals_whole_rows(tiny):
 
 
 def test_weakest_area_and_theme_with_the_county_beside_the_selection(tiny):
-    county = queries.weakest(tiny, min_cases=4)
+    county = queries.weakest(tiny, min_cases=3)
     columns = ["kind", "name", "n", "met", "cases", "next_name", "clearly_lowest"]
     assert rows(county, columns) == [
-        ("area", "Voice of the child", 3, 1, 4, "Timeliness", False),
+        ("area", "Voice of the child", 3, 1, 3, "Timeliness", False),
         ("theme", "Alpha theme", 7, 3, 4, None, False),
     ]
+    # Voice rests on 3 cases: with a minimum of 4 the weakest area is Timeliness.
+    assert rows(queries.weakest(tiny, min_cases=4), columns)[0] == (
+        "area", "Timeliness", 4, 2, 4, None, False)  # fmt: skip
     # NW: A1 and A2. Timeliness 1 of 2, Voice 1 of 1 (A1 not applicable), alpha 2 of 3; 2 cases.
     nw = queries.weakest(tiny, Filters(quadrants=("NW",)), min_cases=2)
     columns = ["kind", "name", "n", "met", "cases", "county_n", "county_met", "county_cases"]
@@ -619,3 +623,21 @@ def test_action_measures_follow_the_quadrant_and_team_filters(tiny):
         nw["action_id"].tolist()
         == queries.action_status(tiny, dt.date(2020, 5, 1))["action_id"].tolist()
     )  # every action is listed whatever the quadrant
+
+
+def test_a_delayed_action_not_yet_due_is_amber_not_on_track(tmp_path):
+    # X3 (On track as of 30 April 2020) recorded as delayed: Delayed, between Overdue and Due soon.
+    tables = tiny_tables()
+    actions = tables["actions"]
+    actions.loc[actions["action_id"] == "X3", "status"] = "delayed"
+    write_new_store(tmp_path / "d", tables.items(), {"synthetic": True, "notice": "tiny"})
+    store = Store(tmp_path / "d")
+    frame = queries.action_status(store)
+    assert rows(frame, ["action_id", "status", "rag"]) == [
+        ("X1", "in progress", "Overdue"),
+        ("X3", "delayed", "Delayed"),
+        ("X2", "not started", "Due soon"),
+        ("X5", "not started", "No due date"),
+        ("X4", "complete", "Complete"),
+    ]
+    assert queries.urgent_actions(store)["action_id"].tolist() == ["X1", "X3", "X2"]

@@ -17,7 +17,7 @@ from ingest_helpers import copy_store
 
 from analytics import audit_trail, queries
 from analytics.cli import main
-from analytics.domain import WORDING_BANDS, Filters, wording_band
+from analytics.domain import DEFAULT_MARKING, WORDING_BANDS, Filters, wording_band
 from analytics.errors import AuditDataError, UnknownValueError
 from analytics.report_doc import build_report, wording
 from analytics.report_doc import document as report_document
@@ -772,8 +772,9 @@ def test_cli_writes_the_report(sample_dir, tmp_path):
     out = tmp_path / "report.docx"
     code, printed, _ = run_cli("report-doc", "--theme", "permanency", "--quadrant", "NE",
                                "--out", str(out), "--no-charts", "--suppress-below", "5",
-                               "--data-dir", str(store))  # fmt: skip
+                               "--marking", "OFFICIAL", "--data-dir", str(store))  # fmt: skip
     assert code == 0, printed
+    assert docx.Document(out).sections[0].header.paragraphs[0].text == "OFFICIAL"
     event = audit_trail.read_trail(store).iloc[0]
     assert (event["action"], event["what"], event["theme_id"], event["quadrants"]) == (
         "export",
@@ -1080,3 +1081,33 @@ def test_the_report_drafted_on_the_dashboard_is_a4(tiny_dir, monkeypatch):
         (210, 297)
     ]
     assert [cell.text for cell in document.tables[0].rows[4].cells][-1] == "Complete"
+
+
+def test_every_page_carries_the_protective_marking(tiny):
+    marked = report(tiny, marking="OFFICIAL-SENSITIVE")
+    edges = [(s.header.paragraphs[0], s.footer.paragraphs[0]) for s in marked.sections]
+    assert [(h.text, f.text) for h, f in edges] == [("OFFICIAL-SENSITIVE", "OFFICIAL-SENSITIVE")]
+    assert all(p.runs[0].bold for pair in edges for p in pair)
+    # The default is the pack's default; an empty marking prints nothing.
+    assert report(tiny).sections[0].header.paragraphs[0].text == DEFAULT_MARKING
+    assert report(tiny, marking=" ").sections[0].header.paragraphs[0].text == ""
+
+
+def test_the_dashboards_marking_field_marks_the_pack_and_the_report(tiny_dir, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("AUDIT_DATA_DIR", str(tiny_dir))
+    monkeypatch.setattr(report_document, "_image_export", lambda: (False, "not in this test"))
+
+    def page() -> None:
+        from ui.exports import meeting_outputs
+
+        meeting_outputs("alpha", "alpha")
+
+    app = AppTest.from_function(page, default_timeout=60).run()
+    assert [t.label for t in app.text_input] == ["Protective marking"]  # one field for both
+    app.text_input(key="alpha_marking").set_value("OFFICIAL").run()
+    app.button(key="report_doc_alpha_report_build").click().run()
+    assert not app.exception, app.exception
+    _, data = app.session_state["report_doc_alpha_report"]
+    assert docx.Document(io.BytesIO(data)).sections[0].footer.paragraphs[0].text == "OFFICIAL"

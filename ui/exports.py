@@ -179,10 +179,13 @@ def _help(fmt: str, threshold: int | None) -> str:
     return f"The numbers behind the chart as {fmt.upper()} ({export.mode_text(threshold)})."
 
 
-def pack_button(theme: str | None, key: str, compare_round: str | None = None) -> None:
+def pack_button(
+    theme: str | None, key: str, compare_round: str | None = None, marking: str = ""
+) -> None:
     """Offer the slide pack (PPTX) of the current view: build it with progress, then download.
 
-    `compare_round` is the round the page's round trend compares with (default: the one before).
+    `compare_round` is the round the page's round trend compares with (default: the one before);
+    `marking` the protective marking printed on every slide.
     """
     blocked = export_blocked()
     if blocked:
@@ -195,9 +198,6 @@ def pack_button(theme: str | None, key: str, compare_round: str | None = None) -
     threshold = filters.suppress_below()
     chosen = filters.current()
     store = data.store()
-    marking = st.text_input(
-        "Protective marking", value=export.DEFAULT_MARKING, max_chars=60, key=f"{key}_marking"
-    )
     wanted = (theme, chosen, threshold, marking, compare_round, store.fingerprint())
     state_key = f"{key}_built"
     if st.button("Build slide pack", key=f"{key}_build", type="primary"):
@@ -233,11 +233,15 @@ def meeting_outputs(theme: str | None, key: str, compare_round: str | None = Non
     from ui.report import report_button
 
     st.subheader("For the executive meeting")
+    marking = st.text_input(
+        "Protective marking", value=export.DEFAULT_MARKING, max_chars=60, key=f"{key}_marking",
+        help="Printed at the top and bottom of every slide and every page of the report.",
+    )  # fmt: skip
     left, right = st.columns(2)
     with left:
-        pack_button(theme, f"{key}_pack", compare_round)
+        pack_button(theme, f"{key}_pack", compare_round, marking)
     with right:
-        report_button(None if theme is None else [theme], f"{key}_report")
+        report_button(None if theme is None else [theme], f"{key}_report", marking)
 
 
 def actions_downloads(

@@ -19,16 +19,17 @@ def _file_name(themes: list[str] | None, today: dt.date) -> str:
     return f"{scope.replace('_', '-')}-report-{today:%Y-%m-%d}.docx"
 
 
-def report_button(themes: list[str] | None, key: str) -> None:
+def report_button(themes: list[str] | None, key: str, marking: str = "") -> None:
     """Draw a button that drafts the report (DOCX) for the themes and current filters, then a
-    download button for it; `themes` None means every audited theme, `key` keeps widgets apart."""
+    download button for it; `themes` None means every audited theme, `key` keeps widgets apart,
+    `marking` is printed at the top and bottom of every page."""
     if export_blocked():
         return  # the slide pack's place on the page already says why not
     current = filter_bar.current()
     threshold = filter_bar.suppress_below()
     # The built document belongs to the selection it was built for: a changed filter or the
     # circulation switch must not offer a stale file.
-    wanted = (tuple(themes or ()), current, threshold, store().fingerprint())
+    wanted = (tuple(themes or ()), current, threshold, marking, store().fingerprint())
     state_key = f"{STATE_PREFIX}{key}"
     label = "Draft the report (Word)" + (" for circulation" if threshold else "")
     if st.button(label, key=f"{state_key}_build", help="A DOCX drafted from the data shown."):
@@ -36,7 +37,9 @@ def report_button(themes: list[str] | None, key: str) -> None:
 
         data = built_with_progress(
             "Drafting the report…", "Report ready", "The report could not be drafted",
-            lambda progress: build_report(store(), themes, current, threshold, progress=progress),
+            lambda progress: build_report(
+                store(), themes, current, threshold, progress=progress, marking=marking
+            ),
         )  # fmt: skip
         if data is None:
             return

@@ -229,7 +229,7 @@ def rag_style(text: Any) -> str:
 
 
 # Streamlit's badge colours nearest the RAG palette; the word is always written beside the count.
-RAG_BADGES = {"Overdue": "red", "Due soon": "orange", "No due date": "gray",
+RAG_BADGES = {"Overdue": "red", "Delayed": "orange", "Due soon": "orange", "No due date": "gray",
               "On track": "green", "Complete": "blue"}  # fmt: skip
 
 

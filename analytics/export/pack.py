@@ -163,11 +163,10 @@ def _level_category_ticks(figure: go.Figure, characters: int) -> None:
         start = end + PANEL_GAP
 
 
-def status_and_rag(status: object, rag: object) -> str:
-    """Return an action's recorded status and its RAG in one cell, the word once where they
-    agree ("Complete"; "In progress · Overdue")."""
+def status_cell(status: object, rag: object) -> str:
+    """Return an action's status and RAG for a slide ('Complete'; 'In progress · Overdue')."""
     said = str(status).strip().capitalize() if pd.notna(status) else "Status not recorded"
-    return said if said.lower() == str(rag).strip().lower() else f"{said} · {rag}"
+    return narrative.status_and_rag(said, rag)
 
 
 def whole_finding(title: str, data: pd.DataFrame) -> str:
@@ -405,7 +404,7 @@ class _Builder:
                 Cell(f"{a.action_id}: {a.text}"),
                 Cell(str(a.owner)),
                 Cell(day_month_year(a.due_date) if pd.notna(a.due_date) else "no date"),
-                Cell(status_and_rag(a.status, a.rag), RAG_COLOURS.get(str(a.rag), "#505A5F")[1:]),
+                Cell(status_cell(a.status, a.rag), RAG_COLOURS.get(str(a.rag), "#505A5F")[1:]),
             ]
             for a in shown.itertuples(index=False)
         ]

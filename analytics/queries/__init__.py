@@ -23,6 +23,7 @@ from analytics.domain import (
     GRADES,
     QUADRANTS,
     RAG_ORDER,
+    RAG_URGENT,
     ROUND_STATUSES_WITH_DATA,
     Filters,
 )
@@ -549,6 +550,7 @@ def action_status(
         "action_status",
         as_of=as_of or actions_as_of(store),
         due_soon_days=DUE_SOON_DAYS,
+        rag_order=list(RAG_ORDER),
         before=first,
         after=latest,
         theme=theme,
@@ -805,9 +807,9 @@ def _next_planned(store: Store) -> dict[str, str]:
 
 
 def urgent_actions(store: Store, as_of: dt.date | None = None) -> pd.DataFrame:
-    """Return the actions overdue or due within DUE_SOON_DAYS, most overdue first."""
+    """Return the actions overdue, delayed or due within DUE_SOON_DAYS, most overdue first."""
     frame = action_status(store, as_of)
-    urgent = frame[frame["rag"].isin(("Overdue", "Due soon"))]
+    urgent = frame[frame["rag"].isin(RAG_URGENT)]
     return urgent[["theme_id", "action_id", "text", "owner", "due_date", "status", "rag",
                    "days_overdue"]].reset_index(drop=True)  # fmt: skip
 

@@ -1,4 +1,4 @@
--- grain: action, with RAG against $as_of and pct_met of its linked questions before and after, within the chosen quadrants and teams; params: $as_of, $due_soon_days, $before (list of 'theme|round': first audited round of themes with two or more), $after (list of 'theme|round': latest audited round), $theme (NULL = all), $owners, $statuses, $quadrants, $teams (empty = all)
+-- grain: action, with RAG against $as_of (in the order $rag_order) and pct_met of its linked questions before and after, within the chosen quadrants and teams; params: $as_of, $due_soon_days, $before (list of 'theme|round': first audited round of themes with two or more), $after (list of 'theme|round': latest audited round), $theme (NULL = all), $owners, $statuses, $quadrants, $teams (empty = all)
 WITH linked AS (
     SELECT action_id, theme_id, unnest(question_ids) AS question_id FROM actions
 ),
@@ -20,6 +20,7 @@ rated AS (
                WHEN a.status = 'complete' THEN 'Complete'
                WHEN a.due_date IS NULL THEN 'No due date'
                WHEN a.due_date < $as_of THEN 'Overdue'
+               WHEN a.status = 'delayed' THEN 'Delayed'
                WHEN a.due_date <= $as_of + $due_soon_days::INTEGER THEN 'Due soon'
                ELSE 'On track'
            END AS rag,
@@ -39,5 +40,5 @@ LEFT JOIN measured AS b
     ON b.action_id = a.action_id AND list_contains($before::VARCHAR[], b.theme_round)
 LEFT JOIN measured AS f
     ON f.action_id = a.action_id AND list_contains($after::VARCHAR[], f.theme_round)
-ORDER BY list_position(['Overdue', 'Due soon', 'No due date', 'On track', 'Complete'], a.rag),
+ORDER BY list_position($rag_order::VARCHAR[], a.rag),
          a.due_date NULLS LAST, a.action_id

@@ -1,4 +1,4 @@
--- grain: one row per practice area (kind 'area') and per theme (kind 'theme') over each theme's given round, within the selection: applicable answers, Met and audited cases; params: $theme_rounds (list of 'theme|round'), $quadrants (empty = all), $teams (empty = all)
+-- grain: one row per practice area (kind 'area') and per theme (kind 'theme') over each theme's given round, within the selection: applicable answers, Met and cases (an area's: cases with an applicable answer in it; a theme's: audited cases); params: $theme_rounds (list of 'theme|round'), $quadrants (empty = all), $teams (empty = all)
 WITH answered AS (
     SELECT r.theme_id, q.category,
            sum(r.answers)::BIGINT AS n,
@@ -19,13 +19,24 @@ audited AS (
       AND (len($teams::VARCHAR[]) = 0 OR list_contains($teams::VARCHAR[], team))
     GROUP BY theme_id, round_id
 ),
+area_cases AS (
+    -- a case counts for an area only where it has an applicable answer there, so an area's
+    -- cases never outnumber its answers (from the responses: the roll-ups hold no case ids)
+    SELECT q.category, count(DISTINCT r.audit_id)::BIGINT AS cases
+    FROM responses AS r
+    JOIN questions AS q USING (theme_id, question_id)
+    WHERE list_contains($theme_rounds::VARCHAR[], r.theme_id || '|' || r.round_id)
+      AND (len($quadrants::VARCHAR[]) = 0 OR list_contains($quadrants::VARCHAR[], r.quadrant))
+      AND (len($teams::VARCHAR[]) = 0 OR list_contains($teams::VARCHAR[], r.team))
+      AND r.response <> 'Not applicable'
+    GROUP BY q.category
+),
 by_area AS (
-    -- an area's cases: those of every theme that asks about it (each case answers them all)
     SELECT 'area' AS kind, a.category AS name, NULL::VARCHAR AS theme_id,
            NULL::VARCHAR AS round_id, sum(a.n)::BIGINT AS n, sum(a.met)::BIGINT AS met,
-           sum(c.cases)::BIGINT AS cases, count(*)::BIGINT AS themes
+           any_value(k.cases)::BIGINT AS cases, count(*)::BIGINT AS themes
     FROM answered AS a
-    JOIN audited AS c USING (theme_id)
+    JOIN area_cases AS k USING (category)
     GROUP BY a.category
 ),
 by_theme AS (

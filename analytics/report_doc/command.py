@@ -16,6 +16,7 @@ from analytics.cli import (
     filters_from,
 )
 from analytics.config import resolve_data_dir
+from analytics.domain import DEFAULT_MARKING
 from analytics.errors import AuditDataError
 from analytics.store import Store
 
@@ -30,6 +31,9 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     parser.add_argument("--out", required=True, help="where to write the .docx")
     add_suppression_option(parser)
     parser.add_argument("--no-charts", action="store_true", help="leave the charts out (faster)")
+    parser.add_argument(
+        "--marking", default=DEFAULT_MARKING, help="protective marking, top and bottom of each page"
+    )
 
 
 EXTRA_PARSERS.append(add_parser)
@@ -54,7 +58,12 @@ def run_report_doc(args: argparse.Namespace) -> int:
         store,
         local_operator(),
         lambda: build_report(
-            store, themes, filters, threshold=args.suppress_below, charts=not args.no_charts
+            store,
+            themes,
+            filters,
+            threshold=args.suppress_below,
+            charts=not args.no_charts,
+            marking=args.marking,
         ),
         what=out.name,
         theme=themes[0] if themes and len(themes) == 1 else None,

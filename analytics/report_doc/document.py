@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from docx import Document
 from docx.document import Document as DocxDocument
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Inches, Mm, Pt, RGBColor, Twips
@@ -23,6 +24,7 @@ from docx.text.paragraph import Paragraph
 from analytics import charts as chart_builders
 from analytics import queries
 from analytics.domain import (
+    DEFAULT_MARKING,
     QUADRANTS,
     RAG_COLOURS,
     ROUND_STATUSES_WITH_DATA,
@@ -32,6 +34,7 @@ from analytics.domain import (
 from analytics.errors import AuditDataError
 from analytics.export.fonts import text_width
 from analytics.export.formats import MIME_TYPES
+from analytics.export.text import xml_safe
 from analytics.images import figure_image, image_export_available
 from analytics.report_doc import findings as F
 from analytics.report_doc import theme as T
@@ -148,6 +151,18 @@ def _a4(doc: DocxDocument) -> None:
         section.page_width, section.page_height = Mm(PAGE_WIDTH_MM), Mm(PAGE_HEIGHT_MM)
         section.left_margin = section.right_margin = Mm(MARGIN_MM)
         section.top_margin = section.bottom_margin = Mm(MARGIN_MM)
+
+
+def _marking(doc: DocxDocument, marking: str) -> None:
+    """Print the protective marking centred at the top and bottom of every page, as UK
+    government markings are placed (and as the slide pack prints it)."""
+    if not marking.strip():
+        return
+    for section in doc.sections:
+        for edge in (section.header, section.footer):
+            paragraph = edge.paragraphs[0]
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            paragraph.add_run(xml_safe(marking.strip())).bold = True
 
 
 def text_mm(text: str, bold: bool = False) -> float:
@@ -519,8 +534,10 @@ def build_report(
     progress: ProgressCallback | None = None,
     *,
     as_of: dt.date | None = None,
+    marking: str = DEFAULT_MARKING,
 ) -> bytes:
-    """Return the thematic overview report (DOCX bytes) for the themes (None: every audited one).
+    """Return the thematic overview report (DOCX bytes) for the themes (None: every audited one),
+    with the protective `marking` at the top and bottom of every page.
 
     `filters` apply to every theme (a round id must exist for each chosen theme, and needs the
     theme named unless only one theme is audited); `threshold` suppresses counts below it for
@@ -565,6 +582,7 @@ def build_report(
     _future(doc, store, future_section)
     _data_source(doc, store, future_section + 1, filters, threshold, plan, as_of)
     _a4(doc)  # every section, however many were added on the way
+    _marking(doc, marking)
     out = io.BytesIO()
     doc.save(out)
     report(1.0, "Report ready")

@@ -12,6 +12,7 @@ import pandas as pd
 from analytics import queries
 from analytics.domain import RAG_ORDER, ROUND_STATUSES_WITH_DATA, Filters
 from analytics.export.suppression import SUPPRESSED
+from analytics.narrative import status_and_rag
 from analytics.report_doc import wording as W
 from analytics.report_doc.findings import (
     Finding,
@@ -119,14 +120,6 @@ def _natural_ties(actions: pd.DataFrame) -> pd.DataFrame:
 
 def _due_key(value: object) -> tuple[int, pd.Timestamp]:
     return (1, pd.Timestamp.max) if pd.isna(value) else (0, pd.Timestamp(value))
-
-
-def status_and_rag(status: str, rag: str, template: str = W.STATUS_RAG) -> str:
-    """Return the recorded status and the RAG as one phrase, the word once where they agree:
-    a complete action reads "Complete", not "Complete \u00b7 Complete"."""
-    if status.strip().lower() == str(rag).strip().lower():
-        return status
-    return template.format(status=status, rag=rag)
 
 
 def action_rows(actions: pd.DataFrame) -> tuple[ActionRow, ...]:

@@ -243,7 +243,6 @@ ACTIONS_ARE_RECOMMENDATIONS: Final = (
 ACTION_COLUMNS: Final[tuple[str, ...]] = (
     "Action", "Intended outcome", "Owner", "Due date", "Status (RAG)",
 )  # fmt: skip
-STATUS_RAG: Final = "{status} \u00b7 {rag}"
 NO_DUE_DATE: Final = "Not set"
 RAG_AS_OF: Final = "RAG as of {date}, the end of the latest audited round."
 NEXT_ROUND: Final[dict[str, str]] = {
