@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 from browser_helpers import (
+    APP_TIMEOUT_MS,
     BROWSER_MARKS,
     assert_no_exception,
     confirm_import,
@@ -16,6 +17,7 @@ from browser_helpers import (
     wait_until_idle,
 )
 from ingest_helpers import copy_store
+from playwright.sync_api import expect
 
 from analytics import narrative, queries
 from analytics.domain import QUADRANTS
@@ -101,6 +103,9 @@ def test_a_declining_round_shows_a_red_down_arrow_and_a_fall_on_the_overview(
             .first.locator('[role="row"]')
             .filter(has_text="Permanency for children")
         )
+        # The grid fills its (screen-reader) cells just after the run ends: wait for the cell.
+        cell = row.first.locator('[role="gridcell"]').filter(has_text=expected_cell)
+        expect(cell).to_have_count(1, timeout=APP_TIMEOUT_MS)
         cells = [c.inner_text() for c in row.first.locator('[role="gridcell"]').all()]
         assert expected_cell in cells, cells
         page.close()
