@@ -94,13 +94,19 @@ def count(value: Any) -> str:
     return f"{round(float(value)):,}"
 
 
-def date(value: Any) -> str:
-    """Return a date as "30 Jun 2020" (a day without a leading zero)."""
+def _parsed(value: Any) -> Any:
+    # An ISO text becomes a timestamp; any other text is shown as it is.
     if isinstance(value, str):
         try:
-            value = pd.Timestamp(value)
+            return pd.Timestamp(value)
         except ValueError:
             return value
+    return value
+
+
+def date(value: Any) -> str:
+    """Return a date as "30 Jun 2020" (a day without a leading zero)."""
+    value = _parsed(value)
     if isinstance(value, dt.date | pd.Timestamp):
         return f"{value.day} {value:%b %Y}"
     return str(value)
@@ -108,11 +114,7 @@ def date(value: Any) -> str:
 
 def date_time(value: Any) -> str:
     """Return a moment as "30 Jun 2020, 14:05"."""
-    if isinstance(value, str):
-        try:
-            value = pd.Timestamp(value)
-        except ValueError:
-            return value
+    value = _parsed(value)
     if isinstance(value, dt.datetime | pd.Timestamp):
         return f"{date(value)}, {value:%H:%M}"
     return date(value)
