@@ -32,6 +32,7 @@ from analytics.errors import AuditDataError
 from analytics.export import build_pack
 from analytics.generate import DEFAULT_SEED, generate_store
 from analytics.images import image_export_available, stop_image_server
+from analytics.ingest.trackers.sample_tracker import benchmark_tracker_import
 from analytics.store import Store, read_manifest
 
 SAMPLE_RESPONSES = 3179  # responses in the store at --scale 1
@@ -395,6 +396,10 @@ def run_bench(responses: int, data_dir: Path | None, runs: int, pages: bool, ser
         imports = measure_import(path)
         results["import_10k_cases_s"] = imports["xlsx"]
         results["import_10k_cases_csv_s"] = imports["csv"]
+        tracker = benchmark_tracker_import(path, cases=10_000, standards=40)
+        results["tracker_import_10k_cases_s"] = tracker["seconds"]
+        results["tracker_import_peak_rss_mb"] = tracker["peak_rss_mb"]
+        results["tracker_import"] = tracker
         pack = measure_pack(store)
         if pack is not None:
             results["pack_export_s"] = pack["first_s"]
@@ -452,7 +457,8 @@ def print_table(results: dict[str, Any]) -> None:
     for name, figures in results.get("baseline_pandas_lean", {}).items():
         print(f"pandas, lean {name:19} {figures['p50_ms']:9.1f}")
     for key in ("speedup_vs_pandas", "speedup_vs_pandas_lean", "peak_rss_mb", "cold_start_s",
-                "import_10k_cases_s", "import_10k_cases_csv_s", "pack_export_s",
+                "import_10k_cases_s", "import_10k_cases_csv_s", "tracker_import_10k_cases_s",
+                "tracker_import_peak_rss_mb", "pack_export_s",
                 "pack_export_next_s"):  # fmt: skip
         if key in results:
             print(f"{key:32} {results[key]}")

@@ -8,7 +8,7 @@ import streamlit as st
 from analytics import ingest
 from analytics.access import Permission
 from analytics.errors import AuditDataError, ImportRefused
-from ui import auth, data, importing, render, tables
+from ui import auth, data, importing, render, tables, tracker_mapping
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -95,8 +95,10 @@ def load_round(analyst: bool, read_only: bool) -> None:
     st.header("Load an audit round")
     st.write(
         "Fill in the template (one row per case on *cases*, one per case and question on "
-        "*responses*), then upload it. The whole file is checked first: if anything is wrong, "
-        "nothing is imported and every problem is listed."
+        "*responses*), then upload it; or upload the tracker your team keeps (a row per case, a "
+        "column per standard): its columns are mapped to the standards once, and the mapping is "
+        "saved for next round. The whole file is checked first: if anything is wrong, nothing "
+        "is imported and every problem is listed."
     )
     titles = data.query("theme_choices")
     theme = st.selectbox(
@@ -122,8 +124,8 @@ def load_round(analyst: bool, read_only: bool) -> None:
         st.info("Loading and undoing audit rounds needs the QA analyst role.")
         return
     uploads = st.file_uploader(
-        "Audit round: one workbook (.xlsx), or CSV files named cases.csv, "
-        "responses.csv (and rounds.csv, questions.csv)",
+        "Audit round: the template (.xlsx, or CSV files named cases.csv, responses.csv…), "
+        "or your own tracker (.xlsx or .csv files)",
         type=["xlsx", "csv"],
         accept_multiple_files=True,
         key=importing.uploader_key(),
@@ -138,7 +140,12 @@ def load_round(analyst: bool, read_only: bool) -> None:
     if not uploads:
         return
     files = importing.sources(uploads)
-    result = importing.preview(files, replace)
+    tracker = None
+    if not ingest.is_template(files):  # a QA team's own tracker: map it first
+        tracker = tracker_mapping.choose(files)
+        if tracker is None:
+            return
+    result = importing.preview(files, replace, tracker)
     if result.already_imported:
         st.info("This file is already imported (an identical file): there is nothing to do.")
         st.text(f"Import {result.already_imported}")
@@ -158,20 +165,25 @@ def load_round(analyst: bool, read_only: bool) -> None:
         if len(frame):
             lines = 3 if key == "preview_questions" else 1  # a standard's wording wraps
             tables.show(frame, columns, titles=titles, key=key, lines=lines)
+    if tracker is not None:
+        tracker_mapping.show_tracker_preview(result)
     if result.ignored_columns:
-        st.caption("Columns not in the template, not imported:")
+        st.caption(
+            "Columns not imported:" if tracker else "Columns not in the template, not imported:"
+        )
         st.text("\n".join(result.ignored_columns))
     accept = completeness(result)
     cases = int(result.counts.set_index("what")["rows"].get("cases", 0))
     if st.button(f"Import {cases} cases", type="primary", key="import_confirm"):
         try:
-            importing.run_import(files, replace, accept_incomplete=accept)
+            importing.run_import(files, replace, accept_incomplete=accept, tracker=tracker)
         except ImportRefused as refused:  # the store changed since the check
             problems(refused.problems)
         except AuditDataError as error:  # the store could not be written: nothing changed
             st.error("The import failed. Nothing has been changed.")
             st.text(str(error))
         else:
+            tracker_mapping.forget()
             st.rerun()
 
 
@@ -211,18 +223,7 @@ def completeness(result: ingest.Preview) -> bool:
 
 def problems(table) -> None:
     """The problem table of a refused file, and its download."""
-    st.error(
-        f"This file cannot be imported: {len(table)} problem(s). Nothing has been changed. "
-        "Correct them in the file and upload it again."
-    )
-    tables.show(table, tables.PROBLEMS, key="import_problems")  # masked values stay masked
-    st.download_button(
-        "Download the problems (CSV)",
-        ingest.problems_csv(table),
-        file_name="import-problems.csv",
-        mime="text/csv",
-        key="problems_download",
-    )
+    importing.show_problems(table)
 
 
 def history(may_change: bool) -> None:

@@ -38,8 +38,13 @@ def test_a_small_benchmark_run_reports_every_figure(tmp_path):
     }
     assert figures["speedup_vs_pandas"] > 0
     for key in ("peak_rss_mb", "cold_start_s", "import_10k_cases_s", "import_10k_cases_csv_s",
-                "pack_export_s", "pack_export_next_s"):  # fmt: skip
+                "tracker_import_10k_cases_s", "tracker_import_peak_rss_mb", "pack_export_s",
+                "pack_export_next_s"):  # fmt: skip
         assert figures[key] > 0, key
+    # The tracker: one sheet per quadrant, 40 standards each, every one mapped with no edit.
+    tracker = figures["tracker_import"]
+    assert (tracker["cases"], tracker["standards"], tracker["responses"]) == (10_000, 40, 400_000)
+    assert tracker["standard_columns_mapped"] == tracker["standard_columns"] == 160
     assert figures["pack_charts"] == 10
     assert "speedup_vs_pandas" in result.stdout  # the human-readable table
     # A second run reuses the store it built (same generator): no rebuild.

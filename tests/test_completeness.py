@@ -96,7 +96,7 @@ def test_the_threshold_is_declared_once_and_na_counts_as_answered():
         per_round, fewest = completeness.measure(cases, responses, {"t": 2})
         assert per_round.values.tolist() == [["t", "r", 10, 2, 20, kept, share, complete]]
         missing = 20 - kept  # the last cases lost their answers: C9 (and C8) first
-        assert fewest.iloc[0].tolist() == ["t", "r", "C9", 0 if missing >= 2 else 1, 2]
+        assert fewest.iloc[0].tolist() == ["t", "r", "C9", None, 0 if missing >= 2 else 1, 2]
 
 
 def test_preview_reports_each_round_and_the_cases_with_fewest_answered(tiny_dir):
@@ -104,10 +104,10 @@ def test_preview_reports_each_round_and_the_cases_with_fewest_answered(tiny_dir)
     assert result.ok
     assert result.completeness.values.tolist() == [["alpha", "r9", 4, 2, 8, 5, 0.625, False]]
     assert result.fewest_answered.values.tolist() == [
-        ["alpha", "r9", "N2", 1, 2],
-        ["alpha", "r9", "N3", 1, 2],
-        ["alpha", "r9", "N4", 1, 2],
-        ["alpha", "r9", "N1", 2, 2],
+        ["alpha", "r9", "N2", "REF-00001", 1, 2],
+        ["alpha", "r9", "N3", "REF-00002", 1, 2],
+        ["alpha", "r9", "N4", "REF-00003", 1, 2],
+        ["alpha", "r9", "N1", "REF-00000", 2, 2],
     ]
     assert result.incomplete["round_id"].tolist() == ["r9"]
     full = ingest.preview(tiny_dir, [xlsx(sparse_round())])
@@ -123,7 +123,10 @@ def test_cli_holds_back_an_incomplete_round_until_accepted(tiny_dir, tmp_path):
     code, out, err = cli("ingest", str(path), "--data-dir", str(tiny_dir))
     assert code == 0, err
     assert "alpha / r9: 4 cases x 2 standards; 5 of 8 answered (62%): INCOMPLETE (under 90%)" in out
-    assert "Cases with the fewest standards answered: N2 (alpha / r9) 1 of 2; N3" in out
+    assert (
+        "Cases with the fewest standards answered: REF-00001 (N2) (alpha / r9) 1 of 2; REF-00002 (N3)"
+        in out
+    )
     assert "accept-round --theme alpha --round r9" in out
 
     store = Store(tiny_dir)

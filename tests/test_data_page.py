@@ -50,7 +50,7 @@ SIGNATURES = {
     "import_problems": {"Sheet", "Row", "Rule", "How to fix it"},
     "import_history": {"Import", "Can undo"},
     "preview_completeness": {"Standards per case", "Share answered", "Complete"},
-    "preview_fewest": {"Case", "Answered"},
+    "preview_fewest": {"Case reference", "Audit id", "Answered"},
     "audit_trail": {"At (UTC)", "By (role)"},
 }
 
@@ -355,7 +355,13 @@ def test_every_table_on_the_data_page_reads_as_words(store_copy, sample):
     fewest = table(at, "preview_fewest")
     read_as_words(fewest, theme_ids)
     # Every case answers 5 of its 10 standards: the fewest are all of them, first by id.
-    assert fewest.values.tolist()[0] == ["N1", "Permanency for children", "2021-03", "5 of 10"]
+    assert fewest.values.tolist()[0] == [
+        "REF-00000",
+        "N1",
+        "Permanency for children",
+        "2021-03",
+        "5 of 10",
+    ]
 
     at.button(key="import_confirm").click().run()
     assert not at.exception, at.exception

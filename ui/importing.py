@@ -44,32 +44,69 @@ def progress_bar(label: str) -> tuple[Any, Callable[[float, str], None]]:
     return status, report
 
 
-def preview(files: list[ingest.Source], replace: bool) -> ingest.Preview:
-    """Return the check of these files against the current store, computed once per version."""
-    key = (import_sha256(files), replace, data.store().fingerprint())
+def _tracker_args(tracker: Any) -> dict[str, Any]:
+    # A tracker's mapping and round; the template's call stays as it was.
+    return {} if tracker is None else {"tracker": tracker}
+
+
+def _tracker_key(tracker: Any) -> tuple[str, str] | None:
+    return None if tracker is None else (tracker.mapping.digest, tracker.round_id)
+
+
+def preview(files: list[ingest.Source], replace: bool, tracker: Any = None) -> ingest.Preview:
+    """Return the check of these files against the current store, computed once per version
+    (and, for a tracker, per mapping and round)."""
+    key = (import_sha256(files), replace, data.store().fingerprint(), _tracker_key(tracker))
     cached = st.session_state.get(PREVIEW_KEY)
     if cached is not None and cached[0] == key:
         return cached[1]
     status, report = progress_bar("Checking the file…")
     with status:
-        result = ingest.preview(data.data_dir(), files, replace=replace, progress=report)
+        result = ingest.preview(
+            data.data_dir(), files, replace=replace, progress=report, **_tracker_args(tracker)
+        )
     status.update(label="Checked", state="complete" if result.ok else "error")
     st.session_state[PREVIEW_KEY] = (key, result)
     return result
 
 
-def run_import(files: list[ingest.Source], replace: bool, accept_incomplete: bool = False) -> None:
+def run_import(
+    files: list[ingest.Source], replace: bool, accept_incomplete: bool = False, tracker: Any = None
+) -> None:
     """Import the files (the page reruns afterwards and shows the message); with
-    `accept_incomplete`, its incomplete rounds are accepted too (recorded)."""
+    `accept_incomplete`, its incomplete rounds are accepted too (recorded); a tracker is imported
+    with its mapping and round (which the import saves)."""
     status, report = progress_bar("Importing…")
     with status:
         result = ingest.import_files(
             data.data_dir(), files, replace=replace, actor=auth.current_actor(), progress=report,
-            accept_incomplete=accept_incomplete,
+            accept_incomplete=accept_incomplete, **_tracker_args(tracker),
         )  # fmt: skip
-    st.session_state[MESSAGE_KEY] = ("success", result.message)
+    message = result.message
+    if tracker is not None and result.changed:
+        message += (
+            f"\nThe mapping {tracker.mapping.name!r} is saved: next round, the same layout goes "
+            "straight to the preview."
+        )
+    st.session_state[MESSAGE_KEY] = ("success", message)
     st.session_state[UPLOADER_KEY] = st.session_state.get(UPLOADER_KEY, 0) + 1
     st.session_state.pop(PREVIEW_KEY, None)
+
+
+def show_problems(table: pd.DataFrame) -> None:
+    """The problem table of a refused file, and its download."""
+    st.error(
+        f"This file cannot be imported: {len(table)} problem(s). Nothing has been changed. "
+        "Correct them in the file and upload it again."
+    )
+    tables.show(table, tables.PROBLEMS, key="import_problems")  # masked values stay masked
+    st.download_button(
+        "Download the problems (CSV)",
+        ingest.problems_csv(table),
+        file_name="import-problems.csv",
+        mime="text/csv",
+        key="problems_download",
+    )
 
 
 def run_accept(theme_id: str, round_id: str) -> None:

@@ -496,7 +496,8 @@ COMPLETENESS = [
     Column("complete", "Complete", width="medium"),
 ]
 FEWEST_ANSWERED = [
-    Column("audit_id", "Case", width="medium"),
+    Column("child_ref", "Case reference", width="medium"),
+    Column("audit_id", "Audit id", width="medium"),
     _THEME,
     _ROUND_ID,
     Column(("answered", "standards"), "Answered", "of", 120, help="Standards answered, of all"),

@@ -3,6 +3,9 @@
     preview(data_dir, files)        what an import would load, or every problem (writes nothing),
                                     and how completely it answers each round's standards
     import_files(data_dir, files)   load it atomically, or raise ImportRefused with every problem
+                                    (either with tracker=TrackerImport(mapping, round_id): a QA
+                                    team's own tracker, translated by its mapping, which is saved
+                                    in the store with the import: analytics.ingest.trackers)
     undo_import(data_dir, id)       revert one import exactly
     accept_rounds(data_dir, rounds) accept incomplete rounds, held back until then (completeness)
     import_history(data_dir)        the imports, newest first, with what can be undone
@@ -24,7 +27,7 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,13 +53,29 @@ from analytics.ingest import completeness
 from analytics.ingest.completeness import AcceptResult, accept_rounds
 from analytics.ingest.history import UndoResult, import_history, undo_import
 from analytics.ingest.plan import ROUND_PREVIEW_COLUMNS
-from analytics.ingest.problems import empty_problems
-from analytics.ingest.reading import DEFAULT_MAX_MB, ReadResult, Source, read_sources
+from analytics.ingest.problems import Problems, empty_problems
+from analytics.ingest.reading import (
+    DEFAULT_MAX_MB,
+    ReadResult,
+    Source,
+    is_template,
+    read_sources,
+)
 from analytics.ingest.reading import sources_from_paths as _sources_from_paths
 from analytics.ingest.sample_round import benchmark_import
 from analytics.ingest.spec import allowed_values, contract_summary, sheet_summary, store_tables
-from analytics.ingest.state import store_state
+from analytics.ingest.state import StoreState, store_state
 from analytics.ingest.template import template_workbook, write_template
+from analytics.ingest.trackers import saved as saved_mappings
+from analytics.ingest.trackers.apply import (
+    WORD_COLUMNS,
+    TrackerImport,
+    TrackerResult,
+    apply_mapping,
+    import_identity,
+)
+from analytics.ingest.trackers.layout import TrackerRead, read_trackers
+from analytics.ingest.trackers.model import TrackerMapping
 from analytics.ingest.validate import Checked, check
 from analytics.ingest.writing import (
     Progress,
@@ -81,6 +100,7 @@ __all__ = [
     "ImportResult",
     "Preview",
     "Source",
+    "TrackerImport",
     "UndoResult",
     "accept_rounds",
     "allowed_values",
@@ -88,6 +108,7 @@ __all__ = [
     "contract_summary",
     "import_files",
     "import_history",
+    "is_template",
     "preview",
     "problems_csv",
     "sheet_summary",
@@ -114,6 +135,13 @@ class Preview:
     themes: pd.DataFrame  # planned themes that become audited
     ignored_columns: list[str] = field(default_factory=list)
     already_imported: str | None = None  # id of an active import of the identical file
+    # A tracker's import: its sheets not imported (with why), every word seen in its mapped
+    # columns (kind, word, count, means, from), the first cases and responses rows as they will
+    # be stored (with the tracker's sheet and row), and which mapping was used and why.
+    ignored_sheets: list[str] = field(default_factory=list)
+    words: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(WORD_COLUMNS)))
+    sample: dict[str, pd.DataFrame] = field(default_factory=dict)
+    mapping_note: str | None = None
     checked: Checked | None = field(default=None, repr=False)
     # Standards answered per round (cases, standards per case, answered share, complete) and the
     # cases with the fewest answered (analytics.ingest.completeness).
@@ -194,19 +222,94 @@ def _identical(base: Path, history: pd.DataFrame, sha256: str) -> str | None:
     return None
 
 
-def _evaluate(base: Path, read: ReadResult, replace: bool, progress: Progress | None) -> Preview:
+@dataclass
+class _Pending:
+    """An import read, not yet checked: the template's sheets, or a tracker to translate (which
+    needs the store: the round's dates, the theme's questions)."""
+
+    read: ReadResult  # a tracker's: its name and identity only, until translated
+    translate: Callable[[StoreState], ReadResult] | None = None
+    tracker: TrackerImport | None = None
+    note: str | None = None  # which mapping was used, and why
+
+
+def _tracker_for(
+    data_dir: Path, read: TrackerRead, round_id: str | None
+) -> tuple[TrackerImport | None, str]:
+    """Return the saved mapping that fits a tracker exactly (and what was recognised), or None.
+
+    With no round_id, the round comes from the audit dates (apply_mapping)."""
+    if not is_store(data_dir):
+        return None, ""
+    recognition = saved_mappings.recognise(read, saved_mappings.saved_mappings(data_dir))
+    if recognition.mapping is None or not recognition.exact:
+        return None, recognition.message if recognition.mapping is not None else ""
+    tracker = TrackerImport(recognition.mapping, round_id, dict(recognition.layouts))
+    return tracker, recognition.message + " It is used as saved."
+
+
+def _pending(
+    data_dir: Path, sources: list[Source], tracker: TrackerImport | None, max_mb: float
+) -> _Pending:
+    """Read the files: as the template, or as a tracker with its mapping (given or saved)."""
+    if tracker is None and is_template(sources):
+        return _Pending(read_sources(sources, max_mb))
+    tracker_read = read_trackers(sources, max_mb)
+    names = ", ".join(s.name for s in sources)
+    note = None
+    if tracker is None or tracker.mapping is None:
+        round_id = tracker.round_id if tracker is not None else None
+        tracker, note = _tracker_for(data_dir, tracker_read, round_id)
+        if tracker is None:
+            problems = Problems()
+            problems.add_one(
+                names,
+                None,
+                None,
+                None,
+                "this is not the template (no cases or responses sheet or file): it looks like a "
+                "tracker of your own" + (f". {note}" if note else ""),
+                "Map it first: python -m analytics map FILE… --theme T --round R --out MAPPING, "
+                "or upload it on the Data page, which proposes the mapping.",
+            )
+            refused = ReadResult(names, "", {}, problems, supplied={"cases", "responses"})
+            return _Pending(refused, note=note)
+    chosen = tracker
+
+    def translate(state: StoreState) -> ReadResult:
+        return apply_mapping(tracker_read, chosen.mapping, chosen.round_id, state, chosen.layouts)
+
+    identity = ReadResult(
+        names, import_identity(tracker_read.sha256, tracker.mapping, tracker.round_id), {},
+        Problems(),
+    )  # fmt: skip
+    return _Pending(identity, translate, tracker, note)
+
+
+def _evaluate(base: Path, pending: _Pending, replace: bool, progress: Progress | None) -> Preview:
     """Check a read import against the store at `base`; return its preview."""
+    read = pending.read
     already = _identical(base, read_history(base), read.sha256) if read.sha256 else None
     if already is not None:
-        return _preview_of(read, Checked(problems=empty_problems()), already)
+        result = _preview_of(read, Checked(problems=empty_problems()), already)
+        result.mapping_note = pending.note
+        return result
     step(progress, 0.35, "Checking every value against the contract and the store")
     store = Store(base)
     try:
         state = store_state(store)
+        if pending.translate is not None:
+            read = pending.translate(state)
         checked = check(read, state, replace)
     finally:
         store.close()
     result = _preview_of(read, checked, None)
+    result.mapping_note = pending.note
+    if isinstance(read, TrackerResult):
+        result.ignored_columns = read.ignored_columns
+        result.ignored_sheets = read.ignored_sheets
+        result.words = read.words
+        result.sample = read.sample()
     if result.ok:
         standards = completeness.standards_per_theme(state.questions, checked.questions)
         result.completeness, result.fewest_answered = completeness.measure(
@@ -261,14 +364,19 @@ def preview(
     replace: bool = False,
     max_mb: float = DEFAULT_MAX_MB,
     progress: Progress | None = None,
+    tracker: TrackerImport | None = None,
 ) -> Preview:
-    """Return what importing the files would load, or every problem; writes nothing."""
+    """Return what importing the files would load, or every problem; writes nothing.
+
+    A tracker is read with `tracker` (its mapping and round), or with the saved mapping its
+    layout matches exactly; any other file that is not the template is refused: map it first.
+    """
     data_dir = local_store_dir(data_dir)
     check_store_target(data_dir)
     step(progress, 0.05, "Reading the file")
-    read = read_sources(_sources(files, max_mb), max_mb)
+    pending = _pending(data_dir, _sources(files, max_mb), tracker, max_mb)
     with store_errors(data_dir, "The file was not checked"), _readable_base(data_dir) as base:
-        result = _evaluate(base, read, replace, progress)
+        result = _evaluate(base, pending, replace, progress)
         purge_retired(data_dir)  # versions no reader needs any more (no lock needed)
     step(progress, 1.0, "Checked")
     return result
@@ -283,8 +391,12 @@ def import_files(
     max_mb: float = DEFAULT_MAX_MB,
     progress: Progress | None = None,
     accept_incomplete: bool = False,
+    tracker: TrackerImport | None = None,
 ) -> ImportResult:
     """Import one workbook (or CSV set) all-or-nothing; raise ImportRefused listing every problem.
+
+    A tracker is imported with `tracker` (or the saved mapping its layout matches exactly), and
+    its mapping is saved in the store in the same swap (analytics.ingest.trackers.saved).
 
     Only an actor with the import permission may (AccessRefused otherwise, recorded in the audit
     trail). An identical file that is already imported (and not since replaced or undone) changes
@@ -302,24 +414,25 @@ def import_files(
             audit_trail.Event(actor, "import", names),
         )
         step(progress, 0.05, "Reading the file")
-        read = read_sources(_sources(files, max_mb), max_mb)
+        pending = _pending(data_dir, _sources(files, max_mb), tracker, max_mb)
         step(progress, 0.25, "Waiting for other imports to finish")
         with writer_lock(data_dir):
             check_store_target(data_dir)  # again: it may have changed while we waited
-            result = _import_locked(data_dir, read, replace, actor, progress, accept_incomplete)
+            result = _import_locked(data_dir, pending, replace, actor, progress, accept_incomplete)
     step(progress, 1.0, "Imported")
     return result
 
 
 def _import_locked(
     data_dir: Path,
-    read: ReadResult,
+    pending: _Pending,
     replace: bool,
     actor: Actor,
     progress: Progress | None,
     accept_incomplete: bool = False,
 ) -> ImportResult:
     """Check the import against a clone of the store and swap it in (the writer's lock held)."""
+    read = pending.read
     staging = sibling(data_dir, "staging")
     try:
         # Check against the very snapshot that will be written: a clone of the store.
@@ -330,7 +443,7 @@ def _import_locked(
             trail = data_dir / audit_trail.TRAIL_DIR
             if trail.is_dir():  # events recorded before the first import stay
                 clone_dir(trail, staging / audit_trail.TRAIL_DIR)
-        checked = _evaluate(staging, read, replace, progress)
+        checked = _evaluate(staging, pending, replace, progress)
         if checked.already_imported:
             shutil.rmtree(staging)
             message = (
@@ -364,6 +477,8 @@ def _import_locked(
         history = append_history(history, row)
         event = audit_trail.Event(actor, "import", read.file_name, detail=import_id)
         events = [event]
+        if pending.tracker is not None:  # the mapping confirmed is saved with its import
+            events += _stage_mapping(staging, pending.tracker.mapping, actor)
         if accept_incomplete and len(checked.incomplete):
             held = checked.incomplete.assign(import_id=import_id)
             events += completeness.acceptance_events(actor, held, ACCEPTED_ON_IMPORT)
@@ -381,6 +496,16 @@ def _import_locked(
 
 
 ACCEPTED_ON_IMPORT = "accepted on import"
+
+
+def _stage_mapping(staging: Path, mapping: TrackerMapping, actor: Actor) -> list[audit_trail.Event]:
+    """Write the import's mapping into the staging store unless saved as it is; its event."""
+    path = saved_mappings.mappings_dir(staging) / f"{saved_mappings.slug(mapping.name)}.json"
+    if path.is_file() and path.read_bytes() == saved_mappings.mapping_bytes(mapping):
+        return []
+    replaced = saved_mappings.replaced_name(staging, mapping)
+    fsync_paths(saved_mappings.write_into(staging, mapping))
+    return [saved_mappings.save_event(actor, mapping, replaced)]
 
 
 def _write_completeness(

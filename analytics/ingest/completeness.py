@@ -42,7 +42,7 @@ ROUND_COLUMNS = [
     "theme_id", "round_id", "cases", "standards", "expected", "answered", "answered_share",
     "complete",
 ]  # fmt: skip
-CASE_COLUMNS = ["theme_id", "round_id", "audit_id", "answered", "standards"]
+CASE_COLUMNS = ["theme_id", "round_id", "audit_id", "child_ref", "answered", "standards"]
 
 
 def percent(share: float) -> str:
@@ -68,6 +68,8 @@ def measure(
         else pd.Series(dtype="int64")
     )
     per_case = cases[["theme_id", "round_id", "audit_id"]].copy()
+    # A tracker's audit_id is derived: its own case reference is how the team finds the case.
+    per_case["child_ref"] = cases.get("child_ref", None)
     per_case["answered"] = per_case["audit_id"].map(answered).fillna(0).astype("int64")
     per_case["standards"] = per_case["theme_id"].map(standards).fillna(0).astype("int64")
     per_round = (
@@ -82,7 +84,7 @@ def measure(
     per_round["answered_share"] = (per_round["answered"] / expected).fillna(1.0)
     per_round["complete"] = per_round["answered"] >= COMPLETE_ANSWERED_SHARE * per_round["expected"]
     fewest = per_case.sort_values(["answered", "theme_id", "round_id", "audit_id"], kind="stable")
-    return per_round[ROUND_COLUMNS], fewest.head(FEWEST_SHOWN).reset_index(drop=True)
+    return per_round[ROUND_COLUMNS], fewest.head(FEWEST_SHOWN)[CASE_COLUMNS].reset_index(drop=True)
 
 
 def standards_per_theme(stored: pd.DataFrame, changed: pd.DataFrame) -> dict[str, int]:
@@ -91,6 +93,13 @@ def standards_per_theme(stored: pd.DataFrame, changed: pd.DataFrame) -> dict[str
     if len(changed):
         ids = pd.concat([ids, changed[["theme_id", "question_id"]]]).drop_duplicates()
     return {str(k): int(v) for k, v in ids.groupby("theme_id").size().items()}
+
+
+def _case_name(audit_id: str, child_ref: object) -> str:
+    """Return a case as its team knows it: its reference, with the audit_id beside it."""
+    if isinstance(child_ref, str) and child_ref.strip():
+        return f"{child_ref} ({audit_id})"
+    return str(audit_id)
 
 
 def describe(per_round: pd.DataFrame, fewest: pd.DataFrame) -> list[str]:
@@ -107,7 +116,8 @@ def describe(per_round: pd.DataFrame, fewest: pd.DataFrame) -> list[str]:
     short = fewest[fewest["answered"] < fewest["standards"]]
     if len(short):
         listed = "; ".join(
-            f"{c.audit_id} ({c.theme_id} / {c.round_id}) {c.answered} of {c.standards}"
+            f"{_case_name(c.audit_id, c.child_ref)} ({c.theme_id} / {c.round_id}) "
+            f"{c.answered} of {c.standards}"
             for c in short.itertuples(index=False)
         )
         lines.append(f"  Cases with the fewest standards answered: {listed}")

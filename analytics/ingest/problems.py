@@ -24,6 +24,13 @@ class Sheet:
     headers: dict[str, str] = field(default_factory=dict)  # column name -> header as typed
     is_csv: bool = False
     header_found: bool = True  # False: no row holds the template's column names
+    # A sheet translated from a tracker (analytics.ingest.trackers.apply) combines rows of several
+    # tracker sheets: a problem names the tracker's sheet of its row and the tracker's header of
+    # the column (one header, or one per row), and skips the cells the translation already
+    # reported (column -> mask of rows), so a mistake is reported once, in the user's words.
+    row_labels: pd.Series | None = None  # per row: the tracker sheet's label
+    column_labels: dict[str, str | pd.Series] = field(default_factory=dict)
+    reported: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class Problems:
@@ -47,22 +54,32 @@ class Problems:
     ) -> None:
         """Add one problem per row of `sheet` where `mask` is true."""
         mask = np.asarray(mask, dtype=bool)
+        if column in sheet.reported:
+            mask = mask & ~sheet.reported[column]
         if not mask.any():
             return
         frame = sheet.frame
         if values is None:
             values = frame[column] if column in frame else pd.Series(None, index=frame.index)
+        label = sheet.column_labels.get(column, column)
         part = pd.DataFrame(
             {
-                "sheet": sheet.label,
+                "sheet": (
+                    sheet.label if sheet.row_labels is None else sheet.row_labels.to_numpy()[mask]
+                ),
                 "row": frame[ROW][mask].to_numpy(),
-                "column": column,
+                "column": label.to_numpy()[mask] if isinstance(label, pd.Series) else label,
                 "value": np.asarray(values, dtype=object)[mask],
                 "rule": rule[mask].to_numpy() if isinstance(rule, pd.Series) else rule,
                 "fix": fix[mask].to_numpy() if isinstance(fix, pd.Series) else fix,
             }
         )
         self._parts.append(part)
+
+    def add_rows(self, part: pd.DataFrame) -> None:
+        """Add problems given as rows: sheet, row, column, value, rule, fix (any may vary)."""
+        if len(part):
+            self._parts.append(part[list(PROBLEM_COLUMNS)])
 
     def add_one(
         self, sheet: str, row: int | None, column: str | None, value: object, rule: str, fix: str

@@ -16,7 +16,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
@@ -134,13 +134,38 @@ def read_sources(sources: list[Source], max_mb: float = DEFAULT_MAX_MB) -> ReadR
         )
         return result
     limit = int(max_mb * 1_000_000)
-    usable = []
     for source in sources:
-        size = source.nbytes
         suffix = PurePosixPath(source.name).suffix.lower()
         table = csv_table(source.name) if suffix == ".csv" else None
         if table is not None:
             result.supplied.add(table)  # given, if unreadable: never "the file is missing"
+    usable = usable_sources(sources, max_mb, problems)
+    workbooks = [s for s in sources if PurePosixPath(s.name).suffix.lower() == ".xlsx"]
+    if workbooks and len(sources) > 1:
+        problems.add_one(
+            names,
+            None,
+            None,
+            None,
+            "an import is one workbook, or CSV files, not several workbooks or a mix",
+            "Import each workbook on its own, or put all the tables in one workbook.",
+        )
+        return result
+    if workbooks and usable:
+        _read_workbook(usable[0], limit, result)
+    elif usable:
+        _read_csvs(usable, result)
+    return result
+
+
+def usable_sources(sources: list[Source], max_mb: float, problems: Problems) -> list[Source]:
+    """Return the sources that can be read; report each unreadable, too big, empty or
+    wrongly typed file (shared by the template reader and the tracker reader)."""
+    limit = int(max_mb * 1_000_000)
+    usable = []
+    for source in sources:
+        size = source.nbytes
+        suffix = PurePosixPath(source.name).suffix.lower()
         if source.unreadable is not None:
             problems.add_one(source.name, None, None, None, *source.unreadable)
         elif size > limit:
@@ -172,22 +197,44 @@ def read_sources(sources: list[Source], max_mb: float = DEFAULT_MAX_MB) -> ReadR
             )
         else:
             usable.append(source)
-    workbooks = [s for s in sources if PurePosixPath(s.name).suffix.lower() == ".xlsx"]
-    if workbooks and len(sources) > 1:
-        problems.add_one(
-            names,
-            None,
-            None,
-            None,
-            "an import is one workbook, or CSV files, not several workbooks or a mix",
-            "Import each workbook on its own, or put all the tables in one workbook.",
-        )
-        return result
-    if workbooks and usable:
-        _read_workbook(usable[0], limit, result)
-    elif usable:
-        _read_csvs(usable, result)
-    return result
+    return usable
+
+
+# --- the template, or a tracker? -----------------------------------------------------------
+
+# The template's own ids: a CSV whose header names one is the template under another name.
+_TEMPLATE_IDS = frozenset({"audit_id", "question_id"})
+
+
+def is_template(sources: Sequence[Source]) -> bool:
+    """Return whether the files are the import template (a sheet or CSV file named after a
+    table, or a CSV whose header names audit_id or question_id) rather than a QA team's own
+    tracker. Files that cannot be told apart (unreadable, empty, another type, a damaged
+    workbook) count as the template, whose reader then says what is wrong with them."""
+    if not sources:
+        return True  # the template's reader says a file is needed
+    for source in sources:
+        name = source.name.lower()
+        if not name.endswith((".xlsx", ".csv")) or source.unreadable or not source.nbytes:
+            return True
+        if name.endswith(".csv"):
+            if csv_table(source.name) is not None or _has_template_header(source.data):
+                return True
+            continue
+        try:
+            sheets = Workbook(source.data).sheet_names
+        except Exception:  # any damage: the template's reader says what it is
+            return True
+        if any(normalise_header(sheet) in SHEET_ORDER for sheet in sheets):
+            return True
+    return False
+
+
+def _has_template_header(data: bytes) -> bool:
+    """Return whether a CSV's first lines name a template id column (audit_id, question_id)."""
+    head = data[:65536].decode("utf-8-sig", errors="replace").splitlines()[:HEADER_SEARCH_ROWS]
+    cells = (cell for line in head for cell in re.split(r"[,;\t]", line))
+    return any(normalise_header(cell.strip('" ')) in _TEMPLATE_IDS for cell in cells)
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -236,15 +283,16 @@ def _read_csvs(sources: list[Source], result: ReadResult) -> None:
             )
             continue
         source = files[0]
-        text = _decode(source, result)
+        text = decode_text(source, result.problems)
         if text is None:
             continue
-        grid = _parse_csv(text, source.name, result)
+        grid = parse_csv(text, source.name, result.problems)
         if grid is not None:
             _add_sheet(result, table, source.name, grid, is_csv=True)
 
 
-def _decode(source: Source, result: ReadResult) -> str | None:
+def decode_text(source: Source, problems: Problems) -> str | None:
+    """Return a CSV file's text (UTF-8, UTF-16 or Excel's cp1252); report one it cannot be."""
     data = source.data
     # Excel's "Unicode Text" and some exports are UTF-16 with a byte-order mark.
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -258,7 +306,7 @@ def _decode(source: Source, result: ReadResult) -> str | None:
                 return data.decode(encoding)
             except UnicodeDecodeError:
                 continue
-        result.problems.add_one(
+        problems.add_one(
             source.name,
             None,
             None,
@@ -267,7 +315,7 @@ def _decode(source: Source, result: ReadResult) -> str | None:
             "Open it in Excel and save as 'CSV UTF-8 (comma delimited)'.",
         )
         return None
-    result.problems.add_one(
+    problems.add_one(
         source.name,
         None,
         None,
@@ -281,7 +329,7 @@ def _decode(source: Source, result: ReadResult) -> str | None:
 _SEP_LINE = re.compile(r'^"?sep=(.)"?,*\s*$', re.IGNORECASE)
 
 
-def _parse_csv(text: str, name: str, result: ReadResult) -> pd.DataFrame | None:
+def parse_csv(text: str, name: str, problems: Problems) -> pd.DataFrame | None:
     """Return the CSV's records as a grid indexed by the row Excel shows (one per record)."""
     lines = io.StringIO(text, newline="")
     # Excel writes (and hides) a first line "sep=;" naming the separator: row 1 is the next one.
@@ -296,7 +344,7 @@ def _parse_csv(text: str, name: str, result: ReadResult) -> pd.DataFrame | None:
     try:
         records.extend(csv.reader(lines, delimiter=delimiter, strict=False))
     except csv.Error as error:
-        result.problems.add_one(
+        problems.add_one(
             name,
             len(records) + 1,
             None,
@@ -313,12 +361,13 @@ def _parse_csv(text: str, name: str, result: ReadResult) -> pd.DataFrame | None:
 # --- XLSX ------------------------------------------------------------------------------------
 
 
-def _read_workbook(source: Source, limit: int, result: ReadResult) -> None:
+def open_workbook(source: Source, limit: int, problems: Problems) -> Workbook | None:
+    """Return the opened workbook; report one that is not a workbook or is a zip bomb."""
     try:
         book = Workbook(source.data)
         unpacked = book.unpacked_size
     except (zipfile.BadZipFile, NotAWorkbook, KeyError, ElementTree.ParseError, ValueError):
-        result.problems.add_one(
+        problems.add_one(
             source.name,
             None,
             None,
@@ -326,9 +375,9 @@ def _read_workbook(source: Source, limit: int, result: ReadResult) -> None:
             "the file is not an Excel workbook (.xlsx) that can be opened",
             "Open it in Excel and 'Save As' an Excel Workbook (.xlsx), then import that file.",
         )
-        return
+        return None
     if unpacked > max(limit, 1_000_000) * MAX_UNPACK_RATIO:
-        result.problems.add_one(
+        problems.add_one(
             source.name,
             None,
             None,
@@ -336,6 +385,31 @@ def _read_workbook(source: Source, limit: int, result: ReadResult) -> None:
             "the workbook unpacks to far more data than its size suggests",
             "Save the workbook again from Excel, or split it into smaller files.",
         )
+        return None
+    return book
+
+
+def read_sheet(
+    book: Workbook, sheet_name: str, problems: Problems
+) -> tuple[pd.DataFrame, list[tuple[int, int, str]]] | None:
+    """Return a sheet's grid and its formulas with no saved result; report a damaged sheet."""
+    try:
+        return book.grid(sheet_name), book.uncached_formulas(sheet_name)
+    except _SHEET_ERRORS:
+        problems.add_one(
+            sheet_name,
+            None,
+            None,
+            None,
+            "this sheet of the workbook cannot be read",
+            "Open the workbook in Excel, save it again and import the saved file.",
+        )
+        return None
+
+
+def _read_workbook(source: Source, limit: int, result: ReadResult) -> None:
+    book = open_workbook(source, limit, result.problems)
+    if book is None:
         return
     by_table: dict[str, list[str]] = {}
     for sheet_name in book.sheet_names:
@@ -356,19 +430,10 @@ def _read_workbook(source: Source, limit: int, result: ReadResult) -> None:
             )
             continue
         sheet_name = sheet_names[0]
-        try:
-            grid = book.grid(sheet_name)
-            formulas = book.uncached_formulas(sheet_name)
-        except _SHEET_ERRORS:
-            result.problems.add_one(
-                sheet_name,
-                None,
-                None,
-                None,
-                "this sheet of the workbook cannot be read",
-                "Open the workbook in Excel, save it again and import the saved file.",
-            )
+        read = read_sheet(book, sheet_name, result.problems)
+        if read is None:
             continue
+        grid, formulas = read
         _add_sheet(result, table, sheet_name, grid, formulas=formulas)
 
 
@@ -397,6 +462,16 @@ def _find_header(grid: pd.DataFrame, table: str) -> tuple[int, bool]:
     return first, False
 
 
+def clean_grid(grid: pd.DataFrame) -> pd.DataFrame:
+    """Return a grid as text with values stripped, blank cells missing, blank rows dropped."""
+    # Arrow-backed text columns: stripping and blank checks run vectorised.
+    grid = grid.astype("str")
+    for column in grid.columns:
+        stripped = grid[column].str.strip()
+        grid[column] = stripped.where(stripped != "")
+    return grid.dropna(how="all")
+
+
 def _add_sheet(
     result: ReadResult,
     table: str,
@@ -407,12 +482,7 @@ def _add_sheet(
 ) -> None:
     """Turn a grid (index = Excel row, one column per sheet column) into a Sheet."""
     problems = result.problems
-    # Arrow-backed text columns: stripping and blank checks run vectorised.
-    grid = grid.astype("str")
-    for column in grid.columns:
-        stripped = grid[column].str.strip()
-        grid[column] = stripped.where(stripped != "")
-    grid = grid.dropna(how="all")
+    grid = clean_grid(grid)
     if grid.empty:
         problems.add_one(
             label,

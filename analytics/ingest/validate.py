@@ -72,6 +72,10 @@ def check(read: ReadResult, state: StoreState, replace: bool) -> Checked:
     sheet_order: dict[str, int] = {}
     for rank, table in enumerate(SHEET_ORDER):
         sheet_order[read.sheets[table].label if table in read.sheets else table] = rank
+    for sheet in read.sheets.values():  # a tracker's sheets, in the tracker's order
+        if sheet.row_labels is not None:
+            for label in sheet.row_labels.unique():
+                sheet_order.setdefault(label, len(sheet_order))
     # A file that could not be opened at all is reported as such, not as missing sheets; a
     # table given in a file that could not be read is not missing either.
     if read.sheets or read.supplied or not read.problems:
@@ -265,8 +269,9 @@ def _check_column(
             f"Use a {what} from the lists sheet of the template: {listed}.",
         )
         return value
-    if kind == "store" and name == "question_id":
-        # The template's drop-down offers "ID · wording": the id is the part before it.
+    # The template's drop-down offers "ID · wording": the id is the part before it. (A column of
+    # blanks only would split into floats, which have no .str.)
+    if kind == "store" and name == "question_id" and present.any():
         raw = raw.str.split(QUESTION_CHOICE_SEPARATOR, n=1, regex=False).str[0].str.strip()
     if kind == "date":
         return _check_dates(sheet, name, raw, present, problems)

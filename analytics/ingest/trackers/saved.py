@@ -1,0 +1,426 @@
+"""Tracker mappings saved in the store, and recognising a tracker's layout next round.
+
+A saved mapping is the mapping's own JSON (analytics.ingest.trackers.model), one file per name:
+`<store>/tracker_mappings/<slug>.json`, where the slug is the name in lower case with every run
+of other characters made one "-" ("NW permanency tracker" -> nw-permanency-tracker.json). Saving
+under a name that is already saved replaces that file (the old one stays in the previous store
+version until it is purged). Who saved it and when is in the audit trail ("save mapping"), so
+the file stays exactly what a person downloads, edits and uploads again.
+
+A saving writer builds the next store version beside the store under the writer's lock and
+swaps it in (analytics.atomic), as every writer does; an import that confirms a mapping writes
+it into its own staging version (write_into) so the two land together.
+
+Recognition compares NORMALISED headers (analytics.ingest.spec.normalise_header: case,
+punctuation and spacing aside), as a multiset, so a column moved elsewhere is the same layout.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from analytics import audit_trail
+from analytics.access import Actor, Permission
+from analytics.atomic import (
+    clone_dir,
+    fsync_paths,
+    local_store_dir,
+    replace_dir,
+    replace_file,
+    sibling,
+    writer_lock,
+)
+from analytics.config import is_url
+from analytics.errors import AuditDataError
+from analytics.ingest.spec import normalise_header
+from analytics.ingest.trackers.model import (
+    MAX_MAPPING_BYTES,
+    MappingRefused,
+    SheetLayout,
+    TrackerMapping,
+    parse_mapping,
+)
+from analytics.store import MANIFEST_NAME
+
+if TYPE_CHECKING:
+    from analytics.ingest.trackers.layout import TrackerRead, TrackerSheet
+
+MAPPINGS_FOLDER = "tracker_mappings"
+SAVE_ACTION = "save mapping"
+MAX_SLUG_CHARS = 80
+# A sheet near-matches a layout when the headers they share are at least this share of all the
+# headers either has: one column swapped for another in a 4-column sheet (3 of 5) still
+# qualifies; two trackers of one team that share only their case columns do not.
+NEAR_MATCH_MIN_SHARED = 0.6
+DIFFERENCE_COLUMNS = ["sheet", "layout", "added", "removed"]
+
+
+def slug(name: str) -> str:
+    """Return a mapping's file stem: 'NW permanency tracker' -> nw-permanency-tracker."""
+    text = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")[:MAX_SLUG_CHARS].strip("-")
+    return text or "mapping"
+
+
+def mappings_dir(data_dir: str | os.PathLike[str]) -> Path:
+    """Return the folder of a store's saved mappings."""
+    return Path(data_dir) / MAPPINGS_FOLDER
+
+
+def _check_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_MAPPING_BYTES:
+        limit = f"a mapping is at most {MAX_MAPPING_BYTES:,}"
+        raise MappingRefused(path.name, [f"the file is {size:,} bytes; {limit}"])
+
+
+@dataclass(frozen=True)
+class SavedMappings:
+    """The mappings a store holds, and the files that could not be read (with why)."""
+
+    mappings: list[TrackerMapping]
+    files: list[Path]  # beside each mapping, its file
+    damaged: list[str]  # "<file name>: reason"
+
+
+def read_saved(data_dir: str | os.PathLike[str]) -> SavedMappings:
+    """Return every saved mapping, by name; a damaged file is listed, never fatal."""
+    if is_url(data_dir):  # a published store: its mappings stay with the writer's store
+        return SavedMappings([], [], [])
+    folder = mappings_dir(data_dir)
+    paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    found: list[tuple[TrackerMapping, Path]] = []
+    damaged = []
+    for path in paths:
+        try:
+            _check_size(path)  # never read a huge file into memory
+            found.append((parse_mapping(path.read_bytes(), path.name), path))
+        except MappingRefused as refused:
+            damaged.append(f"{path.name}: " + "; ".join(refused.reasons))
+        except OSError as error:
+            damaged.append(f"{path.name}: cannot be read ({error.strerror or error})")
+    found.sort(key=lambda pair: (pair[0].name.casefold(), pair[1].name))
+    return SavedMappings([m for m, _ in found], [p for _, p in found], damaged)
+
+
+def saved_mappings(data_dir: str | os.PathLike[str]) -> list[TrackerMapping]:
+    """Return every readable saved mapping, sorted by name (read_saved lists damaged files)."""
+    return read_saved(data_dir).mappings
+
+
+def find_saved(data_dir: str | os.PathLike[str], name: str) -> TrackerMapping:
+    """Return the saved mapping with this name (or file stem), ignoring case; AuditDataError
+    naming the saved ones otherwise."""
+    saved = read_saved(data_dir)
+    wanted = name.strip().casefold()
+    for mapping, path in zip(saved.mappings, saved.files, strict=True):
+        if wanted in (mapping.name.casefold(), path.stem, path.name):
+            return mapping
+    for mapping in saved.mappings:
+        if slug(name) == slug(mapping.name):
+            return mapping
+    names = ", ".join(repr(m.name) for m in saved.mappings) or "none yet"
+    raise AuditDataError(f"No saved mapping is called {name!r}. Saved mappings: {names}.")
+
+
+def load_mapping(data_dir: str | os.PathLike[str], path_or_name: str) -> TrackerMapping:
+    """Return the mapping in a file, or else the saved mapping of that name.
+
+    Raises MappingRefused for a file that is not a valid mapping, AuditDataError for an unknown
+    name.
+    """
+    path = Path(path_or_name)
+    if path.is_file():
+        _check_size(path)
+        return parse_mapping(path.read_bytes(), path.name)
+    try:
+        return find_saved(data_dir, path_or_name)
+    except AuditDataError as unknown:
+        if path.suffix.lower() == ".json" or os.sep in path_or_name:  # meant as a file
+            raise AuditDataError(f"file not found: {path}. {unknown}") from None
+        raise
+
+
+# --- recognition -----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=65_536)  # the same few hundred headers, compared many times
+def header_key(header: str) -> str:
+    """Return the form headers are compared in: normalised, or folded when only symbols."""
+    return normalise_header(header) or " ".join(str(header).split()).casefold()
+
+
+@dataclass(frozen=True)
+class _Fit:
+    layout: SheetLayout | None
+    exact: bool
+    near: bool
+    added: list[str]  # the sheet's headers the layout does not have (as the sheet shows them)
+    removed: list[str]  # the layout's headers the sheet does not have (as the layout has them)
+
+
+def _missing(headers: Sequence[str], other: Counter[str]) -> list[str]:
+    left = Counter(other)
+    out = []
+    for header in headers:
+        key = header_key(header)
+        if left[key] > 0:
+            left[key] -= 1
+        else:
+            out.append(header)
+    return out
+
+
+def _names(sheet: TrackerSheet) -> set[str]:
+    return {n.casefold() for n in (sheet.sheet_name, sheet.file_name, sheet.label) if n}
+
+
+def _fit(sheet: TrackerSheet, mapping: TrackerMapping) -> _Fit:
+    """Return the layout of `mapping` closest to the sheet's headers (same name breaks ties)."""
+    headers = list(sheet.headers)
+    keys = Counter(header_key(h) for h in headers)
+    best: tuple[tuple[int, int], _Fit] | None = None
+    for layout in mapping.layouts:
+        layout_keys = Counter(header_key(h) for h in layout.headers)
+        added = _missing(headers, layout_keys)
+        removed = _missing(layout.headers, keys)
+        shared = sum((keys & layout_keys).values())
+        union = sum((keys | layout_keys).values())
+        fit = _Fit(
+            layout,
+            exact=not added and not removed,
+            near=union > 0 and shared / union >= NEAR_MATCH_MIN_SHARED,
+            added=added,
+            removed=removed,
+        )
+        rank = (len(added) + len(removed), 0 if layout.source.casefold() in _names(sheet) else 1)
+        if best is None or rank < best[0]:
+            best = (rank, fit)
+    assert best is not None  # a mapping has at least one layout
+    return best[1]
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """Which saved mapping a tracker's layout is, and how well it fits.
+
+    exact: every sheet's headers equal one layout's, and no other saved mapping fits as well;
+    the mapping can be applied without asking. Otherwise `mapping` (if any) is offered, with
+    `differences` (one row per sheet that differs: sheet, layout, added, removed headers, each
+    "; "-joined) and `tied` (other mappings that fit equally well).
+    """
+
+    mapping: TrackerMapping | None
+    exact: bool
+    differences: pd.DataFrame
+    tied: tuple[str, ...] = ()
+    layouts: dict[str, str] = field(default_factory=dict)  # sheet label -> layout source
+
+    @property
+    def message(self) -> str:
+        """Return one sentence saying what was recognised."""
+        if self.mapping is None:
+            return "No saved mapping fits this tracker's layout."
+        name = repr(self.mapping.name)
+        if self.tied:
+            others = ", ".join(repr(t) for t in self.tied)
+            how = "exactly" if self.differences.empty else "as closely"
+            return (
+                f"The layout fits several saved mappings {how}: {name}, {others}. "
+                "Choose one by name."
+            )
+        if self.exact:
+            return f"The layout is that of the saved mapping {name}."
+        sheets = "; ".join(_summary(r) for r in self.differences.itertuples(index=False))
+        return f"The layout is close to the saved mapping {name}, but differs: {sheets}."
+
+
+SHOWN_HEADERS = 3  # a message names at most this many headers per sheet added or removed
+NO_LAYOUT = "(the whole sheet: no layout of the mapping fits it)"
+
+
+def _summary(row: tuple) -> str:
+    """Return one sheet's differences in a few words ("North West: added Review due")."""
+    if row.layout is None:
+        return f"{row.sheet}: no layout of the mapping fits it"
+    parts = []
+    for verb, listed in (("added", row.added), ("removed", row.removed)):
+        headers = [h for h in listed.split("; ") if h] if listed else []
+        if headers:
+            more = len(headers) - SHOWN_HEADERS
+            shown = "; ".join(headers[:SHOWN_HEADERS]) + (f" and {more} more" if more > 0 else "")
+            parts.append(f"{verb} {shown}")
+    return f"{row.sheet}: " + ", ".join(parts)
+
+
+def _no_match() -> Recognition:
+    return Recognition(None, False, pd.DataFrame(columns=DIFFERENCE_COLUMNS))
+
+
+def _differences(sheets: Sequence[TrackerSheet], fits: list[_Fit]) -> pd.DataFrame:
+    rows = [
+        {
+            "sheet": sheet.label,
+            "layout": fit.layout.source if fit.near and fit.layout else None,
+            "added": "; ".join(fit.added) if fit.near else NO_LAYOUT,
+            "removed": "; ".join(fit.removed) if fit.near else "",
+        }
+        for sheet, fit in zip(sheets, fits, strict=True)
+        if not fit.exact
+    ]
+    return pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
+
+
+def recognise(read: TrackerRead, saved: Sequence[TrackerMapping]) -> Recognition:
+    """Return the saved mapping whose layouts fit the tracker's sheets best, exact or offered.
+
+    Each sheet is compared with each layout of a mapping by normalised headers. A mapping is
+    offered when at least one sheet matches or near-matches one of its layouts (at least
+    NEAR_MATCH_MIN_SHARED of their headers shared); the best is the one with the most sheets
+    matched exactly, then near-matched, then the fewest headers added or removed in the sheets
+    that fit (a sheet no layout fits counts once, whatever its size). Equally good
+    mappings are `tied`, and a tie is never exact (a person chooses).
+    """
+    sheets = list(read.sheets)
+    if not sheets or not saved:
+        return _no_match()
+    scored = []
+    for mapping in saved:
+        fits = [_fit(sheet, mapping) for sheet in sheets]
+        if not any(f.exact or f.near for f in fits):
+            continue
+        score = (
+            sum(f.exact for f in fits),
+            sum(f.near or f.exact for f in fits),
+            -sum(len(f.added) + len(f.removed) for f in fits if f.near),
+        )
+        scored.append((score, mapping, fits))
+    if not scored:
+        return _no_match()
+    scored.sort(key=lambda item: item[0], reverse=True)  # stable: saved order breaks ties
+    score, mapping, fits = scored[0]
+    tied = tuple(m.name for s, m, _ in scored[1:] if s == score)
+    exact = all(f.exact for f in fits)
+    layouts = {
+        sheet.label: fit.layout.source
+        for sheet, fit in zip(sheets, fits, strict=True)
+        if fit.layout is not None and (fit.exact or fit.near)
+    }
+    return Recognition(
+        mapping,
+        exact and not tied,
+        _differences(sheets, fits),
+        tied,
+        layouts,
+    )
+
+
+# --- saving ----------------------------------------------------------------------------------
+
+
+def mapping_bytes(mapping: TrackerMapping) -> bytes:
+    """Return the file a mapping is saved as, checked to read back as the same mapping."""
+    data = mapping.to_json().encode("utf-8")
+    if len(data) > MAX_MAPPING_BYTES:
+        raise MappingRefused(
+            mapping.name,
+            [f"the mapping is {len(data):,} bytes; a mapping is at most {MAX_MAPPING_BYTES:,}"],
+        )
+    if parse_mapping(data, f"{slug(mapping.name)}.json") != mapping:  # never save what won't load
+        raise MappingRefused(mapping.name, ["the mapping does not read back as itself"])
+    return data
+
+
+def write_into(staging: Path, mapping: TrackerMapping) -> list[Path]:
+    """Write the mapping into a staging store version (a clone: its files are hard links to the
+    live store's, so the file is replaced, never written in place); return the files written."""
+    data = mapping_bytes(mapping)
+    path = Path(staging) / MAPPINGS_FOLDER / f"{slug(mapping.name)}.json"
+    replace_file(path, lambda p: p.write_bytes(data))
+    return [path]
+
+
+def save_event(
+    actor: Actor, mapping: TrackerMapping, replaced: str | None = None
+) -> audit_trail.Event:
+    """Return the audit-trail event of saving a mapping (an import saving one stages it too)."""
+    layouts = ", ".join(layout.source for layout in mapping.layouts)
+    detail = f"{slug(mapping.name)}.json; layouts: {layouts}; digest {mapping.digest[:12]}"
+    if replaced is not None:
+        detail += f"; replaces the saved mapping {replaced!r}"
+    return audit_trail.Event(actor, SAVE_ACTION, mapping.name, theme_id=mapping.theme_id,
+                             detail=detail)  # fmt: skip
+
+
+def replaced_name(data_dir: str | os.PathLike[str], mapping: TrackerMapping) -> str | None:
+    """Return the name of the saved mapping that saving `mapping` would replace, if any."""
+    path = mappings_dir(data_dir) / f"{slug(mapping.name)}.json"
+    if not path.is_file():
+        return None
+    try:
+        return parse_mapping(path.read_bytes(), path.name).name
+    except (MappingRefused, OSError):
+        return path.name
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """The outcome of saving a mapping: its file in the store and what it replaced."""
+
+    path: Path
+    replaced: str | None
+    message: str
+
+
+def save_mapping(
+    data_dir: str | os.PathLike[str], mapping: TrackerMapping, actor: Actor
+) -> SaveResult:
+    """Save a mapping in the store under its name (replacing one of that name); recorded.
+
+    Only an actor with the import permission may (AccessRefused otherwise, recorded). The store
+    must exist: a mapping saved with a store's first import goes through write_into instead.
+    """
+    data_dir = local_store_dir(data_dir)
+    mapping_bytes(mapping)  # refuse a mapping that cannot be saved before taking the lock
+    audit_trail.require_recorded(
+        audit_trail.folder_for(data_dir),
+        Permission.IMPORT,
+        audit_trail.Event(actor, SAVE_ACTION, mapping.name, theme_id=mapping.theme_id),
+    )
+    with writer_lock(data_dir):
+        if not (data_dir / MANIFEST_NAME).is_file():
+            raise AuditDataError(
+                f"No audit store at {data_dir}: import a round first (the mapping used is saved "
+                "with it)."
+            )
+        replaced = replaced_name(data_dir, mapping)
+        event = save_event(actor, mapping, replaced)
+        staging = sibling(data_dir, "staging")
+        try:
+            clone_dir(data_dir, staging)
+            written = write_into(staging, mapping)
+            written += audit_trail.stage_with_store(staging, event)
+            fsync_paths(written)
+            replace_dir(staging, data_dir)
+            audit_trail.record_after_swap(event)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    path = mappings_dir(data_dir) / written[0].name
+    said = f" It replaces the saved mapping {replaced!r}." if replaced else ""
+    return SaveResult(path, replaced, f"Saved the mapping {mapping.name!r} as {path}.{said}")
+
+
+def pair_layouts(read: TrackerRead, mapping: TrackerMapping) -> dict[str, str]:
+    """Return sheet label -> layout source for the sheets that fit a layout of `mapping`
+    exactly or nearly (for a mapping given by name, whose sheets may have been renamed)."""
+    return dict(recognise(read, [mapping]).layouts)
