@@ -276,6 +276,8 @@ def test_words_seen_are_listed_with_their_meaning(state):
     [
         ("2020-11-05", "2020-11-05"),  # ISO, and a real Excel date as the reader gives it
         ("2020-11-05 00:00:00", "2020-11-05"),
+        ("05/11/2020 00:00", "2020-11-05"),  # Excel's CSV export of a date cell
+        ("5/11/2020 13:45:00", "2020-11-05"),
         ("05/11/2020", "2020-11-05"),  # UK day first: 5 November
         ("5/11/2020", "2020-11-05"),
         ("05-11-2020", "2020-11-05"),
@@ -452,6 +454,10 @@ def test_identity_depends_on_files_mapping_and_round(state):
     assert first.sha256 == again.sha256
     assert len({first.sha256, other_round.sha256, other_mapping.sha256}) == 3
     assert other_round.sheets["cases"].frame["audit_id"].iloc[0] == hand_id("C-101", "r4")
+    # A mapping renamed (the Data page's name box) translates the same file to the same import.
+    renamed = apply_mapping(tracker_read(), mapping().model_copy(update={"name": "NW"}), ROUND,
+                            state)  # fmt: skip
+    assert renamed.sha256 == first.sha256
 
 
 # --- the import ------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -101,23 +102,24 @@ def test_a_tracker_whose_layout_is_saved_imports_with_no_mapping(tmp_path, capsy
         "Recognised the layout of the saved mapping 'SW permanency tracker': importing with it."
     )
     assert answers(data_dir, "2021-04") == SW_ANSWERS
-    # mapping it again for the stored round says the round's dates (the SW audits' first and last)
+    # mapping it again for the stored round says it holds the SW cases (replaced only on purpose)
     code, out, _ = run(capsys, "map", renamed, "--theme", "permanency", "--round", "2021-03",
                        "--out", tmp_path / "again.json", "--name", "SW Permanency Tracker",
                        "--data-dir", data_dir)  # fmt: skip
     assert code == 0
     assert (
-        "Round 2021-03: stored, 2021-03-02 to 2021-03-30 (an audit date outside it is a problem "
-        "on import)."
+        "Round 2021-03: stored with 6 cases; importing into it replaces them only with --replace "
+        "(import every quadrant's tracker of the round together)."
     ) in out.splitlines()
     assert "This layout is that of the saved mapping 'SW permanency tracker'" in out
     assert (
         "A mapping called 'SW permanency tracker' is already saved in the store: importing with "
         "this one replaces it (or choose another --name)."
     ) in out
-    code, out, err = run(capsys, "ingest", renamed, "--data-dir", data_dir)  # no --round
-    assert code == 2 and out == ""
-    assert "the layout of the saved mapping 'SW permanency tracker'; --round is required" in err
+    # No --round: the stored round holding its audit dates (2021-04), so the same import again.
+    code, out, err = run(capsys, "ingest", renamed, "--data-dir", data_dir)
+    assert (code, err) == (0, "")
+    assert "is already imported as imp-0002 (an identical file): nothing changed." in out
 
 
 def test_a_layout_with_a_column_added_is_offered_with_the_differences(tmp_path, capsys):
@@ -149,13 +151,20 @@ def test_a_tracker_with_no_saved_mapping_is_told_to_map_it_first(tmp_path, capsy
     assert not (tmp_path / "store").exists()
 
 
-def test_round_is_required_with_a_mapping_and_refused_for_the_template(tmp_path, capsys):
+def test_without_round_the_round_is_named_from_the_audit_dates_and_refused_for_the_template(
+    tmp_path, capsys
+):
     mapping_file = tmp_path / "sw.json"
     mapping_file.write_text(sw_mapping().to_json(), encoding="utf-8")
     code, out, err = run(capsys, "ingest", SW_CSV, "--mapping", mapping_file, "--data-dir",
                          tmp_path / "store")  # fmt: skip
-    assert code == 2 and out == ""
-    assert err.startswith("error: --round is required with --mapping: a tracker does not say")
+    assert (code, err) == (0, "")
+    assert "  permanency / 2021-03: new round (6 cases)" in out.splitlines()  # March 2021 audits
+    assert answers(tmp_path / "store", "2021-03") == SW_ANSWERS
+    code, out, _ = run(capsys, "ingest", SW_CSV, "--mapping", mapping_file, "--round", "2021-03",
+                       "--data-dir", tmp_path / "store")  # fmt: skip
+    assert code == 0 and "is already imported as imp-0001" in out
+    shutil.rmtree(tmp_path / "store")
     code, _, err = run(capsys, "ingest", FIXTURES / "same_round_template.xlsx", "--round",
                        "2021-03", "--data-dir", tmp_path / "store")  # fmt: skip
     assert code == 2
@@ -296,7 +305,7 @@ def test_map_then_ingest_then_next_round_with_no_mapping_step(tmp_path, capsys):
     assert (
         "Columns ignored (neither mapped nor refused), not imported: NE tracker: Case details / "
         "Auditor; SW_permanency: Next review\n"
-        "Sheets ignored, not imported: Instructions (no header row)\n"
+        "Sheets and rows not imported: Instructions (no header row)\n"
     ) in out
     assert answers(data_dir, "2021-03") == ROUND_ANSWERS
     assert saved_mappings(data_dir) == [mapping]

@@ -169,6 +169,16 @@ def test_a_header_of_one_row_under_a_title_cell_is_not_two_rows() -> None:
         index=[1, 2, 3, 4],
     ).astype("str")
     assert find_header_rows(grid) == (2,)
+    # A title and an "Updated <date>" cell directly above the header are not group labels: the
+    # headers must be the same next round, when the date has changed.
+    for updated in ("Updated 05/11/2020", "Updated 03/02/2021"):
+        grid = pd.DataFrame(
+            {1: ["NW tracker", "Ref", "A1"], 2: [updated, "Date", "2020-11-02"],
+             3: [None, "Court timescales are adhered to", "Yes"],
+             4: [None, "The child is seen", "No"], 5: [None, "Plans are reviewed", "Yes"]},
+            index=[1, 2, 3],
+        ).astype("str")  # fmt: skip
+        assert find_header_rows(grid) == (2,)
     # Answers under the header are data, even where the header leaves a column blank.
     grid = pd.DataFrame(
         {1: ["Ref", "A1"], 2: ["Q1", "Yes"], 3: [None, "Yes"], 4: ["Q2", "Yes"]}, index=[1, 2]

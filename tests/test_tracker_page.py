@@ -112,6 +112,11 @@ def test_a_tracker_is_mapped_unedited_imported_and_recognised_next_round(store_c
     expected = [f"{q} · {t}" for q, t in wording.items()]
     assert sorted(standards["Maps to"]) == sorted([*expected, "comment on PERM-03"])
     assert "unmatched" not in set(standards["Match"])
+    assert any(
+        c.value == "11 columns besides the fields: 10 standards, 1 comments, 0 unmatched, "
+        "0 not imported."
+        for c in at.caption
+    )
     words = frame_with(at, "Word", "Means")
     assert dict(zip(words["Word"], words["Means"], strict=True)) == {
         "Yes": "Met", "No": "Not met", "Partially": "Partially met", "N/A": "Not applicable"
@@ -155,7 +160,12 @@ def test_a_tracker_is_mapped_unedited_imported_and_recognised_next_round(store_c
     standards = frame_with(at, "Maps to", "Match")
     assert sorted(standards["Maps to"]) == sorted([*expected, "comment on PERM-03"])
     at.checkbox(key="tracker_edit_saved").uncheck().run()
-    choose_round(at, None, "2021-09")
+    # No round typed: the round is named from the audit dates (September 2021), said so.
+    assert any(c.value.startswith("Round: none typed") for c in at.caption)
+    rounds = frame_with(at, "Starts", "Ends", "Change")
+    assert rounds[["Round id", "Starts", "Ends", "Cases", "Change"]].values.tolist() == [
+        ["2021-09", "10 Sep 2021", "10 Sep 2021", "8", "new round"]
+    ]
     counts = frame_with(at, "What", "Rows").set_index("What")["Rows"]
     assert (counts["cases"], counts["responses"]) == ("8", "80")
     at.button(key="import_confirm").click().run()

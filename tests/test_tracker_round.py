@@ -620,3 +620,97 @@ def test_a_standard_worded_with_addresses_maps_but_an_address_column_is_refused(
                           tracker=TrackerImport(mapping, "2021-05"))  # fmt: skip
     assert dict(result.preview.counts.values.tolist())["responses"] == 4
     assert dict(result.preview.counts.values.tolist())["cases"] == 2
+
+
+def test_a_column_of_auditors_names_is_refused_even_when_the_mapping_ignores_it(
+    tmp_path: Path,
+) -> None:
+    """Auditors are pseudonymous: codes (A12) are ignored, names are refused, whatever the
+    mapping says (here a hand-edited one that lists the column as ignored)."""
+    wording = theme_questions().set_index("question_id")["text"]
+    header = f"Child ref,Date of audit,Quadrant,{wording['PERM-01']},Auditor"
+
+    def tracker(auditors: tuple[str, str]) -> Source:
+        rows = [
+            header,
+            f"P-1,01/03/2021,NW,Yes,{auditors[0]}",
+            f"P-2,02/03/2021,NE,No,{auditors[1]}",
+        ]
+        return Source("tracker.csv", ("\n".join(rows) + "\n").encode())
+
+    codes, names = tracker(("A12", "B07")), tracker(("Sam Field", "Jo Marsh"))
+    mapping = propose(read_trackers([codes], 50), theme_questions(), THEME, "P").mapping
+    assert mapping.layouts[0].ignored == ["Auditor"]
+    assert preview(tmp_path / "store", [codes], tracker=TrackerImport(mapping, ROUND)).ok
+    refused = preview(tmp_path / "store", [names], tracker=TrackerImport(mapping, ROUND)).problems
+    assert refused[["sheet", "column", "value"]].values.tolist() == [
+        ["tracker.csv", "Auditor", "Auditor"]
+    ]
+    assert "auditors' names" in refused["rule"].iloc[0]
+    assert not refused.astype(str).apply(lambda c: c.str.contains("Marsh")).any().any()
+    by_name = propose(read_trackers([names], 50), theme_questions(), THEME, "P").columns
+    assert by_name.set_index("header").loc["Auditor", "maps_to"] == "refused"
+
+
+def test_renamed_quadrant_files_next_round_keep_their_own_quadrants(tmp_path: Path) -> None:
+    """Two quadrants' CSVs with the same headers; next round both files are renamed. Each is
+    recognised, and each case keeps the quadrant its own file's name gives."""
+    wording = theme_questions().set_index("question_id")["text"]
+    header = f"Child ref,Date of audit,{wording['PERM-01']},{wording['PERM-02']}"
+
+    def csv_file(name: str, day: str, refs: tuple[str, ...]) -> Source:
+        rows = [header, *(f"{ref},{day},Yes,No" for ref in refs)]
+        return Source(name, ("\n".join(rows) + "\n").encode())
+
+    store = tmp_path / "store"
+    first = [csv_file("NW_tracker.csv", "02/03/2021", ("W-1", "W-2")),
+             csv_file("NE_tracker.csv", "03/03/2021", ("E-1",))]  # fmt: skip
+    mapping = propose(read_trackers(first, 50), theme_questions(), THEME, "Two quadrants").mapping
+    assert [layout.quadrant for layout in mapping.layouts] == ["NW", "NE"]
+    import_files(store, first, actor=ANALYST, tracker=TrackerImport(mapping, ROUND))
+    later = [csv_file("NW tracker Feb.csv", "02/02/2022", ("W-3",)),
+             csv_file("NE tracker Feb.csv", "03/02/2022", ("E-2", "E-3"))]  # fmt: skip
+    result = import_files(store, later, actor=ANALYST)  # recognised: no mapping given
+    assert result.changed and "Two quadrants" in (result.preview.mapping_note or "")
+    cases = table(store, "cases", "2022-02")
+    assert sorted(zip(cases["child_ref"], cases["quadrant"], strict=True)) == [
+        ("E-2", "NE"), ("E-3", "NE"), ("W-3", "NW"),
+    ]  # fmt: skip
+
+
+def test_a_column_of_peoples_names_is_refused_a_team_column_is_a_team(tmp_path: Path) -> None:
+    """ "Social Worker" holding names is refused even though the mapping ignores it; "Social
+    Worker Team" holding team names is the team field (proposed with no edit)."""
+    wording = theme_questions().set_index("question_id")["text"]
+    header = (
+        f"Child ref,Date of audit,Quadrant,Social Worker Team,{wording['PERM-01']},Social Worker"
+    )
+    rows = [header, "P-1,01/03/2021,NW,Looked After,Yes,Sam Field",
+            "P-2,02/03/2021,NE,Care Leavers,No,Jo Marsh"]  # fmt: skip
+    source = Source("tracker.csv", ("\n".join(rows) + "\n").encode())
+    proposal = propose(read_trackers([source], 50), theme_questions(), THEME, "P")
+    maps_to = proposal.columns.set_index("header")["maps_to"]
+    assert maps_to[["Social Worker Team", "Social Worker"]].tolist() == ["team", "refused"]
+    kept = proposal.mapping.model_copy(
+        update={
+            "layouts": [
+                proposal.mapping.layouts[0].model_copy(update={"ignored": ["Social Worker"]})
+            ]
+        }
+    )
+    problems = preview(tmp_path / "store", [source], tracker=TrackerImport(kept, ROUND)).problems
+    assert problems[["column", "value"]].values.tolist() == [["Social Worker", "Social Worker"]]
+    assert "people's names" in problems["rule"].iloc[0]
+
+
+def test_a_row_filled_only_in_columns_not_imported_is_listed_never_dropped_silently(
+    tmp_path: Path,
+) -> None:
+    wording = theme_questions().set_index("question_id")["text"]
+    rows = [f"Child ref,Date of audit,Quadrant,{wording['PERM-01']},Auditor",
+            "P-1,01/03/2021,NW,Yes,A01", "P-2,02/03/2021,NE,No,A02", ",,,,A03"]  # fmt: skip
+    source = Source("tracker.csv", ("\n".join(rows) + "\n").encode())
+    mapping = propose(read_trackers([source], 50), theme_questions(), THEME, "P").mapping
+    checked = preview(tmp_path / "store", [source], tracker=TrackerImport(mapping, ROUND))
+    assert checked.ok and dict(checked.counts.values.tolist())["cases"] == 2
+    assert checked.ignored_sheets == ["tracker.csv: row 4 (only columns not imported are filled)"]

@@ -22,8 +22,8 @@ from pydantic import ValidationError
 from analytics import ingest
 from analytics.domain import GENDERS, GRADES, QUADRANT_LABELS, QUADRANTS, RESPONSES
 from analytics.ingest.reading import import_sha256
-from analytics.ingest.trackers import layout, propose, saved
-from analytics.ingest.trackers.apply import TrackerImport
+from analytics.ingest.trackers import layout, model, propose, saved
+from analytics.ingest.trackers.apply import TrackerImport, pair_layouts
 from analytics.ingest.trackers.model import (
     BLANK_ANSWERS,
     CASE_FIELDS,
@@ -41,15 +41,7 @@ NOT_MAPPED = "(not mapped)"
 IGNORED = "(ignored: not imported)"
 NO_COLUMN = "(no column)"
 NEW_ROUND = "A new round"
-FIELD_LABELS = {
-    "case_ref": "Case reference",
-    "quadrant": "Quadrant",
-    "team": "Team",
-    "audit_date": "Audit date",
-    "gender": "Gender",
-    "age_band": "Age band",
-    "overall_grade": "Overall grade",
-}
+FIELD_LABELS = {name: label.capitalize() for name, label in model.FIELD_LABELS.items()}
 # What each kind of word can mean (the mapping's dictionaries of the same names).
 WORD_MEANINGS: dict[str, tuple[str, ...]] = {
     "answers": RESPONSES,
@@ -156,8 +148,10 @@ def choose(files: list[ingest.Source]) -> TrackerImport | None:
         help="Edit it and use it again here (above), or on the command line (--mapping).",
     )
     if not round_id:
-        st.info("Choose the round, or type the new round's id, to see what would be imported.")
-        return None
+        st.caption(
+            "Round: none typed, so the theme's stored round whose dates hold every audit date, "
+            "else a new round named after the first audit's month (YYYY-MM); see the preview."
+        )
     return TrackerImport(mapping, round_id, base.layouts)
 
 
@@ -280,7 +274,10 @@ def _round(theme: str) -> str | None:
     typed = st.text_input(
         "New round id (e.g. 2021-03)",
         key=f"tracker_new_round_{theme}",
-        help="Created from the tracker's audit dates; what --round takes on the command line.",
+        placeholder="empty: taken from the audit dates",
+        help="Created from the tracker's audit dates; what --round takes on the command line. "
+        "Left empty, the round is the stored one holding every audit date, else a new round "
+        "named after the first audit's month.",
     )
     return typed.strip() or None
 
@@ -305,7 +302,8 @@ def edit_mapping(
     version = f"{read.sha256[:10]}_{base.origin}_{start.digest[:10]}"
     # The sheets the mapping has a layout for (a sheet of notes has none: it is listed as not
     # imported in the preview).
-    pairs = [(s, found) for s in read.sheets if (found := layout_for(start, s, base.layouts))]
+    paired = pair_layouts(read.sheets, start, base.layouts)  # as the import will pair them
+    pairs = [(s, paired[id(s)]) for s in read.sheets if id(s) in paired]
     containers = st.tabs([s.label for s, _ in pairs]) if len(pairs) > 1 else [st.container()]
     layouts = []
     for number, ((sheet, chosen), box) in enumerate(zip(pairs, containers, strict=True)):
@@ -335,17 +333,6 @@ def question_choices(questions: pd.DataFrame) -> dict[str, str]:
     for qid in questions["question_id"]:
         choices[f"comment on {qid}"] = f"comment:{qid}"
     return choices
-
-
-def layout_for(mapping: TrackerMapping, sheet: Any, recognised: dict[str, str]) -> Any:
-    """Return the mapping's layout for a tracker sheet: the one recognised for it, else the one
-    named after it, else a mapping's only layout; None when the mapping has none for it."""
-    names = [recognised.get(sheet.label), sheet.label, sheet.sheet_name, sheet.file_name]
-    by_source = {layout.source.casefold(): layout for layout in mapping.layouts}
-    for name in names:
-        if name and name.casefold() in by_source:
-            return by_source[name.casefold()]
-    return mapping.layouts[0] if len(mapping.layouts) == 1 else None
 
 
 def _sheet_columns(proposal: propose.Proposal, sheet: Any) -> pd.DataFrame:
@@ -502,11 +489,18 @@ def edit_layout(
     )
     field_names = set(CASE_FIELDS)
     standards = standards_frame(_sheet_columns(proposal, sheet), chosen, choices, field_names)
-    unmatched = int((standards["Match"] == "unmatched").sum())
+    maps_to = standards["Maps to"].astype(str)
+    comments = int(maps_to.str.startswith(propose.COMMENT_PREFIX).sum())
+    left_out = maps_to.isin([IGNORED, NOT_MAPPED])
+    waiting = int((left_out & (standards["Match"] == "unmatched")).sum())  # still to choose
+    not_imported = int(left_out.sum()) - waiting
+    answered = len(standards) - comments - int(left_out.sum())
     st.caption(
-        f"Standards: {len(standards)} columns, {unmatched} unmatched"
-        + (" (listed first: choose what each maps to, or ignore it)." if unmatched else ".")
+        f"{len(standards)} columns besides the fields: {answered} standards, {comments} comments, "
+        f"{waiting} unmatched, {not_imported} not imported"
+        + (" (unmatched first: choose what each maps to, or ignore it)." if waiting else ".")
     )
+    row_height = tables.LINE_HEIGHT * 3 + tables.ROW_PADDING
     edited = st.data_editor(
         _highlight(standards),
         column_config={
@@ -534,7 +528,9 @@ def edit_layout(
         hide_index=True,
         key=f"tracker_standards_{key}",
         width="stretch",
-        row_height=tables.LINE_HEIGHT * 3 + tables.ROW_PADDING,
+        row_height=row_height,
+        # Every row in view (up to 40): a mapping is checked by reading it through, not scrolling.
+        height=(min(len(standards), 40) + 1) * row_height + 3,
     )
     refused = _sheet_columns(proposal, sheet)
     refused = refused[refused["maps_to"] == "refused"]
@@ -689,7 +685,7 @@ def show_tracker_preview(result: ingest.Preview) -> None:
         st.caption("Every word seen in the mapped columns, and what it means:")
         tables.show(result.words, WORDS_SEEN, key="tracker_words_seen", lines=1)
     if result.ignored_sheets:
-        st.caption("Sheets not imported:")
+        st.caption("Sheets and rows not imported:")
         st.text("\n".join(result.ignored_sheets))
 
 

@@ -68,7 +68,6 @@ from analytics.ingest.state import StoreState, store_state
 from analytics.ingest.template import template_workbook, write_template
 from analytics.ingest.trackers import saved as saved_mappings
 from analytics.ingest.trackers.apply import (
-    WORD_COLUMNS,
     TrackerImport,
     TrackerResult,
     apply_mapping,
@@ -76,6 +75,7 @@ from analytics.ingest.trackers.apply import (
 )
 from analytics.ingest.trackers.layout import TrackerRead, read_trackers
 from analytics.ingest.trackers.model import TrackerMapping
+from analytics.ingest.trackers.vocabulary import WORD_COLUMNS
 from analytics.ingest.validate import Checked, check
 from analytics.ingest.writing import (
     Progress,
@@ -289,17 +289,24 @@ def _pending(
 def _evaluate(base: Path, pending: _Pending, replace: bool, progress: Progress | None) -> Preview:
     """Check a read import against the store at `base`; return its preview."""
     read = pending.read
-    already = _identical(base, read_history(base), read.sha256) if read.sha256 else None
-    if already is not None:
-        result = _preview_of(read, Checked(problems=empty_problems()), already)
-        result.mapping_note = pending.note
-        return result
-    step(progress, 0.35, "Checking every value against the contract and the store")
     store = Store(base)
     try:
-        state = store_state(store)
-        if pending.translate is not None:
+        state = None
+        if pending.tracker is not None and pending.tracker.round_id is None:
+            # The round comes from the audit dates: translate first, so that the identity names
+            # the round found (importing again, with or without --round, changes nothing).
+            state = store_state(store)
             read = pending.translate(state)
+        already = _identical(base, read_history(base), read.sha256) if read.sha256 else None
+        if already is not None:
+            result = _preview_of(read, Checked(problems=empty_problems()), already)
+            result.mapping_note = pending.note
+            return result
+        step(progress, 0.35, "Checking every value against the contract and the store")
+        if state is None:
+            state = store_state(store)
+            if pending.translate is not None:
+                read = pending.translate(state)
         checked = check(read, state, replace)
     finally:
         store.close()
@@ -467,7 +474,7 @@ def _import_locked(
         row = history_row(
             import_id,
             read.file_name,
-            read.sha256,
+            checked.sha256,  # a tracker's names the round found from its dates
             checked.checked,
             actor.user,
             added,

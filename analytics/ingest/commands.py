@@ -193,7 +193,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     elif ignored:
         print("Columns not in the template, not imported: " + "; ".join(ignored))
     if result.preview.ignored_sheets:
-        print("Sheets ignored, not imported: " + "; ".join(result.preview.ignored_sheets))
+        print("Sheets and rows not imported: " + "; ".join(result.preview.ignored_sheets))
     if result.changed:
         print(
             f"Undo with: python -m analytics undo-import {result.import_id} --data-dir {data_dir}"
@@ -406,18 +406,28 @@ def _round_note(data_dir: Path, theme: str, round_id: str) -> str:
     if is_store(data_dir):
         store = Store(data_dir)
         try:
-            rounds = queries.rounds(store, theme)
+            rounds = queries.store_contents(store)
         finally:
             store.close()
-    row = rounds[rounds["round_id"] == round_id] if len(rounds) else rounds
+    row = (
+        rounds[(rounds["theme_id"] == theme) & (rounds["round_id"] == round_id)]
+        if len(rounds)
+        else rounds
+    )
     if row.empty:
         return f"Round {round_id}: a new round of {theme}, created from the audit dates on import."
+    if row["cases"].iloc[0] > 0:
+        return (
+            f"Round {round_id}: stored with {row['cases'].iloc[0]} cases; importing into it "
+            "replaces them only with --replace (import every quadrant's tracker of the round "
+            "together)."
+        )
     start, end = row["start_date"].iloc[0], row["end_date"].iloc[0]
     if pd.isna(start) or pd.isna(end):
         return f"Round {round_id}: stored (no dates recorded)."
     return (
-        f"Round {round_id}: stored, {start:%Y-%m-%d} to {end:%Y-%m-%d} (an audit date outside it "
-        "is a problem on import)."
+        f"Round {round_id}: planned, {start:%Y-%m-%d} to {end:%Y-%m-%d} (an audit date outside "
+        "it is a problem on import)."
     )
 
 

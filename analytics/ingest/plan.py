@@ -75,14 +75,23 @@ def plan_rounds(
             return None if row is None or pd.isna(row[column]) else row[column]
 
         if n_cases and n_stored and not replace:
+            tracker = cases_sheet.row_labels is not None  # a tracker: the round is given once
+            label = cases_sheet.column_labels.get("round_id", "round_id")
             problems.add_one(
                 cases_sheet.label,
-                int(per_round["first_row"][key]),
-                "round_id",
+                None if tracker else int(per_round["first_row"][key]),
+                label if isinstance(label, str) else "round_id",
                 round_id,
                 f"round {round_id} of {theme_id} is already loaded ({n_stored} cases)",
-                "To replace it, tick 'Replace rounds already loaded' (or use --replace); "
-                "for a new round, use a new round_id.",
+                (
+                    "A round's trackers are imported together: to add a quadrant's tracker, "
+                    "import every quadrant's tracker of the round at once (several sheets or "
+                    "files are one round) and tick 'Replace rounds already loaded' (or use "
+                    "--replace); for a new round, give a new round id."
+                    if tracker
+                    else "To replace it, tick 'Replace rounds already loaded' (or use "
+                    "--replace); for a new round, use a new round_id."
+                ),
             )
         first = per_round["first_date"].get(key) if n_cases else None
         last = per_round["last_date"].get(key) if n_cases else None

@@ -32,18 +32,18 @@ import pandas as pd
 
 from analytics.ingest.problems import ROW, Problems, Sheet
 from analytics.ingest.reading import ReadResult
-from analytics.ingest.spec import ID_PATTERN, SHEETS, personal_data_reason
+from analytics.ingest.spec import ID_PATTERN, SHEETS
 from analytics.ingest.state import StoreState
 from analytics.ingest.trackers import vocabulary
 from analytics.ingest.trackers.layout import TrackerRead, TrackerSheet
 from analytics.ingest.trackers.model import SheetLayout, TrackerMapping
+from analytics.ingest.trackers.refusals import AUDITOR_NAMES_FIX, refusal
 from analytics.ingest.trackers.saved import header_key
 
 AUDIT_ID_PREFIX = "trk-"
 AUDIT_ID_HEX = 16
 CASE_COLUMNS: tuple[str, ...] = tuple(c.name for c in SHEETS["cases"])
 RESPONSE_COLUMNS: tuple[str, ...] = tuple(c.name for c in SHEETS["responses"])
-WORD_COLUMNS: tuple[str, ...] = ("kind", "word", "count", "means", "from")
 SAMPLE_ROWS = 10
 # The mapping's word lists, by the kind of word (vocabulary.meaning's kinds).
 WORD_KINDS: dict[str, str] = {
@@ -82,7 +82,9 @@ class TrackerResult(ReadResult):
     round_id: str = ""  # the round the cases were given (or found from their dates)
     ignored_columns: list[str] = field(default_factory=list)  # "<sheet>: <header>"
     ignored_sheets: list[str] = field(default_factory=list)  # "<sheet> (why)"
-    words: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(WORD_COLUMNS)))
+    words: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(vocabulary.WORD_COLUMNS))
+    )
 
     def sample(self, rows: int = SAMPLE_ROWS) -> dict[str, pd.DataFrame]:
         """Return the first rows of cases and responses as they will be stored, with where from."""
@@ -123,7 +125,8 @@ def import_identity(files_sha256: str, mapping: TrackerMapping, round_id: str | 
 # --- dates -----------------------------------------------------------------------------------
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
-_DAY_FIRST = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d+)$")
+# A time after the date (as ISO's) is dropped: Excel's CSV export writes "05/11/2020 00:00".
+_DAY_FIRST = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d+)(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?$")
 DATE_FORMS = "YYYY-MM-DD, or day/month/year as 05/11/2020, 05-11-2020 or 05.11.2020"
 
 
@@ -205,9 +208,11 @@ def apply_mapping(
         ignored_sheets=list(read.ignored_sheets),
     )
     theme_id = mapping.theme_id
-    pairs = _pair_layouts(read.sheets, mapping, layouts or {})
+    pairs = pair_layouts(read.sheets, mapping, layouts or {})
     if round_id is None:
         round_id = _round_from_dates(read.sheets, pairs, mapping, state, problems)
+        # The round found is the import's round: the same as giving it (one identity).
+        result.sha256 = import_identity(read.sha256, mapping, round_id)
     result.round_id = round_id
     wrong_ids = _check_import_ids(mapping, round_id, state, problems)
     known_questions = set(
@@ -216,8 +221,17 @@ def apply_mapping(
     stored = state.rounds[
         (state.rounds["theme_id"] == theme_id) & (state.rounds["round_id"] == round_id)
     ]
+    # A round set up ahead (dates, no cases yet) holds the audit dates; a round made from an
+    # earlier import's audit dates does not bound a replacement with every quadrant's tracker.
+    loaded = state.loaded
+    holds_cases = bool(((loaded["theme_id"] == theme_id) & (loaded["round_id"] == round_id)).any())
     bounds = None
-    if len(stored) and stored["start_date"].notna().all() and stored["end_date"].notna().all():
+    if (
+        len(stored)
+        and not holds_cases
+        and stored["start_date"].notna().all()
+        and stored["end_date"].notna().all()
+    ):
         bounds = (stored["start_date"].iloc[0], stored["end_date"].iloc[0])
     parts: list[_Part] = []
     for sheet in read.sheets:
@@ -323,7 +337,7 @@ def _check_import_ids(
     return wrong
 
 
-def _pair_layouts(
+def pair_layouts(
     sheets: Sequence[TrackerSheet], mapping: TrackerMapping, given: Mapping[str, str]
 ) -> dict[int, SheetLayout]:
     """Return each sheet's layout: as given, else by name, else by identical headers."""
@@ -517,7 +531,12 @@ def _translate(
     # Rows with nothing in any mapped column (notes in an ignored column) are not cases.
     mapped_numbers = [n for n in columns.values() if n is not None and n in body]
     if mapped_numbers:
-        body = body.loc[body[mapped_numbers].notna().any(axis=1)]
+        filled = body[mapped_numbers].notna().any(axis=1)
+        if not filled.all():  # said, never dropped silently
+            result.ignored_sheets.append(
+                f"{label}: {_rows_text(body.index[~filled])} (only columns not imported are filled)"
+            )
+        body = body.loc[filled]
     rows = body.index.to_numpy(dtype=np.int64)
     n = len(rows)
     fields = layout.fields
@@ -590,10 +609,10 @@ def _translate(
         bad_date |= outside
     reported["audit_date"] = bad_date | no_ref
 
-    # Quadrant: the column's word, else the sheet's, else the sheet's or file's name.
-    fallback = layout.quadrant or vocabulary.quadrant_in_name(label)
-    if fallback is None and sheet.sheet_name:
-        fallback = vocabulary.quadrant_in_name(sheet.file_name)
+    # Quadrant: the column's word, else the name of this sheet or file, else the layout's. The
+    # name in front of us wins: next round's "NE tracker Feb.csv" may have been paired with the
+    # layout saved from "NW_tracker.csv", whose quadrant came from that file's name.
+    fallback = vocabulary.quadrant_named(sheet.sheet_name, sheet.file_name) or layout.quadrant
     raw_words: dict[str, list[pd.Series]] = {k: [] for k in WORD_KINDS.values()}
     quadrant = pd.Series(fallback, index=body.index, dtype=object)
     labels["quadrant"] = fields.get("quadrant", "quadrant (from the mapping or sheet name)")
@@ -675,16 +694,26 @@ def _translate(
     )
 
 
+def _rows_text(rows: pd.Index, shown: int = 10) -> str:
+    """Return Excel rows as text: "row 7", "rows 7, 9", "rows 7, 9, … (12 rows)"."""
+    numbers = [str(int(r)) for r in rows[:shown]]
+    more = f", … ({len(rows)} rows)" if len(rows) > shown else ""
+    return ("row " if len(rows) == 1 else "rows ") + ", ".join(numbers) + more
+
+
 def _refuse_personal(sheet: TrackerSheet, layout: SheetLayout, problems: Problems) -> set[int]:
-    """Refuse every personal-data column, mapped or not; return their column numbers.
+    """Refuse every personal-data column (and auditors' names), mapped or not; return their
+    column numbers.
 
     A column mapped to a standard is the audit tool's wording ("... addresses and reviews its
     action points"), not personal data; its cells must be answer words, checked as such."""
     standards = {header_key(h) for h in layout.standards}
     refused = set()
     for column in sheet.columns:
-        reason = personal_data_reason(column.header)
-        if reason is None or header_key(column.header) in standards:
+        if header_key(column.header) in standards:
+            continue
+        reason = refusal(column, sheet.body[column.number])
+        if reason is None:
             continue
         refused.add(column.number)
         problems.add_one(
@@ -694,8 +723,9 @@ def _refuse_personal(sheet: TrackerSheet, layout: SheetLayout, problems: Problem
             column.header,
             f"the column holds {reason}: personal data cannot be imported, even when the mapping "
             "leaves it out",
-            f"Delete column {column.letter} ({column.header!r}) from the sheet, save the file, and "
-            "import that copy: the dashboard needs only the pseudonymous case reference.",
+            f"Delete column {column.letter} ({column.header!r}) from the sheet (or "
+            f"{AUDITOR_NAMES_FIX} for auditors), save the file, and import that copy: the "
+            "dashboard needs only the pseudonymous case reference.",
         )
     return refused
 
@@ -950,5 +980,5 @@ def _words(parts: list[_Part], mapping: TrackerMapping) -> pd.DataFrame:
         table = vocabulary.seen_words(kind, values, mapping)
         tables.append(table.assign(kind=kind))
     if not tables:
-        return pd.DataFrame(columns=list(WORD_COLUMNS))
-    return pd.concat(tables, ignore_index=True)[list(WORD_COLUMNS)]
+        return pd.DataFrame(columns=list(vocabulary.WORD_COLUMNS))
+    return pd.concat(tables, ignore_index=True)[list(vocabulary.WORD_COLUMNS)]

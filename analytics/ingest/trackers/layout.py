@@ -40,6 +40,9 @@ _VALUE_LIKE = re.compile(
 )
 # Header cells are nearly all different; a row of answers repeats its words.
 _HEADER_DISTINCT = 0.8
+# A row above the header is a row of group labels when it has at least this many.
+_GROUP_LABELS = 3
+_DATE_INSIDE = re.compile(r"\b\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b")
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,8 @@ def find_header_rows(grid: pd.DataFrame) -> tuple[int, ...]:
     The header is the first of the first rows whose filled cells are at least half the widest
     of those rows (and at least two) and mostly words, not numbers or dates. The row directly
     above it is an upper header row when it has a label over a column the header leaves blank
-    (a field header merged down) or group labels over two or more of its columns; the row
+    (a field header merged down) or group labels over three or more of its columns (and no
+    date: a title row above the header is not a header); the row
     directly below is a lower header row when it names columns the header leaves blank (the
     columns under a merged group label) and reads as headers (words, nearly all different).
     """
@@ -204,7 +208,10 @@ def find_header_rows(grid: pd.DataFrame) -> tuple[int, ...]:
         cells = _filled(grid.loc[above])
         upper_filled = grid.loc[above].notna()
         fills_gap = bool((upper_filled & ~filled).any())
-        if _is_header_like(cells) and (fills_gap or len(cells) >= 2):
+        # Group labels are several (a title row "NW tracker" | "Updated 05/11/2020" is one or
+        # two cells, and would make next round's headers differ) and hold no date.
+        dated = any(_DATE_INSIDE.search(cell) for cell in cells)
+        if _is_header_like(cells) and not dated and (fills_gap or len(cells) >= _GROUP_LABELS):
             return (above, header)
     if below in grid.index:
         lower_filled = grid.loc[below].notna()

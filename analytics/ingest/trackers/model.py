@@ -23,6 +23,11 @@ CASE_FIELDS: tuple[str, ...] = (
     "case_ref", "quadrant", "team", "audit_date", "gender", "age_band", "overall_grade",
 )  # fmt: skip
 REQUIRED_FIELDS: tuple[str, ...] = ("case_ref", "audit_date")  # and a quadrant, given somehow
+FIELD_LABELS: dict[str, str] = {
+    "case_ref": "case reference", "quadrant": "quadrant", "team": "team",
+    "audit_date": "audit date", "gender": "gender", "age_band": "age band",
+    "overall_grade": "overall grade",
+}  # fmt: skip
 BLANK_ANSWERS: tuple[str, ...] = ("not answered", "Not applicable")
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -78,8 +83,10 @@ class TrackerMapping(_Strict):
 
     @property
     def digest(self) -> str:
-        """Return a hash of the mapping's content (part of an import's identity)."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        """Return a hash of what the mapping does (part of an import's identity): its name is
+        left out, so a mapping renamed translates the same file to the same import."""
+        content = self.model_dump(mode="json", exclude={"name"})
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

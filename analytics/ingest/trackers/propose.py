@@ -23,14 +23,23 @@ from rapidfuzz import fuzz, process
 
 from analytics.errors import PROBLEM_COLUMNS
 from analytics.ingest.problems import Problems, empty_problems
-from analytics.ingest.spec import NAME_LIKE, header_words, personal_data_reason
+from analytics.ingest.spec import header_words, personal_data_reason
 from analytics.ingest.trackers import vocabulary
 from analytics.ingest.trackers.layout import TrackerColumn, TrackerRead, TrackerSheet
 from analytics.ingest.trackers.model import (
     CASE_FIELDS,
+    FIELD_LABELS,
     REQUIRED_FIELDS,
     SheetLayout,
     TrackerMapping,
+)
+from analytics.ingest.trackers.refusals import (
+    AUDITOR_NAMES_FIX,
+    field_words,
+    header_parts,
+    is_auditor_column,
+    mostly_names,
+    refusal,
 )
 
 STANDARD_MATCH_MIN = 85
@@ -38,7 +47,6 @@ STANDARD_MATCH_MARGIN = 5
 COLUMN_COLUMNS: tuple[str, ...] = (
     "sheet", "column", "header", "maps_to", "score", "runner_up", "runner_up_score", "why",
 )  # fmt: skip
-WORD_COLUMNS: tuple[str, ...] = ("kind", *vocabulary.SEEN_COLUMNS)
 IGNORED, REFUSED, UNMATCHED = "ignored", "refused", "unmatched"
 COMMENT_PREFIX = "comment on "
 # A column that is not a field nor a standard is "unmatched" (a standard a person must choose)
@@ -46,11 +54,6 @@ COMMENT_PREFIX = "comment on "
 _UNMATCHED_FROM = 50
 _HEADER_MAX = 300  # the mapping's limit on a header's length
 _FIELD_KINDS = {"quadrant": "quadrant", "overall_grade": "grade", "gender": "gender"}
-FIELD_LABELS: dict[str, str] = {
-    "case_ref": "case reference", "quadrant": "quadrant", "team": "team",
-    "audit_date": "audit date", "gender": "gender", "age_band": "age band",
-    "overall_grade": "overall grade",
-}  # fmt: skip
 
 # Field headers, compared as their lower-case words joined by spaces ("Child ID" -> "child id").
 FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -72,9 +75,14 @@ FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "gender": ("gender", "sex"),
     "age_band": ("age band", "age range", "age group", "age"),
 }  # fmt: skip
-AUDITOR_HEADERS: tuple[str, ...] = ("auditor", "audited by", "reviewer", "reviewed by", "auditors")
 _FIELD_BY_HEADER = {words: name for name, all_ in FIELD_SYNONYMS.items() for words in all_}
+# A header ending in one of these words names that field whatever comes before it.
+_FIELD_BY_LAST_WORD = {"team": "team", "quadrant": "quadrant", "grade": "overall_grade"}
+_FIELD_HEADER_WORDS = 4  # a longer header is a sentence (a standard), not a field's name
 _COMMENT_WORDS = frozenset({"comment", "comments", "note", "notes", "remarks", "commentary"})
+# Only these make a column beside a standard its comment: "Notes" after the last standard is as
+# likely a note on the case as on that standard, so it is left for a person to map.
+_SAYS_COMMENT = frozenset({"comment", "comments", "commentary"})
 
 # Normalising a header or a question's text before fuzzy matching.
 _ANSWER_HINT = re.compile(
@@ -103,7 +111,9 @@ class Proposal:
 
     mapping: TrackerMapping | None  # None only when no sheet of the tracker could be read
     columns: pd.DataFrame  # COLUMN_COLUMNS: one row per sheet × column
-    words: pd.DataFrame  # WORD_COLUMNS: every word seen and what it means (None: unknown)
+    words: (
+        pd.DataFrame
+    )  # vocabulary.WORD_COLUMNS: every word seen and what it means (None: unknown)
     problems: pd.DataFrame  # the problem table (sheet, row, column, value, rule, fix)
     ignored_sheets: list[str] = field(default_factory=list)  # with why
 
@@ -116,11 +126,6 @@ def normalise_wording(text: object) -> str:
     text = text.casefold().replace("&", " and ")
     text = re.sub(r"['’`]", "", text)  # child's -> childs, on both sides
     return " ".join(re.sub(r"[\W_]+", " ", text).split())
-
-
-def field_words(header: object) -> str:
-    """Return a header's words as field synonyms are compared ("ChildID" -> "child id")."""
-    return " ".join(header_words(str(header).replace("&", " and ")))
 
 
 def _id_key(question_id: str) -> tuple[str, int] | None:
@@ -228,7 +233,7 @@ def propose(
         return Proposal(
             None,
             columns_frame,
-            _frame([], WORD_COLUMNS),
+            _frame([], vocabulary.WORD_COLUMNS),
             _problem_frame(problems),
             ignored_sheets,
         )
@@ -287,14 +292,6 @@ def _column_row(sheet: TrackerSheet, proposal: _Column) -> dict[str, object]:
     }
 
 
-def _header_parts(column: TrackerColumn) -> list[str]:
-    """The texts a header is judged by: the whole header, and its lower row alone."""
-    parts = [column.header]
-    if column.upper and column.lower:
-        parts.append(column.lower)
-    return parts
-
-
 def _propose_sheet(
     sheet: TrackerSheet, matcher: _Matcher, ids: dict[tuple[str, int], str]
 ) -> list[_Column]:
@@ -303,19 +300,22 @@ def _propose_sheet(
     # 1. Field headers, auditors, and columns that read as comments.
     for proposal in columns:
         column = proposal.column
-        words = [field_words(p) for p in _header_parts(column)]
-        if any(w in AUDITOR_HEADERS for w in words):
+        words = [field_words(p) for p in header_parts(column)]
+        if is_auditor_column(column):
             proposal.maps_to = IGNORED
             proposal.why = "an auditor column: not imported until the moderation work"
-            if _mostly_names(sheet.body[column.number]):
+            if mostly_names(sheet.body[column.number]):
                 proposal.maps_to = REFUSED
                 proposal.why = (
-                    "holds auditors' names (auditors are pseudonymous): replace the names "
-                    "with initials or a code, or delete the column"
+                    f"holds auditors' names (auditors are pseudonymous): {AUDITOR_NAMES_FIX}"
                 )
             proposal.best = "auditor"
             continue
         found = next((_FIELD_BY_HEADER[w] for w in reversed(words) if w in _FIELD_BY_HEADER), None)
+        if found is None:  # "Social Worker Team", "Final grade": the last word names the field
+            short = [w.split() for w in words if 0 < len(w.split()) <= _FIELD_HEADER_WORDS]
+            last = [w[-1] for w in short]
+            found = next((_FIELD_BY_LAST_WORD[w] for w in last if w in _FIELD_BY_LAST_WORD), None)
         if found is not None and not _ids_in(column.header, ids):
             if found in taken:
                 letter = taken[found].column.letter
@@ -353,13 +353,22 @@ def _propose_sheet(
     for proposal in columns:
         if proposal.maps_to in matcher.ids:
             continue  # a standard's wording ("addresses") is not personal data
-        reason = personal_data_reason(proposal.column.header)
+        reason = (
+            None
+            if proposal.maps_to == REFUSED  # auditors' names, said already
+            else refusal(proposal.column, sheet.body[proposal.column.number])
+        )
         if reason is not None:
             proposal.maps_to = REFUSED
             proposal.score = proposal.runner_up = proposal.runner_up_score = None
+            said = (
+                "the header says it holds"
+                if personal_data_reason(proposal.column.header)
+                else "it holds"
+            )
             proposal.why = (
-                f"the header says it holds {reason}: delete the column from the tracker "
-                "(personal data is never imported)"
+                f"{said} {reason}: delete the column from the tracker (personal data is never "
+                "imported)"
             )
         elif proposal.maps_to == UNMATCHED and not proposal.why:
             proposal.why = _unmatched_why(proposal)
@@ -379,7 +388,7 @@ def _propose_sheet(
 
 def _score_standard(proposal: _Column, matcher: _Matcher, ids: dict[tuple[str, int], str]) -> None:
     column = proposal.column
-    candidates = [normalise_wording(p) for p in _header_parts(column)]
+    candidates = [normalise_wording(p) for p in header_parts(column)]
     scores = matcher.scores(candidates)
     if not len(scores):
         return
@@ -465,7 +474,8 @@ def _comment_target(
         group = [c for c in standards if c.column.upper == column.upper]
         left = [c for c in group if c.column.number < column.number]
         target = left[-1] if left else (group[0] if len(group) == 1 else None)
-    if target is None and position > 0:
+    says_comment = bool(_SAYS_COMMENT & set(header_words(column.lower or column.header)))
+    if target is None and position > 0 and says_comment:
         left = columns[position - 1]
         if left.maps_to in matcher.ids and left.column.number == column.number - 1:
             target = left
@@ -497,14 +507,6 @@ def _answer_share(values: pd.Series) -> float:
     counts = _distinct(values)
     known = np.array([vocabulary.meaning("answer", w) is not None for w in counts.index], bool)
     return _share(counts, known)
-
-
-def _mostly_names(values: pd.Series) -> bool:
-    counts = _distinct(values)
-    if counts.empty:
-        return False
-    names = pd.Series(counts.index, dtype="str").str.fullmatch(NAME_LIKE).to_numpy(bool)
-    return _share(counts, names) >= 0.5
 
 
 def _field_by_values(proposal: _Column, values: pd.Series, taken: dict[str, _Column]) -> None:
@@ -604,7 +606,9 @@ def _layout(
 
 def tracker_words(read: TrackerRead, mapping: TrackerMapping) -> pd.DataFrame:
     """Return every word the mapped columns hold (answers in standard columns; grade, gender and
-    quadrant words in those fields' columns) with its count and meaning (WORD_COLUMNS)."""
+    quadrant words in those fields' columns) with its count and meaning (WORD_COLUMNS).
+
+    The mapping is the one just proposed for these sheets: each layout's source is its label."""
     values: dict[str, list[pd.Series]] = {kind: [] for kind in vocabulary.KINDS}
     layouts = {layout.source: layout for layout in mapping.layouts}
     for sheet in read.sheets:
@@ -628,5 +632,5 @@ def tracker_words(read: TrackerRead, mapping: TrackerMapping) -> pd.DataFrame:
         frame.insert(0, "kind", kind)
         parts.append(frame)
     if not parts:
-        return _frame([], WORD_COLUMNS)
-    return pd.concat(parts, ignore_index=True)[list(WORD_COLUMNS)]
+        return _frame([], vocabulary.WORD_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[list(vocabulary.WORD_COLUMNS)]

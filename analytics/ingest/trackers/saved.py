@@ -50,6 +50,7 @@ from analytics.ingest.trackers.model import (
     TrackerMapping,
     parse_mapping,
 )
+from analytics.ingest.trackers.vocabulary import quadrant_named
 from analytics.store import MANIFEST_NAME
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ def _fit(sheet: TrackerSheet, mapping: TrackerMapping) -> _Fit:
     """Return the layout of `mapping` closest to the sheet's headers (same name breaks ties)."""
     headers = list(sheet.headers)
     keys = Counter(header_key(h) for h in headers)
-    best: tuple[tuple[int, int], _Fit] | None = None
+    best: tuple[tuple[int, int, int], _Fit] | None = None
     for layout in mapping.layouts:
         layout_keys = Counter(header_key(h) for h in layout.headers)
         added = _missing(headers, layout_keys)
@@ -202,7 +203,13 @@ def _fit(sheet: TrackerSheet, mapping: TrackerMapping) -> _Fit:
             added=added,
             removed=removed,
         )
-        rank = (len(added) + len(removed), 0 if layout.source.casefold() in _names(sheet) else 1)
+        # Ties (several layouts with the same headers): the same name, then the same quadrant.
+        named = quadrant_named(sheet.sheet_name, sheet.file_name)
+        rank = (
+            len(added) + len(removed),
+            0 if layout.source.casefold() in _names(sheet) else 1,
+            0 if layout.quadrant and layout.quadrant == named else 1,
+        )
         if best is None or rank < best[0]:
             best = (rank, fit)
     assert best is not None  # a mapping has at least one layout

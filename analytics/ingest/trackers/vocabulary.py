@@ -18,6 +18,7 @@ from analytics.ingest.trackers.model import TrackerMapping
 Kind = Literal["answer", "grade", "gender", "quadrant"]
 KINDS: tuple[str, ...] = ("answer", "grade", "gender", "quadrant")
 SEEN_COLUMNS: tuple[str, ...] = ("word", "count", "means", "from")
+WORD_COLUMNS: tuple[str, ...] = ("kind", *SEEN_COLUMNS)  # the words seen, of every kind
 FROM_MAPPING, FROM_STANDARD = "mapping", "standard words"
 
 
@@ -144,6 +145,11 @@ _QUADRANT_IN_NAME = re.compile(
     r"(?<![a-z])(?:(north|south)[\s._-]*(east|west)|([ns])\.?\s?([ew])\.?)(?![a-z])",
     re.IGNORECASE,
 )
+
+
+def quadrant_named(sheet_name: str | None, file_name: str | None) -> str | None:
+    """Return the quadrant a sheet's own name gives, else its file's name, else None."""
+    return quadrant_in_name(sheet_name) or quadrant_in_name(file_name)
 
 
 def quadrant_in_name(text: str | None) -> str | None:
