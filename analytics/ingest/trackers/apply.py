@@ -869,8 +869,11 @@ def _combine(parts: list[_Part], result: TrackerResult, problems: Problems) -> N
     case_rows = [len(p.cases) for p in parts]
     response_rows = [len(p.responses) for p in parts]
     responses = pd.concat([p.responses for p in parts], ignore_index=True)
+    # Arrow-backed text, as the template's reader gives: the validator's checks run vectorised.
     for name in CASE_COLUMNS:
         cases[name] = cases[name].astype("str")
+    for name in RESPONSE_COLUMNS:
+        responses[name] = responses[name].astype("str")
     cases[ROW] = cases[ROW].astype(np.int64)
     responses[ROW] = responses[ROW].astype(np.int64)
     case_labels = {

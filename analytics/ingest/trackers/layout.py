@@ -94,9 +94,29 @@ class TrackerRead:
     sha256: str = ""
 
 
+# The last tracker read, kept for the next step of the same import: the proposal reads it, the
+# preview and the import read it again (the Data page, the command line's map then ingest in
+# one process). One entry, and only a tracker of up to this many cells, so memory stays small.
+_LAST_READ: dict[tuple[object, ...], TrackerRead] = {}
+_CACHED_CELLS_MAX = 1_000_000
+
+
 def read_trackers(sources: list[Source], max_mb: float = DEFAULT_MAX_MB) -> TrackerRead:
-    """Read a tracker (XLSX workbooks and/or CSV files making one round) into sheets."""
-    read = TrackerRead([], Problems(), [], import_sha256(sources) if sources else "")
+    """Read a tracker (XLSX workbooks and/or CSV files making one round) into sheets.
+
+    The result is shared with later reads of the same files: treat it as read-only."""
+    key = (import_sha256(sources) if sources else "", tuple(s.name for s in sources), max_mb)
+    if key in _LAST_READ:
+        return _LAST_READ[key]
+    read = _read(sources, max_mb, str(key[0]))
+    if sum(sheet.body.size for sheet in read.sheets) <= _CACHED_CELLS_MAX:
+        _LAST_READ.clear()
+        _LAST_READ[key] = read
+    return read
+
+
+def _read(sources: list[Source], max_mb: float, sha256: str) -> TrackerRead:
+    read = TrackerRead([], Problems(), [], sha256)
     if not sources:
         read.problems.add_one(
             "(file)",
