@@ -427,13 +427,15 @@ def test_several_sheets_are_one_round_and_a_case_twice_is_reported_once(state):
     south_east = tracker_sheet(label="South East", rows=[ROWS[2], [*ROWS[0][:1], *ROWS[1][1:]]])
     layouts = [layout(), layout(source="South East", quadrant="SE")]
     extra = tracker_sheet(label="Instructions", headers=["Read me"], rows=[["x"]])
-    read = tracker_read(north_west, south_east, extra, ignored=["Cover (no header row)"])
+    read = tracker_read(
+        north_west, south_east, extra, ignored=["Cover (no header row in its first 20 rows)"]
+    )
     result = apply_mapping(read, mapping(layouts), ROUND, state)
     cases = result.sheets["cases"].frame
     assert cases["quadrant"].tolist() == ["NW", "NW", "NW", "SE", "SE"]
     assert result.sheets["cases"].row_labels.tolist() == ["North West"] * 3 + ["South East"] * 2
     assert result.ignored_sheets == [
-        "Cover (no header row)",
+        "Cover (no header row in its first 20 rows)",
         "Instructions (no layout in the mapping)",
     ]
     problems = problems_of(result, state)

@@ -284,7 +284,9 @@ def test_map_then_ingest_then_next_round_with_no_mapping_step(tmp_path, capsys):
     assert [line.split()[:2] for line in lines[ignored + 2 : ignored + 4]] == [
         ["NE", "tracker"], ["SW_permanency", "D"]
     ]  # fmt: skip
-    assert "Sheets ignored (not imported): Instructions (no header row)" in lines
+    assert (
+        "Sheets ignored (not imported): Instructions (no header row in its first 20 rows)" in lines
+    )
     assert "Not mapped" not in out and "Refused" not in out
     words = [line.split() for line in lines[lines.index("Words seen (each word's meaning; edit "
                                                          "the mapping to change one):") + 2 :]]  # fmt: skip
@@ -305,7 +307,7 @@ def test_map_then_ingest_then_next_round_with_no_mapping_step(tmp_path, capsys):
     assert (
         "Columns ignored (neither mapped nor refused), not imported: NE tracker: Case details / "
         "Auditor; SW_permanency: Next review\n"
-        "Sheets and rows not imported: Instructions (no header row)\n"
+        "Sheets and rows not imported: Instructions (no header row in its first 20 rows)\n"
     ) in out
     assert answers(data_dir, "2021-03") == ROUND_ANSWERS
     assert saved_mappings(data_dir) == [mapping]

@@ -63,7 +63,10 @@ def _cells(body: pd.DataFrame) -> dict[int, list[str | None]]:
 def test_merged_two_row_header_with_title_rows_spacer_and_unheaded_column() -> None:
     read = read_trackers([Source("nw.xlsx", _merged_workbook())])
     assert not read.problems
-    assert read.ignored_sheets == ["Instructions (no header row)", "Empty (empty)"]
+    assert read.ignored_sheets == [
+        "Instructions (no header row in its first 20 rows)",
+        "Empty (empty)",
+    ]
     assert len(read.sheets) == 1
     sheet = read.sheets[0]
     assert (sheet.file_name, sheet.sheet_name, sheet.label) == (
@@ -149,9 +152,9 @@ def test_several_workbooks_and_csv_make_one_round_with_labels_and_problems() -> 
         "SE.csv",
     ]
     assert read.ignored_sheets == [
-        "nw.xlsx / Instructions (no header row)",
+        "nw.xlsx / Instructions (no header row in its first 20 rows)",
         "nw.xlsx / Empty (empty)",
-        "copy.xlsx / Instructions (no header row)",
+        "copy.xlsx / Instructions (no header row in its first 20 rows)",
         "copy.xlsx / Empty (empty)",
     ]
     problems = read.problems.frame({})

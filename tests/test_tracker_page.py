@@ -100,6 +100,7 @@ def test_a_tracker_is_mapped_unedited_imported_and_recognised_next_round(store_c
     at = data_page()
     upload(at, "march_tracker.xlsx", tracker(wording, "05/03/2021", "MAR"))
     assert "A tracker: its columns are mapped" in at.subheader[0].value
+    assert at.selectbox(key="tracker_theme").value == "permanency"  # from the headers' wording
     # The mapping step: fields, standards (every one matched, none unmatched) and answer words.
     choose_round(at, "permanency", "2021-03")
     fields = frame_with(at, "Field", "Column")

@@ -16,6 +16,7 @@ from analytics.ingest.trackers.propose import (
     COLUMN_COLUMNS,
     STANDARD_MATCH_MARGIN,
     STANDARD_MATCH_MIN,
+    likely_theme,
     normalise_wording,
     propose,
 )
@@ -339,7 +340,9 @@ def test_the_four_fixture_layouts_map_with_no_edit_and_round_trip() -> None:
         [Source("four_quadrants.xlsx", (FIXTURES / "four_quadrants.xlsx").read_bytes())]
     )
     proposal = propose(read, _questions("permanency"), "permanency", "Four quadrants")
-    assert proposal.problems.empty and proposal.ignored_sheets == ["Instructions (no header row)"]
+    assert proposal.problems.empty and proposal.ignored_sheets == [
+        "Instructions (no header row in its first 20 rows)"
+    ]
     assert proposal.columns.columns.tolist() == list(COLUMN_COLUMNS)
     layouts = {x.source: x for x in proposal.mapping.layouts}
     ten = {f"PERM-{n:02d}" for n in range(1, 11)}
@@ -359,3 +362,17 @@ def test_the_four_fixture_layouts_map_with_no_edit_and_round_trip() -> None:
     assert layouts["SW_permanency"].ignored == ["Next review"]
     assert parse_mapping(proposal.mapping.to_json()) == proposal.mapping
     assert proposal.words["means"].notna().all()
+
+
+def test_the_likely_theme_is_the_one_whose_standards_the_headers_carry() -> None:
+    every_theme = pd.read_csv(CATALOGUE, dtype=str)[["theme_id", "question_id", "text"]]
+    four = read_trackers([Source("four.xlsx", (FIXTURES / "four_quadrants.xlsx").read_bytes())])
+    assert likely_theme(four, every_theme) == "permanency"
+    pf = every_theme[every_theme["theme_id"] == "private_fostering"]["text"].head(3).tolist()
+    reworded = [f"{n}. {text.upper()} (Y/N)" for n, text in enumerate(pf, start=1)]
+    tracker = _csv(
+        "pf.csv", [["Child ref", "Date", *reworded], ["P-1", "01/02/2021", "Y", "N", "Y"]]
+    )
+    assert likely_theme(read_trackers([tracker]), every_theme) == "private_fostering"
+    none = _csv("x.csv", [["Child ref", "Date", "Visits"], ["P-1", "01/02/2021", "Y"]])
+    assert likely_theme(read_trackers([none]), every_theme) is None

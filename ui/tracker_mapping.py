@@ -117,7 +117,7 @@ def choose(files: list[ingest.Source]) -> TrackerImport | None:
         importing.show_problems(read.problems.frame({}))
         return None
     base = _starting_mapping(read)
-    theme = _theme(base)
+    theme = _theme(base, read)
     if theme is None:
         return None
     round_id = _round(theme)
@@ -240,7 +240,17 @@ def _uploaded_mapping() -> TrackerMapping | None:
         return None
 
 
-def _theme(base: Base) -> str | None:
+@st.cache_data(show_spinner=False, max_entries=8)
+def _likely_theme(sha256: str, _read: layout.TrackerRead, fingerprint: str) -> str | None:
+    """The theme whose standards the headers carry most (cached per file and store version)."""
+    titles = data.query("theme_choices")
+    questions = pd.concat(
+        [theme_questions(theme).assign(theme_id=theme) for theme in titles], ignore_index=True
+    )
+    return propose.likely_theme(_read, questions)
+
+
+def _theme(base: Base, read: layout.TrackerRead) -> str | None:
     titles = data.query("theme_choices")
     if base.mapping is not None and base.origin != "proposal":
         theme = base.mapping.theme_id
@@ -249,10 +259,12 @@ def _theme(base: Base) -> str | None:
             return None
         st.text(f"Theme: {titles[theme]} (from the mapping)")
         return theme
+    likely = _likely_theme(read.sha256, read, data.store().fingerprint())
     return st.selectbox(
         "Theme audited in this tracker",
         list(titles),
-        index=None,
+        index=list(titles).index(likely) if likely in titles else None,
+        help="Proposed from the standards the headers carry; change it if it is wrong.",
         format_func=lambda t: titles.get(t, t),
         key="tracker_theme",
         placeholder="Choose the theme",

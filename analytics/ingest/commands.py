@@ -433,7 +433,7 @@ def _round_note(data_dir: Path, theme: str, round_id: str) -> str:
 
 def _default_name(files: list[str]) -> str:
     stem = Path(files[0]).stem.replace("_", " ").strip() or "tracker"
-    return stem if len(files) == 1 else f"{stem} and {len(files) - 1} more"
+    return stem if len(files) == 1 else f"{stem} and others"
 
 
 NOT_MAPPED = ("ignored", "refused", "unmatched")

@@ -171,7 +171,9 @@ def _add_sheet(
         return
     header_rows = find_header_rows(grid)
     if not header_rows:
-        read.ignored_sheets.append(f"{label} (no header row)")
+        read.ignored_sheets.append(
+            f"{label} (no header row in its first {HEADER_SEARCH_ROWS} rows)"
+        )
         return
     body = grid.loc[grid.index > header_rows[-1]]
     columns = _columns(grid, header_rows, body)

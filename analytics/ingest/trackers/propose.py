@@ -181,6 +181,25 @@ class _Matcher:
         return np.max(rows, axis=0) if rows else np.zeros(len(self.ids))
 
 
+def likely_theme(read: TrackerRead, questions: pd.DataFrame) -> str | None:
+    """Return the theme whose standards the tracker's headers carry most (each header counted
+    when its best score passes the matching rule), or None when no header carries any."""
+    headers = {normalise_wording(h) for sheet in read.sheets for h in sheet.headers}
+    headers.discard("")
+    counts: dict[str, int] = {}
+    for theme_id, theme_questions in questions.groupby("theme_id", sort=True):
+        matcher = _Matcher(theme_questions)
+        mapped = 0
+        for header in headers:
+            scores = np.sort(matcher.scores([header]))[::-1]
+            runner_up = scores[1] if len(scores) > 1 else 0.0
+            if scores[0] >= STANDARD_MATCH_MIN and scores[0] - runner_up >= STANDARD_MATCH_MARGIN:
+                mapped += 1
+        counts[str(theme_id)] = mapped
+    best = max(counts, key=lambda t: counts[t], default=None)
+    return best if best is not None and counts[best] > 0 else None
+
+
 @dataclass
 class _Column:
     """One column's proposal under construction."""
