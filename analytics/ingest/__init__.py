@@ -42,7 +42,6 @@ from analytics.atomic import (
     fsync_paths,
     local_store_dir,
     purge_retired,
-    replace_dir,
     sibling,
     writer_lock,
 )
@@ -88,6 +87,7 @@ from analytics.ingest.writing import (
     refresh_manifest,
     step,
     store_errors,
+    swap_in,
     write_history,
 )
 from analytics.store import MANIFEST_NAME, Store, write_store_files
@@ -489,13 +489,9 @@ def _import_locked(
         if accept_incomplete and len(checked.incomplete):
             held = checked.incomplete.assign(import_id=import_id)
             events += completeness.acceptance_events(actor, held, ACCEPTED_ON_IMPORT)
-        staged = [p for e in events for p in audit_trail.stage_with_store(staging, e)]
-        fsync_paths([write_history(staging, history), refresh_manifest(staging, history),
-                     *staged])  # fmt: skip
         step(progress, 0.9, "Swapping the new version of the store in")
-        replace_dir(staging, data_dir)
-        for recorded in events:
-            audit_trail.record_after_swap(recorded)
+        written = [write_history(staging, history), refresh_manifest(staging, history)]
+        swap_in(staging, data_dir, written, events)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

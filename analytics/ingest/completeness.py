@@ -25,15 +25,13 @@ from analytics import audit_trail, queries
 from analytics.access import Actor, Permission
 from analytics.atomic import (
     clone_dir,
-    fsync_paths,
     local_store_dir,
-    replace_dir,
     sibling,
     writer_lock,
 )
 from analytics.domain import COMPLETE_ANSWERED_SHARE, Filters
 from analytics.errors import AuditDataError
-from analytics.ingest.writing import read_history, refresh_manifest
+from analytics.ingest.writing import read_history, refresh_manifest, swap_in
 from analytics.store import MANIFEST_NAME, Store, write_table_files
 
 # The import summary lists this many cases with the fewest standards answered.
@@ -281,12 +279,7 @@ def accept_locked(
         clone_dir(data_dir, staging)
         written = write_acceptances(staging, frame, _next_stem(staging))
         written.append(refresh_manifest(staging, read_history(staging)))  # a new version
-        for event in events:
-            written += audit_trail.stage_with_store(staging, event)
-        fsync_paths(written)
-        replace_dir(staging, data_dir)
-        for event in events:
-            audit_trail.record_after_swap(event)
+        swap_in(staging, data_dir, written, events)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -20,10 +20,8 @@ from analytics import audit_trail
 from analytics.access import Actor, Permission
 from analytics.atomic import (
     clone_dir,
-    fsync_paths,
     local_store_dir,
     purge_retired,
-    replace_dir,
     sibling,
     writer_lock,
 )
@@ -40,6 +38,7 @@ from analytics.ingest.writing import (
     refresh_manifest,
     step,
     store_errors,
+    swap_in,
     write_history,
 )
 from analytics.store import MANIFEST_NAME, Store
@@ -218,10 +217,8 @@ def _undo_locked(
             )
         history = mark_undone(history, import_id)
         event = audit_trail.Event(actor, "undo-import", import_id, detail=record["file_name"])
-        fsync_paths([write_history(staging, history), refresh_manifest(staging, history),
-                     *audit_trail.stage_with_store(staging, event)])  # fmt: skip
-        replace_dir(staging, data_dir)
-        audit_trail.record_after_swap(event)
+        written = [write_history(staging, history), refresh_manifest(staging, history)]
+        swap_in(staging, data_dir, written, [event])
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

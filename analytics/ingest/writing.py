@@ -14,13 +14,14 @@ import datetime as dt
 import getpass
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 
-from analytics.atomic import fsync_paths, replace_file
+from analytics import audit_trail
+from analytics.atomic import fsync_paths, replace_dir, replace_file
 from analytics.contract import PARTITIONED_TABLES, SCHEMAS
 from analytics.errors import AuditDataError
 from analytics.ingest.validate import Checked
@@ -73,6 +74,19 @@ def current_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def swap_in(
+    staging: Path, data_dir: Path, written: Sequence[Path], events: Sequence[audit_trail.Event]
+) -> None:
+    """Make a staged version the store: its audit-trail events staged with it, every file on
+    disk, the swap, then the events recorded. Every writer goes through here, so no version is
+    swapped in without its events and no event is recorded for a swap that did not happen."""
+    staged = [path for event in events for path in audit_trail.stage_with_store(staging, event)]
+    fsync_paths([*written, *staged])
+    replace_dir(staging, data_dir)
+    for event in events:
+        audit_trail.record_after_swap(event)
 
 
 def read_history(data_dir: Path) -> pd.DataFrame:

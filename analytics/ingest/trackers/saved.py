@@ -33,9 +33,7 @@ from analytics import audit_trail
 from analytics.access import Actor, Permission
 from analytics.atomic import (
     clone_dir,
-    fsync_paths,
     local_store_dir,
-    replace_dir,
     replace_file,
     sibling,
     writer_lock,
@@ -51,6 +49,7 @@ from analytics.ingest.trackers.model import (
     parse_mapping,
 )
 from analytics.ingest.trackers.vocabulary import quadrant_named
+from analytics.ingest.writing import swap_in
 from analytics.store import MANIFEST_NAME
 
 if TYPE_CHECKING:
@@ -415,10 +414,7 @@ def save_mapping(
         try:
             clone_dir(data_dir, staging)
             written = write_into(staging, mapping)
-            written += audit_trail.stage_with_store(staging, event)
-            fsync_paths(written)
-            replace_dir(staging, data_dir)
-            audit_trail.record_after_swap(event)
+            swap_in(staging, data_dir, written, [event])
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
