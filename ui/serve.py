@@ -5,22 +5,53 @@ with a folder named pages/ beside app.py it assumes so until app.py first calls 
 Until then a deep link such as /permanency?quadrant=NE, opened by a server's first visitor, gets
 a "Page not found" dialog over the page. Our pages are registered with st.navigation only, so we
 say so before the server starts.
+
+A download button's file is made when clicked and is referenced by no session, so Streamlit
+deletes it at the second end of any session's script run. On a busy server (ten people) two runs
+can end before the browser fetches the file, and the download fails. We keep such files for
+DOWNLOAD_GRACE_S after they are first found unreferenced.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
+from streamlit.runtime import media_file_manager
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
+DOWNLOAD_GRACE_S = 120.0
+
+
+class GracefulFileMetadata(media_file_manager.MediaFileMetadata):
+    """A file counts as marked for deletion only DOWNLOAD_GRACE_S after it was first marked."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._marked_at: float | None = None
+
+    @property
+    def is_marked_for_delete(self) -> bool:
+        marked_at = self._marked_at
+        return marked_at is not None and time.monotonic() - marked_at >= DOWNLOAD_GRACE_S
+
+    def mark_for_delete(self) -> None:
+        if self._marked_at is None:
+            self._marked_at = time.monotonic()
+
+
+def keep_downloads_for_a_grace_period() -> None:
+    """Make the media file manager create GracefulFileMetadata (see the module's docstring)."""
+    media_file_manager.MediaFileMetadata = GracefulFileMetadata
 
 
 def main(options: list[str]) -> None:
     """Run `streamlit run app.py` with `options` (e.g. --server.port 8501)."""
     PagesManager.uses_pages_directory = False
+    keep_downloads_for_a_grace_period()
     sys.argv = ["streamlit", "run", str(APP), *options]
     cli.main()
 
