@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import statistics
 import time
 from collections.abc import Iterator
@@ -42,6 +43,8 @@ SESSIONS_TIMEOUT_S = 600
 # Ten tabs drawing charts at once on a 2-core machine: each step may wait longer than alone; the
 # whole run stays bounded by SESSIONS_TIMEOUT_S.
 CROWD_STEP_TIMEOUT_MS = 180_000
+COOKIE_SECRET = "a-test-cookie-secret-of-decent-length"
+SIGN_IN_COOKIE = "_streamlit_user"  # Streamlit's signed sign-in cookie (itsdangerous)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class User:
 
 READER = User("reader@council.example", "reader")
 LEAD_NE = User("lead.ne@council.example", "inspection_lead", "NE")
+# Exports only in the download test (the crowd's exports are counted in the audit trail).
+EXPORTER = User("director.downloads@council.example", "leadership")
 # Ten people at once: a lead per quadrant, and leadership and analysts with no home quadrant.
 CROWD = [
     *(User(f"lead.{q.lower()}@council.example", "inspection_lead", q) for q in QUADRANTS),
@@ -81,7 +86,7 @@ def site(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
     folder = tmp_path_factory.mktemp("signin")
     data_dir = copy_store(sample_dir, folder / "data")
-    users = {READER.email: READER, LEAD_NE.email: LEAD_NE, **{u.email: u for u in CROWD}}
+    users = {u.email: u for u in (READER, LEAD_NE, EXPORTER, *CROWD)}
     roles = folder / "roles.toml"
     roles.write_text("[users]\n" + "\n".join(u.roles_line for u in users.values()) + "\n")
     with oidc_provider_mock.run_server_in_thread() as provider:
@@ -94,7 +99,7 @@ def site(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         secrets.write_text(
             "[auth]\n"
             f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
-            'cookie_secret = "a-test-cookie-secret-of-decent-length"\n'
+            f'cookie_secret = "{COOKIE_SECRET}"\n'
             'client_id = "audit-insight"\nclient_secret = "not-a-real-secret"\n'
             f'server_metadata_url = "{oidc}/.well-known/openid-configuration"\n'
         )
@@ -165,6 +170,60 @@ def test_a_reader_cannot_import(site, chromium_browser):
     wait_until_idle(page)
     expect(page.get_by_text("Exports need the inspection lead").first).to_be_visible()
     assert page.locator('[data-testid="stDownloadButton"]').count() == 0
+
+
+def signed_cookie(secret: str, claims: dict) -> str:
+    """A sign-in cookie header for `claims`, signed as Streamlit signs it, with `secret`."""
+    from streamlit.web.server.starlette.starlette_app_utils import create_signed_value
+
+    value = create_signed_value(secret, SIGN_IN_COOKIE, json.dumps(claims)).decode()
+    return f"{SIGN_IN_COOKIE}={value}"
+
+
+def test_a_download_is_served_to_the_signed_in_only(site, chromium_browser):
+    context = chromium_browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.goto(site.url)
+    wait_until_idle(page)
+    sign_in(page, site, EXPORTER.email)
+    page.goto(f"{site.url}/permanency")
+    wait_until_idle(page)
+    with page.expect_download(timeout=APP_TIMEOUT_MS) as info:
+        page.locator(".st-key-dl_permanency_qc_csv").get_by_role("button", name="CSV").click()
+    download = info.value
+    assert download.failure() is None
+    data = download.path().read_bytes()
+    url = download.url
+    assert url.startswith(f"{site.url}/media/") and url.endswith(".csv"), url
+    assert data.startswith(b"\xef\xbb\xbfAudit Insight,")  # the export, not an error page
+
+    own = context.request.get(url)  # the user's browser, as a second tab would ask
+    assert (own.status, own.body()) == (200, data)
+    cookie = next(c["value"] for c in context.cookies() if c["name"] == SIGN_IN_COOKIE)
+    alone = httpx.get(url, headers={"Cookie": f"{SIGN_IN_COOKIE}={cookie}"})
+    assert (alone.status_code, alone.content) == (200, data)  # the cookie is what counts
+
+    middle = len(cookie) // 2
+    garbled = cookie[:middle] + ("A" if cookie[middle] != "A" else "B") + cookie[middle + 1 :]
+    claims = {"email": EXPORTER.email, "is_logged_in": True, "origin": site.url}
+    refused = {
+        "no cookie": {},
+        "a garbled cookie": {"Cookie": f"{SIGN_IN_COOKIE}={garbled}"},
+        "a cookie signed with another secret": {
+            "Cookie": signed_cookie("another-secret-of-the-same-length!!", claims)
+        },
+        "a signed cookie that says signed out": {
+            "Cookie": signed_cookie(COOKIE_SECRET, {**claims, "is_logged_in": False})
+        },
+        "a signed-in user the roles file does not know": {
+            "Cookie": signed_cookie(COOKIE_SECRET, {**claims, "email": "nobody@elsewhere.example"})
+        },
+    }
+    for what, headers in refused.items():
+        response = httpx.get(url, headers=headers)
+        assert response.status_code in (401, 403), (what, response.status_code)
+        assert data not in response.content, what
+    context.close()
 
 
 def expected_quadrants(index: int, user: User) -> tuple[str, ...]:
