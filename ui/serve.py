@@ -1,5 +1,8 @@
 """Start the dashboard: `python -m ui.serve [streamlit run options]` (what scripts/run.sh runs).
 
+It runs `streamlit run asgi.py`: app.py under st.App, with a middleware that serves downloads
+only to the signed-in when sign-in is on (ui/file_access.py).
+
 Streamlit decides once per server process whether an app uses the legacy `pages/` folder mode:
 with a folder named pages/ beside app.py it assumes so until app.py first calls st.navigation.
 Until then a deep link such as /permanency?quadrant=NE, opened by a server's first visitor, gets
@@ -22,7 +25,8 @@ from streamlit.runtime import media_file_manager
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+# app.py with our middleware: `streamlit run` finds the st.App in it and serves that.
+ASGI_APP = Path(__file__).resolve().parent.parent / "asgi.py"
 DOWNLOAD_GRACE_S = 120.0
 
 
@@ -49,10 +53,10 @@ def keep_downloads_for_a_grace_period() -> None:
 
 
 def main(options: list[str]) -> None:
-    """Run `streamlit run app.py` with `options` (e.g. --server.port 8501)."""
+    """Run `streamlit run asgi.py` with `options` (e.g. --server.port 8501)."""
     PagesManager.uses_pages_directory = False
     keep_downloads_for_a_grace_period()
-    sys.argv = ["streamlit", "run", str(APP), *options]
+    sys.argv = ["streamlit", "run", str(ASGI_APP), *options]
     cli.main()
 
 
