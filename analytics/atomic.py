@@ -202,6 +202,25 @@ def replace_file(path: Path, write: Callable[[Path], object]) -> None:
     write(path)
 
 
+def write_file(path: Path, data: bytes) -> None:
+    """Write a whole file or none: into a hidden sibling in the same folder, flushed, then
+    renamed over `path`. On failure (a full disk) the sibling is removed, `path` is untouched
+    and the error names `path`."""
+    partial = sibling(path, "partial")
+    try:
+        with open(partial, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, Path(path).resolve())
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(path)) from error
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
 def lock_path(target: Path) -> Path:
     """Return the lock file that serialises writers of the store at `target`."""
     target = Path(target).resolve()

@@ -193,6 +193,14 @@ def finding_frequency_figure(frame: pd.DataFrame, subtitle: str = "", top: int =
     return _layout(fig, title, subtitle, height=140 + 34 * max(len(labels), 1))
 
 
+def empty_figure(message: str, subtitle: str = "") -> go.Figure:
+    """Return a chart with nothing plotted that says why (a selection without cases)."""
+    fig = go.Figure(layout={"xaxis": {"visible": False}, "yaxis": {"visible": False}})
+    fig.add_annotation(text=literal(message), x=0.5, y=0.5, xref="paper", yref="paper",
+                       showarrow=False)  # fmt: skip
+    return _layout(fig, message, subtitle, height=240)
+
+
 def verdict_x(trend: pd.DataFrame) -> np.ndarray:
     """Return where each row's verdict ("within noise") starts: right of the row's rightmost
     marker, so a fall (the earlier round's marker on the right) never puts the words over a

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from analytics import queries
 from analytics.config import DATA_DIR_ENV, resolve_data_dir
@@ -117,6 +120,8 @@ def run_generate(args: argparse.Namespace) -> int:
 @command("report")
 def run_report(args: argparse.Namespace) -> int:
     """Print the question x quadrant table."""
+    from analytics import views  # plotly: only for the commands that need it
+
     store = Store(resolve_data_dir(args.data_dir))
     filters = filters_from(args)
     # Refuse what would print an empty or all-zero table: a theme with no audited round, a
@@ -128,6 +133,10 @@ def run_report(args: argparse.Namespace) -> int:
     if filters.quadrants:
         frame = frame[frame["quadrant"].isin(filters.quadrants)]
     frame = frame[REPORT_COLUMNS]
+    empty = views.no_cases_message(store, args.theme, filters)
+    if empty is not None:  # said on stderr, so csv and json output stay machine-readable
+        print(empty, file=sys.stderr)
+        frame = frame.iloc[0:0]
     if args.format == "csv":
         frame.to_csv(sys.stdout, index=False)
     elif args.format == "json":
@@ -138,10 +147,77 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
+# Control characters (C0 but newline and tab, DEL, C1) and the bidirectional overrides: text
+# from a file or a store could recolour, hide or reorder what the terminal shows.
+_UNSAFE_FOR_TERMINAL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def terminal_text(text: str) -> str:
+    """Return text safe to print on a terminal: each control character as an escape (\\x1b)."""
+
+    def escaped(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        if code == 0x0D:
+            return "\\r"
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNSAFE_FOR_TERMINAL.sub(escaped, text)
+
+
+class _TerminalStream:
+    """A text stream that escapes control characters in everything printed to it."""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(terminal_text(text))
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _terminal_streams() -> Iterator[None]:
+    # Every printer of the command line goes through terminal_text: values from files and the
+    # store are printed in problem tables, mapping names, headers and messages.
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _TerminalStream(sys.stdout), _TerminalStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _dash_values_attached(argv: Sequence[str]) -> list[str]:
+    # argparse reads a value starting with "-" ("--team -2+3") as an option: the value right
+    # after --team is always its value, so it is attached ("--team=-2+3").
+    out: list[str] = []
+    pending = False
+    for token in argv:
+        if pending and token.startswith("-") and not token.startswith("--"):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+        pending = token in VALUE_OPTIONS
+    return out
+
+
+# Options whose values may start with a dash (team names are the audit tool's own).
+VALUE_OPTIONS = ("--team",)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the exit code (2 and a message on bad input)."""
+    with _terminal_streams():
+        return _main(sys.argv[1:] if argv is None else list(argv))
+
+
+def _main(argv: list[str]) -> int:
     _load_extensions()
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_dash_values_attached(argv))
     try:
         return COMMANDS[args.command](args)
     except AuditDataError as error:

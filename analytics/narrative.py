@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,6 +77,19 @@ def _lowest_highest(names: list[str], shares: list[float]) -> str:
     if min(shares) == max(shares):
         return f"all at {pct(shares[0])}"
     return f"lowest {names[0]} ({pct(shares[0])}), highest {names[-1]} ({pct(shares[-1])})"
+
+
+def no_cases_message(teams: Sequence[str], quadrants: Sequence[str], where: str) -> str:
+    """Return the plain message for a selection without cases: "No cases match: team T1 has no
+    cases in round Final of Permanency." (`where` names the round and theme)."""
+    subject = []
+    if teams:
+        subject.append(("team " if len(teams) == 1 else "teams ") + ", ".join(teams))
+    if quadrants:
+        subject.append(("in " if teams else "") + ", ".join(quadrants))
+    several = len(teams) > 1 or (not teams and len(quadrants) > 1)
+    verb = "have" if several else "has"
+    return f"No cases match: {' '.join(subject) or 'the selection'} {verb} no cases in {where}."
 
 
 def quadrant_comparison_title(frame: pd.DataFrame, quadrants: tuple[str, ...] = ()) -> str:

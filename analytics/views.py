@@ -6,7 +6,7 @@ here, so a number on screen and the same number in an export come from one place
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -34,6 +34,8 @@ class ChartView:
     theme_id: str | None
     round_label: str
     filters: Filters
+    # Set when the selection has no cases: the chart is empty and says this instead.
+    empty_message: str | None = None
 
 
 def round_label(store: Store, theme: str, round_id: str | None) -> str:
@@ -68,7 +70,9 @@ def _top_findings(ranked: pd.DataFrame) -> pd.DataFrame:
     top = ranked[ranked["scope"] == "Selection"].head(TOP_FINDINGS)
     keys = set(zip(top["theme_id"], top["question_id"], strict=True))
     pairs = zip(ranked["theme_id"], ranked["question_id"], strict=True)
-    return ranked[[pair in keys for pair in pairs]].reset_index(drop=True)
+    # A boolean Series, not a list: an empty list would select no columns instead of no rows.
+    kept = pd.Series([pair in keys for pair in pairs], index=ranked.index, dtype=bool)
+    return ranked[kept].reset_index(drop=True)
 
 
 def _cases(store: Store, theme: str, filters: Filters) -> int:
@@ -86,6 +90,53 @@ def _selected_cases(summary: pd.DataFrame) -> int:
 
 
 LATEST = "each theme's latest round"
+LATEST_AUDITED = "any theme's latest audited round"
+
+
+def no_cases_message(store: Store, theme: str | None, filters: Filters) -> str | None:
+    """Return the plain message when the selection has no cases, else None: in the theme's chosen
+    round (default: its latest), or with no theme in every theme's latest audited round."""
+    if not filters.quadrants and not filters.teams:
+        return None  # the whole county: every round with results has cases
+    if theme is None:
+        if _selected_cases(queries.theme_summary(store, filters)):
+            return None
+        return narrative.no_cases_message(filters.teams, filters.quadrants, LATEST_AUDITED)
+    round_id = queries.resolve_round(store, theme, filters.round_id)
+    if round_id is None or _cases(store, theme, _in_round(filters, round_id)):
+        return None
+    title = queries.theme_info(store, theme)["title"]
+    where = f"round {round_label(store, theme, round_id)} of {title}"
+    return narrative.no_cases_message(filters.teams, filters.quadrants, where)
+
+
+def empty_message(
+    store: Store, name: str, theme: str | None, filters: Filters, compare_round: str | None = None
+) -> str | None:
+    """Return the plain message when the named chart's selection has no cases, else None.
+
+    The trend needs cases in both of its rounds; the quadrant heatmap ignores the quadrants.
+    """
+    if name in CROSS_THEME_VIEWS or theme is None:
+        if name == "category_by_quadrant":
+            filters = Filters(round_id=filters.round_id, teams=filters.teams)
+        return no_cases_message(store, None, filters)
+    message = no_cases_message(store, theme, filters)
+    if message is not None or name != "round_trend":
+        return message
+    current = queries.resolve_round(store, theme, filters.round_id)
+    earlier = queries.earlier_rounds(store, theme, current)
+    other = compare_round or (earlier[0] if earlier else None)
+    return None if other is None else no_cases_message(store, theme, _in_round(filters, other))
+
+
+def _emptied(view: ChartView, message: str) -> ChartView:
+    # Nothing plotted and no rows: the title, alt text and exports say why instead.
+    figure = charts.empty_figure(message, view.subtitle)
+    return replace(view, figure=figure, data=view.data.iloc[0:0], title=message,
+                   alt_text=message, empty_message=message)  # fmt: skip
+
+
 # Views that span every theme (each at its latest audited round); they take no theme.
 CROSS_THEME_VIEWS = ("category_matrix", "category_by_quadrant", "theme_quadrant")
 VIEW_NAMES = (*CHART_NAMES, "category_by_quadrant", "theme_quadrant")
@@ -134,6 +185,14 @@ def chart_view(
     """
     if name not in VIEW_NAMES:
         raise UnknownValueError("chart", name, VIEW_NAMES)
+    view = _chart_view(store, name, theme, filters, compare_round)
+    message = empty_message(store, name, theme, filters, compare_round)
+    return view if message is None else _emptied(view, message)
+
+
+def _chart_view(
+    store: Store, name: str, theme: str | None, filters: Filters, compare_round: str | None
+) -> ChartView:
     if name in CROSS_THEME_VIEWS:
         return _cross_theme_view(store, name, filters)
     if name == "finding_frequency" and theme is None:

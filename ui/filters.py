@@ -12,13 +12,17 @@ snapshots: it is left as it is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
 from analytics.domain import COUNTY, INCOMPLETE, QUADRANT_LABELS, QUADRANTS, Filters
-from ui.data import query
+from analytics.errors import AuditDataError
+from analytics.narrative import escape_markdown
+from analytics.views import no_cases_message
+from ui.data import query, store
 
 STATE_KEY = "filters"
 VIEW_KEY = "view_state"
@@ -36,6 +40,16 @@ RESERVED_KEYS = ("as_of",)  # store snapshots (a later issue): never read or wri
 _URL_SNAPSHOT = "_view_url"  # the URL as this run found it
 _WRITTEN = "_view_written"  # what this session last wrote, per key
 _PUT_THIS_RUN = "_view_put"  # the page keys drawn on this run
+_IGNORED = "_view_ignored"  # (URL key, values) this run dropped from the URL
+# Why a filter bar value from the URL was dropped, by key.
+IGNORED_WHY = {
+    "quadrant": f"not a quadrant ({', '.join(QUADRANTS)})",
+    "round": "not a round of this theme with results",
+    "team": "not a team in these audits",
+    CIRCULATION_KEY: "not a whole number from {} to {}".format(*THRESHOLD_RANGE),
+}
+# A dropped value is repeated only when it is plainly words; anything else is not echoed.
+_PLAIN_VALUE = re.compile(r"[\w .,+()'-]{1,40}")
 # Which URL keys each field of the view state writes.
 FIELD_KEYS: dict[str, tuple[str, ...]] = {
     "filters": FILTER_KEYS,
@@ -101,7 +115,25 @@ def _from_url(name: str, allowed: Sequence[str]) -> list[str]:
     values = list(_snapshot().get(name, []))
     if values == st.session_state.get(_WRITTEN, {}).get(name):
         return []
-    return valid_values(values, allowed)
+    kept = valid_values(values, allowed)
+    _note_ignored(name, [v for v in values if v not in kept])
+    return kept
+
+
+def _note_ignored(name: str, values: list[str]) -> None:
+    if values:
+        st.session_state.setdefault(_IGNORED, []).append((name, values))
+
+
+def ignored_text(ignored: Sequence[tuple[str, Sequence[str]]]) -> str | None:
+    """Return one plain sentence naming the URL's values that were dropped and why (None: none)."""
+    parts = []
+    for name, values in ignored:
+        shown = [v for v in dict.fromkeys(values) if _PLAIN_VALUE.fullmatch(v)]
+        hidden = len(set(values)) - len(shown)
+        listed = ", ".join(shown + ([f"{hidden} value(s) not shown here"] if hidden else []))
+        parts.append(f"{name} {listed} ({IGNORED_WHY.get(name, 'not valid here')})")
+    return f"Ignored from the link: {'; '.join(parts)}." if parts else None
 
 
 def _seed_widget(key: str, value: object) -> None:
@@ -138,6 +170,7 @@ def render(theme_id: str | None, home_quadrants: tuple[str, ...] = ()) -> Filter
     """
     st.session_state[_URL_SNAPSHOT] = {name: st.query_params.get_all(name) for name in VIEW_KEYS}
     st.session_state[_PUT_THIS_RUN] = set()
+    st.session_state[_IGNORED] = []
     st.session_state[VIEW_KEY] = ViewState()
     sidebar = st.sidebar
     sidebar.header("Filters")
@@ -176,15 +209,31 @@ def render(theme_id: str | None, home_quadrants: tuple[str, ...] = ()) -> Filter
         ]
     teams = sidebar.multiselect("Team", all_teams, key="filter_teams", placeholder="All teams")
     filters = Filters(quadrants=tuple(quadrants), round_id=round_id, teams=tuple(teams))
+    _say_if_empty(sidebar, theme_id, filters)
     st.session_state[STATE_KEY] = filters
     _update(filters=filters)
     _circulation_controls(sidebar)
+    if ignored := ignored_text(st.session_state[_IGNORED]):  # never dropped without a word
+        sidebar.warning(escape_markdown(ignored))
     return filters
+
+
+def _say_if_empty(sidebar, theme_id: str | None, filters: Filters) -> None:
+    # A selection with no cases empties every chart and table: said once, here, in words.
+    try:
+        empty = no_cases_message(store(), theme_id, filters)
+    except AuditDataError:
+        return  # a damaged store: the page itself says what is wrong
+    if empty is not None:
+        sidebar.info(escape_markdown(empty))
 
 
 def _circulation_controls(sidebar) -> None:
     sidebar.divider()
-    from_url = valid_threshold(_from_url(CIRCULATION_KEY, _snapshot().get(CIRCULATION_KEY, [])))
+    asked = _from_url(CIRCULATION_KEY, _snapshot().get(CIRCULATION_KEY, []))
+    from_url = valid_threshold(asked)
+    if asked and from_url is None:
+        _note_ignored(CIRCULATION_KEY, asked)
     _seed_widget("filter_circulation", from_url is not None)
     _seed_widget("filter_threshold", from_url or DEFAULT_SUPPRESSION_THRESHOLD)
     on = sidebar.toggle(

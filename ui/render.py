@@ -11,6 +11,7 @@ import streamlit as st
 from analytics.errors import AuditDataError
 from analytics.export import for_circulation
 from analytics.export.tables import with_intervals
+from analytics.narrative import escape_markdown
 from analytics.views import ChartView
 from ui import auth, data, filters, tables
 from ui.exports import chart_downloads, screen_view
@@ -25,7 +26,11 @@ def synthetic_notice() -> None:
 
 def show_chart(view: ChartView, key: str) -> None:
     """Render a chart, its one-sentence alt text, its data and its export buttons (for
-    circulation, the chart and its words as circulated)."""
+    circulation, the chart and its words as circulated). An empty selection's chart is its
+    message alone."""
+    if view.empty_message is not None:
+        st.info(escape_markdown(view.empty_message))
+        return
     shown = screen_view(view)
     config: dict[str, Any] = {
         "toImageButtonOptions": {"filename": _file_name(view), "format": "png"}

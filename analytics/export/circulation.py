@@ -75,8 +75,8 @@ def export_view(
     `titles` (theme id -> title) names the category matrix's columns, as on screen; `shown` is
     the suppressed table if already made.
     """
-    if threshold is None:
-        return view
+    if threshold is None or view.empty_message is not None:
+        return view  # an empty chart hides nothing
     if shown is None:
         shown = for_circulation(view, view.name, threshold)
     data = view.data.reset_index(drop=True)

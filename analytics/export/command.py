@@ -9,6 +9,7 @@ from pathlib import Path
 
 from analytics import queries, views
 from analytics.access import local_operator
+from analytics.atomic import write_file
 from analytics.cli import (
     EXTRA_PARSERS,
     add_filter_options,
@@ -85,6 +86,12 @@ def run_export(args: argparse.Namespace) -> int:
         if team not in known_teams:
             raise UnknownValueError("team", team, known_teams)
     filters = filters_from(args)
+    if args.fmt == "pptx":
+        empty = views.no_cases_message(store, args.theme, filters)
+    else:
+        empty = views.empty_message(store, args.chart, args.theme, filters)
+    if empty is not None:  # not an error: the file holds an empty chart that says so
+        print(empty)
     data = recorded_export(
         store,
         local_operator(),
@@ -96,6 +103,6 @@ def run_export(args: argparse.Namespace) -> int:
         filters=filters,
         threshold=args.suppress_below,
     )
-    out.write_bytes(data)
+    write_file(out, data)  # whole or not at all: a full disk leaves no partial file
     print(f"Wrote {out} ({len(data):,} bytes, {args.fmt}).", file=sys.stdout)
     return 0

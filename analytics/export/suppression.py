@@ -517,6 +517,8 @@ def for_circulation(
         return out
     if threshold < 1:
         raise ValueError(f"threshold must be at least 1, got {threshold}")
+    if out.empty:
+        return out  # an empty selection: no count to hide
     rule = RULES.get(name) or _generic_rule(out)
     hidden = hidden_cells(out, name, threshold)
     mask = {column: np.zeros(len(out), dtype=bool) for column in rule.counts}

@@ -7,7 +7,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from analytics import views
 from analytics.access import local_operator
+from analytics.atomic import write_file
 from analytics.cli import (
     EXTRA_PARSERS,
     add_filter_options,
@@ -54,6 +56,10 @@ def run_report_doc(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     filters = filters_from(args)
     themes = args.theme or None
+    for theme in themes or [None]:  # not an error: the report says there is nothing to report
+        empty = views.no_cases_message(store, theme, filters)
+        if empty is not None:
+            print(empty)
     data = recorded_export(  # a document for circulation: recorded like the dashboard's button
         store,
         local_operator(),
@@ -70,6 +76,6 @@ def run_report_doc(args: argparse.Namespace) -> int:
         filters=filters,
         threshold=args.suppress_below,
     )
-    out.write_bytes(data)
+    write_file(out, data)  # whole or not at all: a full disk leaves no partial file
     print(f"Wrote {out} ({len(data) / 1024:.0f} KB) in {time.perf_counter() - started:.1f} s.")
     return 0
