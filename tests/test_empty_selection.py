@@ -169,6 +169,7 @@ def render_alpha() -> None:  # runs inside AppTest
     filters.set_theme("alpha")
     filters.render("alpha")
     runpy.run_path(str(P.cwd() / "pages" / "theme.py"))
+    filters.finish()  # as app.py does: the page's own link values are said too
 
 
 def infos(at: AppTest) -> list[str]:
@@ -222,6 +223,22 @@ def test_values_the_link_cannot_mean_are_named_once(empty_dir, monkeypatch):
         "these audits); suppress_below 1 (not a whole number from 2 to 50)."
     ]
     at.run()  # the link now holds only what is shown: nothing more to say
+    assert not at.sidebar.warning
+
+
+def test_the_pages_own_link_values_it_cannot_mean_are_named(empty_dir, monkeypatch):
+    monkeypatch.setenv("AUDIT_DATA_DIR", str(empty_dir))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_function(render_alpha, default_timeout=60)
+    at.query_params["standard"] = "[a link](javascript:alert(1))"
+    at.query_params["compare"] = "r9"
+    at.run()
+    assert not at.exception
+    assert [plain(w.value) for w in at.sidebar.warning] == [
+        "Ignored from the link: compare r9 (not a round to compare with here); standard 1 "
+        "value(s) not shown here (not a standard of this theme)."
+    ]
+    at.run()
     assert not at.sidebar.warning
 
 
