@@ -41,12 +41,16 @@ _URL_SNAPSHOT = "_view_url"  # the URL as this run found it
 _WRITTEN = "_view_written"  # what this session last wrote, per key
 _PUT_THIS_RUN = "_view_put"  # the page keys drawn on this run
 _IGNORED = "_view_ignored"  # (URL key, values) this run dropped from the URL
+_IGNORED_SLOT = "_view_ignored_slot"  # where the filter bar says so, filled by finish()
 # Why a filter bar value from the URL was dropped, by key.
 IGNORED_WHY = {
     "quadrant": f"not a quadrant ({', '.join(QUADRANTS)})",
     "round": "not a round of this theme with results",
     "team": "not a team in these audits",
     CIRCULATION_KEY: "not a whole number from {} to {}".format(*THRESHOLD_RANGE),
+    "compare": "not a round to compare with here",
+    "standard": "not a standard of this theme",
+    "area": "not an area of this drill-down",
 }
 # A dropped value is repeated only when it is plainly words; anything else is not echoed.
 _PLAIN_VALUE = re.compile(r"[\w .,+()'-]{1,40}")
@@ -213,8 +217,8 @@ def render(theme_id: str | None, home_quadrants: tuple[str, ...] = ()) -> Filter
     st.session_state[STATE_KEY] = filters
     _update(filters=filters)
     _circulation_controls(sidebar)
-    if ignored := ignored_text(st.session_state[_IGNORED]):  # never dropped without a word
-        sidebar.warning(escape_markdown(ignored))
+    # Filled by finish(), once the page's own choices (compare, standard, area) are read too.
+    st.session_state[_IGNORED_SLOT] = sidebar.empty()
     return filters
 
 
@@ -273,11 +277,16 @@ def chosen(name: str, value: str | None) -> None:
 
 def finish() -> None:
     """Drop from the URL the page keys that this run did not draw (another page, a hidden
-    drill-down), so a copied link holds only what the view shows."""
+    drill-down), so a copied link holds only what the view shows; say in the filter bar which
+    of the link's values were ignored."""
     drawn = st.session_state.get(_PUT_THIS_RUN, set())
     for name in PAGE_KEYS:
         if name not in drawn:
             _put(name, [])
+    slot = st.session_state.pop(_IGNORED_SLOT, None)
+    ignored = ignored_text(st.session_state.get(_IGNORED, []))
+    if slot is not None and ignored:  # never dropped without a word
+        slot.warning(escape_markdown(ignored))
 
 
 def view_state() -> ViewState:
