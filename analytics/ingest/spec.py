@@ -18,7 +18,32 @@ from analytics.domain import GENDERS, GRADES, QUADRANTS, RESPONSES, ROUND_STATUS
 # Round and question ids become folder names and list entries: letters, digits, . _ - only.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 AUDIT_ID_MAX = 64
-TEXT_MAX = 5000
+TEXT_MAX = 5000  # characters of any one value; a longer one is refused before any other check
+
+# A reference (child_ref now; auditor and moderator ids later) is told from a name by its form:
+# one word of letters, digits and . _ / -, holding a digit ("C-0001", "2024/017") or made of
+# capitals joined by - _ / ("SYN-SETUP", a code). "Jayden", "JAYDEN", "j.smith" and "Smith, J"
+# are not references.
+REFERENCE_RULE_TEXT = (
+    "one word of letters, digits and . _ / - holding at least one digit (C-0001, PF-2024-017, "
+    "2024/017, NW123), or capitals joined by - _ / (SYN-SETUP); never a name"
+)
+_REFERENCE_CHARACTERS = re.compile(r"[A-Za-z0-9._/-]+")
+# A date in any common form (2012-05-04, 04/05/2012, 4.5.12), perhaps with a time: where a
+# reference belongs, it is a date of birth.
+DATE_LIKE = (
+    r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2}))"
+    r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
+)
+_CAPITALS_JOINED = re.compile(r"[A-Z]+(?:[-_/][A-Z]+)+")
+_ASCII_DIGIT = re.compile(r"[0-9]")
+
+
+def looks_like_reference(value: str) -> bool:
+    """Return whether a value has the form of a reference, not a name (REFERENCE_RULE_TEXT)."""
+    if not _REFERENCE_CHARACTERS.fullmatch(value):
+        return False
+    return bool(_ASCII_DIGIT.search(value) or _CAPITALS_JOINED.fullmatch(value))
 
 
 @dataclass(frozen=True)
@@ -52,7 +77,7 @@ SHEETS: dict[str, tuple[Column, ...]] = {
         Column(
             "child_ref",
             False,
-            "a pseudonymous case reference, never a name or NHS number",
+            "a pseudonymous case reference, never a name or NHS number: " + REFERENCE_RULE_TEXT,
             as_text=True,
         ),
         Column("audit_date", True, "the date of the audit, YYYY-MM-DD", "date"),
@@ -176,6 +201,18 @@ _NOT_A_PERSON = re.compile(
 )
 # Words that hold a personal-data word by chance, so the squashed check must not see them.
 _NOT_PERSONAL_WORDS = frozenset({"response", "responses", "addressed", "addressing"})
+# A short header whose last word is a person's role ("Social worker", "Foster carer", "IRO",
+# "Allocated SW") heads a column of people, whatever its cells hold; "Social work team" and
+# "Worker visits recorded" do not end in a role. A longer header is a sentence (a standard's
+# wording, "... agreed with the carer"), not a column of people.
+PEOPLE_BY_ROLE = "people's names (staff, carers or family)"
+PERSON_ROLES = frozenset({
+    "worker", "workers", "caseworker", "sw", "manager", "managers", "tm", "iro", "officer",
+    "practitioner", "supervisor", "adviser", "advisor", "carer", "carers", "guardian",
+    "mother", "father", "parent", "parents", "mum", "dad", "sibling", "siblings", "relative",
+    "grandparent", "friend", "teacher", "gp",
+})  # fmt: skip
+_ROLE_HEADER_WORDS = 4
 
 
 def personal_data_reason(header: str) -> str | None:
@@ -192,6 +229,9 @@ def personal_data_reason(header: str) -> str | None:
             return what
     if squashed.startswith("dob") or squashed.endswith("dob") or "".join(words) == "dob":
         return "a date of birth"  # DoB, ChildDoB, D.O.B.
+    named = [w for w in words if not w.isdigit()]  # "Carer 2" is a carer
+    if 0 < len(named) <= _ROLE_HEADER_WORDS and named[-1] in PERSON_ROLES:
+        return PEOPLE_BY_ROLE
     return None
 
 
@@ -199,6 +239,9 @@ def personal_data_reason(header: str) -> str | None:
 # number. Names cannot be recognised reliably in free text; the instructions ask for none.
 # Each pattern finds candidates; `confirm` (where given) keeps only the real ones, so a short
 # regex can run over every value and only the few that match are looked at one by one.
+# Every pattern is linear in the text: each match starts only where a word or number starts
+# (a lookbehind or \b), and what it may consume is bounded, so no start re-reads the rest of the
+# text (one unbounded `[\w.+-]+@` made a 100,000-character cell take 32 s).
 _ORDINAL = re.compile(r"\d(st|nd|rd|th)$", re.IGNORECASE)
 POSTCODE = r"\b[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[ABD-HJLNP-UW-Zabd-hjlnp-uw-z]{2}\b"
 NHS_NUMBER = r"\b\d{3}[ -]?\d{3}[ -]?\d{4}\b"
@@ -234,22 +277,44 @@ def _confirm_nhs(text: str) -> bool:
     return False
 
 
+EMAIL = r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}"
+# A UK number as written: +44 / 0044 (and "(0)"), or 0, or (0 with the area code in brackets,
+# then groups of digits with single spaces, dashes or a bracket between them. The digits decide
+# (_is_uk_phone): 07700 900123, +44 (0)1632 960001, (020) 7946 0000, 0044 20 7946 0000.
+PHONE = r"(?<![\w+(])(?:(?:\+|00)44[ -]?(?:\(0\)[ -]?)?|\(0|0)\d{1,5}(?:\)?[ -]?\d{2,6}){0,3}(?!\d)"
+
+
+def _is_uk_phone(found: str) -> bool:
+    # A UK number is 0 and ten digits, the second digit 1, 2, 3, 5, 7 or 8 (geographic, mobile,
+    # non-geographic); "1 2 3" after it ("call 07700 900123 2 times") is not part of it.
+    international = found.startswith(("+", "00"))
+    digits = ""
+    for group in re.findall(r"\d+", found):
+        digits += group
+        national = digits
+        if international:
+            national = "0" + digits.removeprefix("00").removeprefix("44").removeprefix("0")
+        if len(national) == 11 and national[0] == "0" and national[1] in "123578":
+            return True
+    return False
+
+
+def _confirm_phone(text: str) -> bool:
+    return any(_is_uk_phone(match.group(0)) for match in re.finditer(PHONE, text))
+
+
 VALUE_PATTERNS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
-    (r"[\w.+-]+@[\w-]+\.[\w.-]+", "an email address", None),
+    (EMAIL, "an email address", None),
     (POSTCODE, "a postcode", _confirm_postcode),
     (NHS_NUMBER, "an NHS number", _confirm_nhs),
-    # 07700 900123, +44 7700 900123, 0161 496 0000, and (01632) 960001 with the area code
-    # in brackets.
-    (
-        r"(?:\+44\s?|\(?\b0)(?:7\d{3} ?\d{6}|\d{2,4}\)? ?\d{3} ?\d{3,4})\b",
-        "a phone number",
-        None,
-    ),
+    (PHONE, "a phone number", _confirm_phone),
 )
+# Every pattern at once: one pass over each value; only the few that match are told apart.
+VALUE_SCAN = "|".join(f"(?:{pattern})" for pattern, _, _ in VALUE_PATTERNS)
 MASK = "•"
 # Any run of six or more digits (spaces, brackets and dashes between them) is masked too: a
 # number written in a way the patterns above do not know is still not repeated.
-_LONG_NUMBER = r"[+(]?\d[\d ()-]{4,}\d"
+_LONG_NUMBER = r"(?<![\d+(])[+(]?\d[\d ()-]{4,}\d"  # one start per run: linear
 
 
 def _mask_span(text: str, keep_first: int = 1, keep_last: int = 2) -> str:
@@ -258,7 +323,8 @@ def _mask_span(text: str, keep_first: int = 1, keep_last: int = 2) -> str:
     shown = set(places[:keep_first]) | set(places[len(places) - keep_last :] if keep_last else ())
     if len(places) <= keep_first + keep_last:  # too short to show any of it
         shown = set()
-    return "".join(MASK if i in set(places) - shown else ch for i, ch in enumerate(text))
+    hidden = set(places) - shown  # once, not once per character
+    return "".join(MASK if i in hidden else ch for i, ch in enumerate(text))
 
 
 def mask_personal(text: object) -> object:
@@ -282,7 +348,8 @@ def mask_whole(text: object, initials: bool = True) -> object:
 
 # The columns whose values are checked for personal data: free text and references.
 VALUE_CHECKED_COLUMNS: tuple[str, ...] = ("child_ref", "comment", "team", "label")
-# A child_ref that is two or more capitalised words is a name, not a pseudonymous reference.
+# A cell of two or more capitalised words reads as a person's name ("Jane Smith"): a tracker
+# column of such cells under an auditor's or a person's header is refused.
 NAME_LIKE = r"^[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)+$"
 
 

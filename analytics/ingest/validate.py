@@ -21,16 +21,19 @@ from analytics.ingest.problems import ROW, Problems, Sheet, check_duplicates, em
 from analytics.ingest.reading import ReadResult
 from analytics.ingest.spec import (
     AUDIT_ID_MAX,
+    DATE_LIKE,
     ID_PATTERN,
-    NAME_LIKE,
     QUESTION_CHOICE_SEPARATOR,
+    REFERENCE_RULE_TEXT,
     REQUIRED_SHEETS,
     SHEET_ORDER,
     SHEETS,
     TEXT_MAX,
     VALUE_CHECKED_COLUMNS,
     VALUE_PATTERNS,
+    VALUE_SCAN,
     Column,
+    looks_like_reference,
     mask_personal,
     mask_whole,
     personal_data_reason,
@@ -40,6 +43,12 @@ from analytics.ingest.state import StoreState
 EARLIEST_DATE = dt.date(1990, 1, 1)
 LATEST_DATE = dt.date(2100, 12, 31)
 _DATE = r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+# Control characters (C0 but tab, newline and carriage return; DEL; C1) have no place in any
+# value, whatever the file: Excel writes them as _x0000_, which the reader turns back. Nor have
+# the bidirectional overrides and isolates, which show text in another order than it is stored
+# ("ok \u202egnp.exe" shows as "ok exe.png").
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+SHOWN_OF_LONG_VALUE = 100  # characters of a too-long value shown (masked) in its problem
 
 
 def today() -> dt.date:
@@ -180,8 +189,9 @@ def _check_columns(sheet: Sheet, problems: Problems, ignored: list[str]) -> None
                 typed,
                 typed,
                 f"the column holds {reason}: personal data cannot be imported",
-                "Delete this column from the sheet before importing: the dashboard needs only "
-                "the pseudonymous child_ref.",
+                "Delete the column from the file itself, save it and import that copy (a hidden "
+                "or unused column is still in the file): the dashboard needs only the "
+                "pseudonymous child_ref.",
             )
         elif name not in spec:
             ignored.append(f"{sheet.label}: {typed}")
@@ -217,6 +227,7 @@ def _check_values(sheet: Sheet, state: StoreState, problems: Problems) -> pd.Dat
     """Check each column's values; return them normalised, missing where a check failed."""
     frame = sheet.frame
     out = pd.DataFrame({ROW: frame[ROW]})
+    screened: dict[str, pd.Series] = {}  # each column's values fit to be read by every check
     for column in SHEETS[sheet.table]:
         if column.name not in frame:
             out[column.name] = pd.Series(None, index=frame.index, dtype=object)
@@ -227,9 +238,67 @@ def _check_values(sheet: Sheet, state: StoreState, problems: Problems) -> pd.Dat
             problems.add(
                 sheet, ~present, column.name, f"{column.name} is empty", f"Fill in {column.help}."
             )
+        raw = _check_text(sheet, column.name, raw, present, problems)
+        present = raw.notna()
         out[column.name] = _check_column(sheet, column, raw, present, state, problems)
-    _check_personal_values(sheet, problems)
+        screened[column.name] = raw
+    _check_personal_values(sheet, screened, problems)
     return out
+
+
+def escape_controls(text: str) -> str:
+    """Return text with each control character shown as its escape ("a\x00b" -> "a\\x00b")."""
+    return re.sub(CONTROL_CHARACTERS, lambda m: _escape(ord(m.group(0))), text)
+
+
+def _escape(code: int) -> str:
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def _check_text(
+    sheet: Sheet, name: str, raw: pd.Series, present: pd.Series, problems: Problems
+) -> pd.Series:
+    """Refuse values over TEXT_MAX characters (before any other check reads them), then values
+    holding control characters; return the values with both left out."""
+    length = raw.str.len()
+    long = (present & (length > TEXT_MAX)).to_numpy(bool)
+    if long.any():
+        rule = pd.Series(None, index=raw.index, dtype=object)
+        rule[long] = [
+            f"the {name} is {int(n):,} characters long: the limit is {TEXT_MAX:,}"
+            for n in length[long]
+        ]
+        shown = raw.where(long).str.slice(0, SHOWN_OF_LONG_VALUE).map(mask_personal) + "…"
+        problems.add(
+            sheet,
+            long,
+            name,
+            rule,
+            f"Shorten the text to {TEXT_MAX:,} characters at most.",
+            values=shown,
+        )
+        raw = raw.where(~long)
+    controls = raw.str.contains(CONTROL_CHARACTERS, regex=True).fillna(False).to_numpy(bool)
+    if controls.any():
+        found = raw[controls].map(lambda v: sorted(set(re.findall(CONTROL_CHARACTERS, v))))
+        rule = pd.Series(None, index=raw.index, dtype=object)
+        rule[controls] = [
+            f"the {name} holds a control character ({', '.join(map(escape_controls, chars))})"
+            for chars in found
+        ]
+        problems.add(
+            sheet,
+            controls,
+            name,
+            rule,
+            "Delete the invisible character (a copy and paste or a damaged file brings it), "
+            "or retype the value.",
+            values=raw[controls]
+            .map(lambda v: mask_personal(escape_controls(v)))
+            .reindex(raw.index),
+        )
+        raw = raw.where(~controls)
+    return raw
 
 
 def _check_column(
@@ -305,11 +374,7 @@ def _check_column(
             "Format the column as Text before typing (Excel turns 5-9 into a date).",
         )
         return raw.str.replace(r"\s+", "", regex=True).where(~bad).astype(object)
-    bad = present & (raw.str.len() > TEXT_MAX)
-    problems.add(
-        sheet, bad, name, f"{name} is longer than {TEXT_MAX} characters", "Shorten the text."
-    )
-    return raw.where(~bad).astype(object)
+    return raw.astype(object)  # free text: its length and characters are checked already
 
 
 def _check_dates(
@@ -351,16 +416,17 @@ def _check_dates(
     return dates.where(~early & ~late)
 
 
-def _check_personal_values(sheet: Sheet, problems: Problems) -> None:
-    frame = sheet.frame
-    # One pass over every value; only the few that match are told apart.
-    anything = "|".join(f"(?:{pattern})" for pattern, _, _ in VALUE_PATTERNS)
+def _check_personal_values(
+    sheet: Sheet, screened: Mapping[str, pd.Series], problems: Problems
+) -> None:
+    """Refuse personal data inside values: contact details, NHS numbers, a child_ref that is not
+    a reference or is a date of birth (only values of a fit length and characters are read)."""
     for name in VALUE_CHECKED_COLUMNS:
-        if name not in frame:
+        if name not in screened:
             continue
-        values = frame[name]
-        flagged = pd.Series(False, index=frame.index)
-        suspect = values.str.contains(anything, regex=True).fillna(False).astype(bool)
+        values = screened[name]
+        flagged = pd.Series(False, index=values.index)
+        suspect = values.str.contains(VALUE_SCAN, regex=True).fillna(False).astype(bool)
         for pattern, what, confirm in VALUE_PATTERNS:
             if not suspect.any():
                 break
@@ -379,15 +445,19 @@ def _check_personal_values(sheet: Sheet, problems: Problems) -> None:
             )
             flagged |= hit
         if name == "child_ref":
-            name_like = values.str.fullmatch(NAME_LIKE).fillna(False).astype(bool) & ~flagged
-            date_like = values.str.fullmatch(_DATE).fillna(False).astype(bool) & ~flagged
+            date_like = values.str.fullmatch(DATE_LIKE).fillna(False).astype(bool) & ~flagged
+            given = values.notna() & ~flagged & ~date_like
+            not_reference = given.copy()
+            if given.any():
+                not_reference[given] = ~values[given].map(looks_like_reference).astype(bool)
             problems.add(
                 sheet,
-                name_like,
+                not_reference,
                 name,
-                "the child_ref looks like a person's name (masked here)",
-                "Use the pseudonymous case reference, never the child's name.",
-                values=values.where(name_like).map(mask_whole),
+                "the child_ref is not a case reference: it may be a person's name (masked here)",
+                "Use the pseudonymous case reference, never the child's name: "
+                f"{REFERENCE_RULE_TEXT}.",
+                values=values.where(not_reference).map(mask_whole),
             )
             problems.add(
                 sheet,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analytics.ingest.spec import NAME_LIKE, header_words, personal_data_reason
+from analytics.ingest.spec import NAME_LIKE, PEOPLE_BY_ROLE, header_words, personal_data_reason
 from analytics.ingest.trackers.layout import TrackerColumn
 
 AUDITOR_HEADERS: tuple[str, ...] = ("auditor", "audited by", "reviewer", "reviewed by", "auditors")
@@ -39,19 +39,16 @@ def mostly_names(values: pd.Series) -> bool:
     return float(counts.to_numpy()[names].sum()) / total >= NAMES_SHARE
 
 
-# A header whose last word is a person's role ("Social Worker", "Team Manager", "Mother",
-# "Allocated SW") is a column of people; "Social Worker Team" (a team) is not.
-PERSON_ROLES = frozenset({
-    "worker", "sw", "manager", "tm", "iro", "practitioner", "supervisor", "mother", "father",
-    "parent", "parents", "carer", "carers", "guardian", "sibling", "siblings", "child", "person",
-    "mum", "dad", "relative", "grandparent", "friend", "teacher", "gp",
-})  # fmt: skip
+# Staff, carers and family ("Social Worker", "Foster carer", "Mother") are refused by their
+# header alone, by personal_data_reason: the template's rule too. A header naming a person by
+# no role ("Child", "Young person") may head the case reference, so its cells decide.
+PERSON_WORDS = frozenset({"child", "person", "pupil", "client"})
 
 
 def names_a_person(column: TrackerColumn) -> bool:
-    """Return whether a header says its column holds people (by their role)."""
+    """Return whether a header names a person by no role ("Child"): its cells then decide."""
     return any(
-        words and words[-1] in PERSON_ROLES
+        words and words[-1] in PERSON_WORDS
         for words in (field_words(part).split() for part in header_parts(column))
     )
 
@@ -59,6 +56,11 @@ def names_a_person(column: TrackerColumn) -> bool:
 def refusal(column: TrackerColumn, values: pd.Series) -> str | None:
     """Return why a column is refused (what it holds), or None."""
     reason = personal_data_reason(column.header)
+    if reason is None and column.upper and column.lower:
+        # Under a group heading the lower row names the role ("Case details" over "Supervising
+        # social worker": five words together, too many for a column of people alone).
+        reason = personal_data_reason(column.lower)
+        reason = reason if reason == PEOPLE_BY_ROLE else None
     if reason is not None:
         return reason
     if is_auditor_column(column) and mostly_names(values):
