@@ -10,13 +10,15 @@ still read so that every problem is reported at once.
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
 import hashlib
 import io
 import re
+import stat
 import zipfile
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
@@ -28,11 +30,16 @@ from openpyxl.utils.exceptions import CellCoordinatesException, InvalidFileExcep
 
 from analytics.ingest.problems import ROW, Problems, Sheet
 from analytics.ingest.spec import SHEET_ORDER, SHEETS, normalise_header
-from analytics.ingest.xlsx import NotAWorkbook, Workbook
+from analytics.ingest.xlsx import (
+    MAX_UNPACK_RATIO,
+    MAX_UNPACKED_BYTES,
+    DamagedWorkbook,
+    NotAWorkbook,
+    TooBigUnpacked,
+    Workbook,
+)
 
 DEFAULT_MAX_MB = 50
-# A workbook is a zip: refuse one that unpacks to far more than its size (a "zip bomb").
-MAX_UNPACK_RATIO = 20
 # How far down a sheet to look for the column names when row 1 holds a title instead.
 HEADER_SEARCH_ROWS = 20
 # What a damaged or unusual sheet can raise while being read: bad values and structure, a broken
@@ -82,8 +89,10 @@ class ReadResult:
 
 
 def sources_from_paths(paths: Iterable[str | Path], max_mb: float = DEFAULT_MAX_MB) -> list[Source]:
-    """Return the files as sources; a file that is too big, missing or a folder is flagged (its
-    problem is reported with the others when the import is read)."""
+    """Return the files as sources; a file that is too big, missing, a folder, not a regular
+    file, or a link to a file outside its own folder is flagged, never read (its problem is
+    reported with the others when the import is read)."""
+    limit = int(max_mb * 1_000_000)
     sources = []
     for path in map(Path, paths):
         try:
@@ -92,11 +101,27 @@ def sources_from_paths(paths: Iterable[str | Path], max_mb: float = DEFAULT_MAX_
                 fix = "Name the workbook (.xlsx), or the CSV files, inside the folder."
                 sources.append(Source(path.name or str(path), b"", unreadable=(rule, fix)))
                 continue
-            size = path.stat().st_size
-            if size > max_mb * 1_000_000:
-                sources.append(Source(path.name, b"", size))  # refused later, never read
+            # A link may point anywhere: what it points to is read only when it is in the same
+            # folder, so a link can never show another file's lines in the problem table.
+            if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
+                rule = f"{path} is a link to a file outside its folder: it is not read"
+                fix = "Copy the file itself into the folder and name the copy."
+                sources.append(Source(path.name, b"", unreadable=(rule, fix)))
+                continue
+            status = path.stat()
+            if not stat.S_ISREG(status.st_mode):  # a pipe or a device: reading could never end
+                rule = f"{path} is not a regular file"
+                fix = "Name the workbook (.xlsx) or the CSV files themselves."
+                sources.append(Source(path.name, b"", unreadable=(rule, fix)))
+            elif status.st_size > limit:
+                sources.append(Source(path.name, b"", status.st_size))  # refused later, never read
             else:
-                sources.append(Source(path.name, path.read_bytes()))
+                with path.open("rb") as file:
+                    data = file.read(limit + 1)  # never more, should the file grow meanwhile
+                too_big = len(data) > limit
+                sources.append(
+                    Source(path.name, b"", len(data)) if too_big else Source(path.name, data)
+                )
         except FileNotFoundError:
             rule = f"file not found: {path}"
             sources.append(Source(path.name, b"", unreadable=(rule, "Check the path and name.")))
@@ -133,7 +158,6 @@ def read_sources(sources: list[Source], max_mb: float = DEFAULT_MAX_MB) -> ReadR
             "Choose the filled-in template (.xlsx) or the CSV files.",
         )
         return result
-    limit = int(max_mb * 1_000_000)
     for source in sources:
         suffix = PurePosixPath(source.name).suffix.lower()
         table = csv_table(source.name) if suffix == ".csv" else None
@@ -152,7 +176,7 @@ def read_sources(sources: list[Source], max_mb: float = DEFAULT_MAX_MB) -> ReadR
         )
         return result
     if workbooks and usable:
-        _read_workbook(usable[0], limit, result)
+        _read_workbook(usable[0], result)
     elif usable:
         _read_csvs(usable, result)
     return result
@@ -330,26 +354,38 @@ _SEP_LINE = re.compile(r'^"?sep=(.)"?,*\s*$', re.IGNORECASE)
 
 
 def parse_csv(text: str, name: str, problems: Problems) -> pd.DataFrame | None:
-    """Return the CSV's records as a grid indexed by the row Excel shows (one per record)."""
+    """Return the CSV's records as a grid indexed by the row Excel shows (one per record);
+    report a file that cannot be read, or whose quote opens a value and never closes it."""
     lines = io.StringIO(text, newline="")
     # Excel writes (and hides) a first line "sep=;" naming the separator: row 1 is the next one.
-    sep = _SEP_LINE.match(lines.readline().strip("\r\n"))
+    first = lines.readline()
+    sep = _SEP_LINE.match(first.strip("\r\n"))
     if sep:
         delimiter = sep.group(1)
+        body = text[len(first) :]
     else:
         sample = next((line for line in text.splitlines() if line.strip(" ,;\t")), "")
         delimiter = max((",", ";", "\t"), key=sample.count)  # Excel in some locales uses ;
         lines.seek(0)
+        body = text
     records: list[list[str]] = []
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
+    failure = None
     try:
-        records.extend(csv.reader(lines, delimiter=delimiter, strict=False))
+        records.extend(reader)
     except csv.Error as error:
+        failure = error
+    # A record over several lines, or a quote on the last line, may be an unclosed quote.
+    suspect = failure is not None or reader.line_num > len(records) or _last_line_quoted(body)
+    if suspect and _report_unclosed_quote(body, delimiter, name, problems):
+        return None
+    if failure is not None:
         problems.add_one(
             name,
             len(records) + 1,
             None,
             None,
-            f"the CSV file cannot be read from this row on: {error}",
+            f"the CSV file cannot be read from this row on: {failure}",
             RESAVE,
         )
         return None
@@ -358,14 +394,89 @@ def parse_csv(text: str, name: str, problems: Problems) -> pd.DataFrame | None:
     return pd.DataFrame(padded, index=pd.RangeIndex(1, len(records) + 1), dtype="str")
 
 
+def _last_line_quoted(text: str) -> bool:
+    tail = text.rstrip("\r\n")
+    return '"' in tail[max(tail.rfind("\n"), tail.rfind("\r")) + 1 :]
+
+
+def _report_unclosed_quote(text: str, delimiter: str, name: str, problems: Problems) -> bool:
+    """Report the first quote that opens a value and is not closed where the value ends (every
+    line after it read into one cell); return whether there is one.
+
+    Read again strictly: a value that opens with a quote must end with one followed by the
+    separator or the line's end. A value whose quote closes mid-line ('"Smith" said') is read
+    as Excel reads it, as before; one whose quote closes lines later, or never, is refused.
+    """
+    try:  # at C speed first: read strictly, every record dropped as it is read
+        collections.deque(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+                                     strict=True), maxlen=0)  # fmt: skip
+        return False
+    except csv.Error:
+        pass  # find which record, line by line
+    consumed: list[str] = []  # the lines of the record being read
+    ended = False
+
+    def source() -> Iterator[str]:
+        nonlocal ended
+        for line in io.StringIO(text, newline=""):
+            consumed.append(line)
+            yield line
+        ended = True
+
+    reader = csv.reader(source(), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    row = 0
+    while True:
+        consumed.clear()
+        try:
+            record = next(reader)
+        except StopIteration:
+            return False
+        except csv.Error as error:
+            row += 1
+            runaway = "field larger than field limit" in str(error)
+            if len(consumed) > 1 or ended or runaway:
+                break
+            continue  # a quote closed on its own line: read leniently by the first pass
+        row += 1
+        if header is None and any(cell.strip() for cell in record):
+            header = record
+    opened = next(csv.reader(consumed[:1], delimiter=delimiter, strict=False), [""])
+    index = len(opened) - 1  # the line ends inside the last value it starts
+    named = header[index].strip() if header and index < len(header) else ""
+    column = named or _cell_ref(1, index + 1).rstrip("0123456789")
+    if ended and len(consumed) == 1:
+        how = "is never closed (the file ends inside it)"
+    elif ended or runaway:
+        how = "is never closed: every line after it was read into that one cell"
+    else:
+        how = (
+            f"is not closed where the value ends: the next {len(consumed) - 1} lines were read "
+            "into that one cell"
+        )
+    cell = (opened[-1].splitlines() or [""])[0]
+    problems.add_one(
+        name,
+        row,
+        column,
+        '"' + cell[:80],
+        f'a quote (") opens in column {column} and {how}',
+        "Close the quote where the value ends, or delete it; a quote inside a value is written "
+        'as two quotes (""), as Excel does when it saves the file as CSV UTF-8.',
+    )
+    return True
+
+
 # --- XLSX ------------------------------------------------------------------------------------
 
 
-def open_workbook(source: Source, limit: int, problems: Problems) -> Workbook | None:
-    """Return the opened workbook; report one that is not a workbook or is a zip bomb."""
+def open_workbook(source: Source, problems: Problems) -> Workbook | None:
+    """Return the opened workbook; report one that is not a workbook, is damaged or is a zip
+    bomb."""
     try:
-        book = Workbook(source.data)
-        unpacked = book.unpacked_size
+        return Workbook(source.data, source.name)
+    except (TooBigUnpacked, DamagedWorkbook) as error:
+        _report_unpacking(error, source.name, problems)
     except (zipfile.BadZipFile, NotAWorkbook, KeyError, ElementTree.ParseError, ValueError):
         problems.add_one(
             source.name,
@@ -375,26 +486,67 @@ def open_workbook(source: Source, limit: int, problems: Problems) -> Workbook | 
             "the file is not an Excel workbook (.xlsx) that can be opened",
             "Open it in Excel and 'Save As' an Excel Workbook (.xlsx), then import that file.",
         )
-        return None
-    if unpacked > max(limit, 1_000_000) * MAX_UNPACK_RATIO:
-        problems.add_one(
-            source.name,
-            None,
-            None,
-            f"{unpacked / 1e6:.0f} MB",
-            "the workbook unpacks to far more data than its size suggests",
-            "Save the workbook again from Excel, or split it into smaller files.",
+    return None
+
+
+def _report_unpacking(
+    error: TooBigUnpacked | DamagedWorkbook, file_name: str, problems: Problems
+) -> None:
+    """Report a workbook refused while unpacking: a zip bomb, or a damaged or cut-off part."""
+    repair = (
+        "Open the workbook in Excel (it offers to repair it), save it again and import the "
+        "saved file; or export the round again."
+    )
+    if isinstance(error, TooBigUnpacked):
+        limit = (
+            "1 GB"
+            if error.budget >= MAX_UNPACKED_BYTES
+            else f"{MAX_UNPACK_RATIO} times its size ({error.budget / 1e6:,.1f} MB)"
         )
-        return None
-    return book
+        problems.add_one(
+            file_name,
+            None,
+            None,
+            None,
+            f"the workbook unpacks to more than {limit}: it is refused as a possible zip bomb, "
+            "unpacked no further",
+            "A workbook as Excel saves it unpacks to far less: open it in Excel, save it again "
+            "and import the saved file. If you did not make the file, ask who sent it.",
+        )
+    elif error.cut_off:
+        problems.add_one(
+            error.sheet or file_name,
+            None,
+            None,
+            None,
+            f"the sheet {error.sheet!r} of {file_name} is damaged: its data is cut off before "
+            "its end (the file was cut short, or not saved completely)",
+            repair,
+        )
+    else:
+        sheet = f" (sheet {error.sheet!r})" if error.sheet else ""
+        problems.add_one(
+            file_name,
+            None,
+            None,
+            None,
+            f"the workbook is damaged: its part {error.part}{sheet} does not unpack to the "
+            "size and checksum recorded for it",
+            repair,
+        )
 
 
 def read_sheet(
     book: Workbook, sheet_name: str, problems: Problems
 ) -> tuple[pd.DataFrame, list[tuple[int, int, str]]] | None:
-    """Return a sheet's grid and its formulas with no saved result; report a damaged sheet."""
+    """Return a sheet's grid and its formulas with no saved result; report a damaged sheet
+    (once the workbook has passed its unpacking budget, no sheet is read)."""
+    if book.unpacked > book.budget:
+        return None  # already reported
     try:
         return book.grid(sheet_name), book.uncached_formulas(sheet_name)
+    except (TooBigUnpacked, DamagedWorkbook) as error:
+        _report_unpacking(error, book.name, problems)
     except _SHEET_ERRORS:
         problems.add_one(
             sheet_name,
@@ -404,11 +556,11 @@ def read_sheet(
             "this sheet of the workbook cannot be read",
             "Open the workbook in Excel, save it again and import the saved file.",
         )
-        return None
+    return None
 
 
-def _read_workbook(source: Source, limit: int, result: ReadResult) -> None:
-    book = open_workbook(source, limit, result.problems)
+def _read_workbook(source: Source, result: ReadResult) -> None:
+    book = open_workbook(source, result.problems)
     if book is None:
         return
     by_table: dict[str, list[str]] = {}

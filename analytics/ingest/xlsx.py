@@ -11,6 +11,7 @@ import html
 import io
 import re
 import zipfile
+import zlib
 from pathlib import PurePosixPath
 from xml.etree import ElementTree
 
@@ -43,13 +44,54 @@ class NotAWorkbook(Exception):
     """The bytes are not an XLSX workbook."""
 
 
-class Workbook:
-    """An XLSX package: its sheets by name, shared strings, and which cell styles are dates."""
+# A workbook is a zip: one that unpacks to far more than its size is a "zip bomb". Excel's own
+# workbooks unpack to 5-20 times their size; every part read counts against one budget.
+MAX_UNPACK_RATIO = 200
+MAX_UNPACKED_BYTES = 1_000_000_000
+_CHUNK = 1 << 22  # unpacked a chunk at a time, so memory never runs far past the budget
+# The end of a sheet's XML as every writer ends it: a sheet without it was cut short.
+_SHEET_END = re.compile(rb"</(?:\w+:)?worksheet>\s*$")
 
-    def __init__(self, data: bytes):
+
+class TooBigUnpacked(Exception):
+    """The workbook unpacks to more than its budget: refused while unpacking."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        super().__init__(f"the workbook unpacks to more than {budget:,} bytes")
+
+
+class DamagedWorkbook(Exception):
+    """A part of the workbook does not unpack as its zip headers record, or is cut off."""
+
+    def __init__(self, part: str, sheet: str | None = None, cut_off: bool = False):
+        self.part, self.sheet, self.cut_off = part, sheet, cut_off
+        super().__init__(f"the part {part} of the workbook is damaged")
+
+
+def unpack_budget(size: int) -> int:
+    """Return how many bytes a workbook of `size` bytes may unpack to: 200 times its size,
+    and never more than 1 GB."""
+    return min(MAX_UNPACK_RATIO * size, MAX_UNPACKED_BYTES)
+
+
+class Workbook:
+    """An XLSX package: its sheets by name, shared strings, and which cell styles are dates.
+
+    Every part is unpacked through read_part, within one budget for the whole workbook
+    (unpack_budget): TooBigUnpacked is raised as soon as the parts read pass it, whatever the
+    zip's headers say.
+    """
+
+    def __init__(self, data: bytes, name: str = "workbook.xlsx"):
         self.data = data
+        self.name = name
+        self.budget = unpack_budget(len(data))
+        self._unpacked: dict[str, int] = {}  # part -> bytes unpacked (each part counted once)
+        self.sheets: dict[str, str] = {}  # sheet name -> its part
         self.archive = archive = zipfile.ZipFile(io.BytesIO(data))
-        self.unpacked_size = sum(info.file_size for info in archive.infolist())
+        if sum(info.file_size for info in archive.infolist()) > self.budget:
+            raise TooBigUnpacked(self.budget)  # what the headers declare is already too much
         names = set(archive.namelist())
         if "xl/workbook.xml" not in names:
             raise NotAWorkbook
@@ -61,7 +103,6 @@ class Workbook:
         properties = root.find(f"{{{ns}}}workbookPr")
         self.date1904 = properties is not None and properties.get("date1904") in ("1", "true")
         targets = self._relationships("xl/_rels/workbook.xml.rels")
-        self.sheets: dict[str, str] = {}
         for sheet in root.iter(f"{{{ns}}}sheet"):
             rel = next((sheet.get(f"{{{r}}}id") for r in _REL_NS if sheet.get(f"{{{r}}}id")), None)
             if rel in targets:
@@ -72,9 +113,45 @@ class Workbook:
         styles_path = next((t for t in targets.values() if t.endswith("styles.xml")), None)
         self.date_styles = self._date_styles(styles_path) if styles_path in names else set()
 
+    @property
+    def unpacked(self) -> int:
+        """Return the bytes unpacked so far (each part counted once, however often read)."""
+        return sum(self._unpacked.values())
+
+    @property
+    def parts_read(self) -> list[str]:
+        """Return the parts unpacked so far."""
+        return list(self._unpacked)
+
+    def read_part(self, path: str) -> bytes:
+        """Return one part of the package, unpacked within what is left of the budget."""
+        allowed = self.budget - (self.unpacked - self._unpacked.get(path, 0))
+        try:
+            with self.archive.open(path) as stream:
+                data = _read_at_most(stream, allowed + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+            # a broken stream, a size or checksum that does not match, an unknown method or a
+            # password
+            raise DamagedWorkbook(path, self._sheet_of(path)) from None
+        self._unpacked[path] = max(len(data), self._unpacked.get(path, 0))
+        if len(data) > allowed:
+            raise TooBigUnpacked(self.budget)
+        return data
+
+    def _sheet_of(self, path: str) -> str | None:
+        return next((name for name, target in self.sheets.items() if target == path), None)
+
+    def sheet_xml(self, sheet_name: str) -> bytes:
+        """Return a sheet's XML; DamagedWorkbook if it is cut off before its end."""
+        path = self.sheets[sheet_name]
+        xml = self.read_part(path)
+        if not _SHEET_END.search(xml[-256:]):
+            raise DamagedWorkbook(path, sheet_name, cut_off=True)
+        return xml
+
     def _xml(self, path: str) -> ElementTree.Element:
         # ElementTree neither fetches external entities nor expands nested ones without limit.
-        return ElementTree.fromstring(self.archive.read(path))
+        return ElementTree.fromstring(self.read_part(path))
 
     def _relationships(self, path: str) -> dict[str, str]:
         targets = {}
@@ -117,7 +194,7 @@ class Workbook:
     def grid(self, sheet_name: str) -> pd.DataFrame:
         """Return the sheet's cells as text, one column per sheet column, indexed by Excel row."""
         try:
-            cells = _fast_cells(self.archive.read(self.sheets[sheet_name]))
+            cells = _fast_cells(self.sheet_xml(sheet_name))
             text = None if cells is None else self._to_text(*cells[2:])
         except (ValueError, TypeError, KeyError, IndexError, pa.ArrowException):
             cells = text = None  # an unusual sheet: the careful path decides
@@ -139,7 +216,7 @@ class Workbook:
         Such a cell reads as empty (a workbook written by a program that does not calculate, and
         never opened in Excel): the user must be told, not given an empty value.
         """
-        xml = self.archive.read(self.sheets[sheet_name])
+        xml = self.sheet_xml(sheet_name)
         start, end = xml.find(b"<sheetData"), xml.rfind(b"</sheetData>")
         data = xml[start:end] if start >= 0 and end > start else b""
         if not _FORMULA.search(data):
@@ -195,7 +272,9 @@ class Workbook:
         # The careful path for a sheet the fast path does not recognise (an unusual writer).
         import openpyxl
 
-        book = openpyxl.load_workbook(io.BytesIO(self.data), read_only=True, data_only=True)
+        book = openpyxl.load_workbook(
+            io.BytesIO(self._careful_package(sheet_name)), read_only=True, data_only=True
+        )
         sheet = book[sheet_name]
         sheet.reset_dimensions()
         rows, cols, values = [], [], []
@@ -215,6 +294,31 @@ class Workbook:
             np.zeros(size, dtype=np.int64),
             np.array(values, dtype=object),
         )
+
+    def _careful_package(self, sheet_name: str) -> bytes:
+        """Return the workbook as openpyxl is given it: every part but the other sheets,
+        unpacked within the budget and stored uncompressed (it never unpacks the original)."""
+        target = self.sheets[sheet_name]
+        others = {path for path in self.sheets.values() if path != target}
+        others |= {str(PurePosixPath(p).parent / "_rels" / f"{PurePosixPath(p).name}.rels")
+                   for p in others}  # fmt: skip
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as package:
+            for name in dict.fromkeys(self.archive.namelist()):  # a name twice: read once
+                if name not in others and not name.endswith("/"):
+                    package.writestr(name, self.read_part(name))
+        return out.getvalue()
+
+
+def _read_at_most(stream: io.BufferedIOBase, limit: int) -> bytes:
+    """Return the stream's bytes, unpacked a chunk at a time, stopping at `limit`."""
+    buffer = io.BytesIO()
+    while buffer.tell() < limit:
+        chunk = stream.read(min(_CHUNK, limit - buffer.tell()))
+        if not chunk:
+            break
+        buffer.write(chunk)
+    return buffer.getvalue()
 
 
 def _fast_cells(xml: bytes) -> tuple[np.ndarray, ...] | None:

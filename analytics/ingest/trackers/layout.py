@@ -130,10 +130,9 @@ def _read(sources: list[Source], max_mb: float, sha256: str) -> TrackerRead:
     usable = usable_sources(sources, max_mb, read.problems)
     workbooks = [s for s in usable if PurePosixPath(s.name).suffix.lower() == ".xlsx"]
     several = len(workbooks) > 1
-    limit = int(max_mb * 1_000_000)
     for source in usable:
         if source in workbooks:
-            _read_workbook(source, limit, several, read)
+            _read_workbook(source, several, read)
         else:
             text = decode_text(source, read.problems)
             grid = None if text is None else parse_csv(text, source.name, read.problems)
@@ -143,8 +142,8 @@ def _read(sources: list[Source], max_mb: float, sha256: str) -> TrackerRead:
     return read
 
 
-def _read_workbook(source: Source, limit: int, several: bool, read: TrackerRead) -> None:
-    book = open_workbook(source, limit, read.problems)
+def _read_workbook(source: Source, several: bool, read: TrackerRead) -> None:
+    book = open_workbook(source, read.problems)
     if book is None:
         return
     for sheet_name in book.sheet_names:

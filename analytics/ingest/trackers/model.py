@@ -10,9 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 
 from analytics.domain import GENDERS, GRADES, QUADRANTS, RESPONSES
 
@@ -30,7 +40,55 @@ FIELD_LABELS: dict[str, str] = {
 }  # fmt: skip
 BLANK_ANSWERS: tuple[str, ...] = ("not answered", "Not applicable")
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+# The deepest a mapping nests (mapping, layouts, a layout, its fields) is 4 levels.
+MAX_DEPTH = 20
+MAX_NUMBER_DIGITS = 30
+MAX_REASONS = 20  # a refusal lists at most this many reasons, then how many more
+# Control characters (C0, DEL, C1) and the bidirectional overrides that reorder shown text.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_THEME_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+_QUESTION_ID = re.compile(r"[^\W_][\w .:/()\-]{0,63}")
+
+
+def _printable(text: str) -> str:
+    control = _CONTROL.search(text)
+    if control:
+        raise PydanticCustomError(
+            "control_character",
+            "a control character ({code}) is not allowed",
+            {"code": f"U+{ord(control.group()):04X}"},
+        )
+    return text
+
+
+def _theme_id(text: str) -> str:
+    if not _THEME_ID.fullmatch(text):
+        raise PydanticCustomError(
+            "theme_id",
+            "an id is letters, digits, '_', '-' or '.' (at most 64 characters), as the store's "
+            "themes are named (e.g. permanency)",
+        )
+    return text
+
+
+def _question_id(text: str) -> str:
+    if not _QUESTION_ID.fullmatch(text):
+        raise PydanticCustomError(
+            "question_id",
+            "an id is letters, digits, spaces or _ - . : / ( ) (at most 64 characters), as the "
+            "store's questions are named (e.g. PERM-01)",
+        )
+    return text
+
+
+# Sheet and column names, words and names: text as shown, without control characters.
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+    AfterValidator(_printable),
+]
+ThemeId = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_theme_id)]
+QuestionId = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_question_id)]
 Response = Literal["Met", "Partially met", "Not met", "Not applicable"]
 Grade = Literal["Outstanding", "Good", "Requires improvement", "Inadequate"]
 Gender = Literal["Female", "Male", "Not recorded"]
@@ -56,8 +114,9 @@ class SheetLayout(_Strict):
     source: Text  # the sheet name, or the CSV file's name, the layout was made from
     headers: list[Text] = Field(max_length=500)  # every header, in order: recognises the layout
     fields: dict[Field_, Text] = Field(default_factory=dict)  # field -> header
-    standards: dict[Text, Text] = Field(default_factory=dict, max_length=500)  # header -> question
-    comments: dict[Text, Text] = Field(default_factory=dict, max_length=500)  # header -> question
+    # header -> question id, for the answers' columns and the comments' columns
+    standards: dict[Text, QuestionId] = Field(default_factory=dict, max_length=500)
+    comments: dict[Text, QuestionId] = Field(default_factory=dict, max_length=500)
     ignored: list[Text] = Field(default_factory=list, max_length=500)  # headers not imported
     quadrant: Quadrant | None = None  # the sheet's quadrant when no column gives it
     team: Text | None = None  # one team for the whole sheet when no column gives it
@@ -68,7 +127,7 @@ class TrackerMapping(_Strict):
 
     format: Literal["audit-insight/tracker-mapping/1"] = FORMAT
     name: Text  # the tracker it was made for, e.g. "NW permanency tracker"
-    theme_id: Text
+    theme_id: ThemeId
     layouts: list[SheetLayout] = Field(min_length=1, max_length=50)
     # Words are matched ignoring case and surrounding spaces.
     answers: dict[Text, Response] = Field(default_factory=dict, max_length=200)
@@ -100,20 +159,105 @@ class MappingRefused(ValueError):
 
 
 def parse_mapping(data: bytes | str, source: str = "mapping.json") -> TrackerMapping:
-    """Return the mapping a JSON file holds; raise MappingRefused naming each problem."""
+    """Return the mapping a JSON file holds; raise MappingRefused naming each problem.
+
+    The size is checked before anything is read; the JSON is read with no hooks that build
+    objects, and refused when nested too deep, with a key twice in one object, NaN or
+    Infinity, a huge number, or text that is not UTF-8; then every field is validated.
+    """
     raw = data.encode() if isinstance(data, str) else data
     if len(raw) > MAX_MAPPING_BYTES:
         raise MappingRefused(
             source, [f"the file is {len(raw):,} bytes; a mapping is at most {MAX_MAPPING_BYTES:,}"]
         )
     try:
-        document = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MappingRefused(source, [f"not a JSON file: {error}"]) from None
+        document = _load_json(raw)
+    except _NotAMapping as refused:
+        raise MappingRefused(source, [str(refused)]) from None
     try:
         return TrackerMapping.model_validate(document)
     except ValidationError as error:
         reasons = [
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in error.errors()
+            f"{'.'.join(_shown(str(p)) for p in e['loc']) or '(top)'}: {e['msg']}"
+            for e in error.errors()
         ]
+        if len(reasons) > MAX_REASONS:
+            reasons = [*reasons[:MAX_REASONS], f"and {len(reasons) - MAX_REASONS:,} more"]
         raise MappingRefused(source, reasons) from None
+
+
+class _NotAMapping(Exception):
+    """The file is not JSON a mapping can be read from (the message says why)."""
+
+
+_TOO_DEEP = f"the JSON is nested deeper than {MAX_DEPTH} levels"
+
+
+def _load_json(raw: bytes) -> object:
+    """Return the JSON document, read safely (see parse_mapping)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise _NotAMapping(
+            f"the file is not UTF-8 text (byte {error.start + 1:,} cannot be read): save it as "
+            "UTF-8"
+        ) from None
+    try:
+        document = json.loads(
+            text,
+            object_pairs_hook=_unique_keys,
+            parse_constant=_no_constant,
+            parse_int=_bounded_int,
+            parse_float=_finite_float,
+        )
+    except RecursionError:  # the decoder nests once per bracket: far too deep for a mapping
+        raise _NotAMapping(_TOO_DEEP) from None
+    except json.JSONDecodeError as error:
+        raise _NotAMapping(f"not a JSON file: {error}") from None
+    if _depth(document) > MAX_DEPTH:
+        raise _NotAMapping(_TOO_DEEP)
+    return document
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _NotAMapping(f'the key "{_shown(key)}" appears twice in one object')
+        seen.add(key)
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> object:
+    raise _NotAMapping(f"{name} is not a JSON value")
+
+
+def _bounded_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_NUMBER_DIGITS:
+        raise _NotAMapping(f"a number of {digits:,} digits is not allowed in a mapping")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NotAMapping(f"the number {text[:40]} is too large")
+    return number
+
+
+def _depth(document: object) -> int:
+    """Return how deep lists and objects nest (counted without recursion)."""
+    deepest, stack = 0, [(document, 1)]
+    while stack and deepest <= MAX_DEPTH:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _shown(text: str) -> str:
+    """Return text with control characters shown as their code (never sent to a terminal)."""
+    return _CONTROL.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)

@@ -21,6 +21,7 @@ import functools
 import os
 import re
 import shutil
+import stat
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -76,11 +77,18 @@ def mappings_dir(data_dir: str | os.PathLike[str]) -> Path:
     return Path(data_dir) / MAPPINGS_FOLDER
 
 
-def _check_size(path: Path) -> None:
-    size = path.stat().st_size
-    if size > MAX_MAPPING_BYTES:
+def read_mapping_file(path: Path) -> TrackerMapping:
+    """Return the mapping in a file; MappingRefused for one that is not a regular file, is too
+    big (never read into memory) or is not a valid mapping."""
+    status = path.stat()
+    if not stat.S_ISREG(status.st_mode):  # a pipe or a device: reading could never end
+        raise MappingRefused(path.name, ["not a regular file"])
+    if status.st_size > MAX_MAPPING_BYTES:
         limit = f"a mapping is at most {MAX_MAPPING_BYTES:,}"
-        raise MappingRefused(path.name, [f"the file is {size:,} bytes; {limit}"])
+        raise MappingRefused(path.name, [f"the file is {status.st_size:,} bytes; {limit}"])
+    with path.open("rb") as file:
+        data = file.read(MAX_MAPPING_BYTES + 1)  # parse_mapping refuses one that grew meanwhile
+    return parse_mapping(data, path.name)
 
 
 @dataclass(frozen=True)
@@ -102,8 +110,7 @@ def read_saved(data_dir: str | os.PathLike[str]) -> SavedMappings:
     damaged = []
     for path in paths:
         try:
-            _check_size(path)  # never read a huge file into memory
-            found.append((parse_mapping(path.read_bytes(), path.name), path))
+            found.append((read_mapping_file(path), path))
         except MappingRefused as refused:
             damaged.append(f"{path.name}: " + "; ".join(refused.reasons))
         except OSError as error:
@@ -140,8 +147,7 @@ def load_mapping(data_dir: str | os.PathLike[str], path_or_name: str) -> Tracker
     """
     path = Path(path_or_name)
     if path.is_file():
-        _check_size(path)
-        return parse_mapping(path.read_bytes(), path.name)
+        return read_mapping_file(path)
     try:
         return find_saved(data_dir, path_or_name)
     except AuditDataError as unknown:
@@ -373,7 +379,7 @@ def replaced_name(data_dir: str | os.PathLike[str], mapping: TrackerMapping) -> 
     if not path.is_file():
         return None
     try:
-        return parse_mapping(path.read_bytes(), path.name).name
+        return read_mapping_file(path).name
     except (MappingRefused, OSError):
         return path.name
 
