@@ -10,6 +10,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -255,6 +256,19 @@ def test_the_tracker_reader_refuses_an_unclosed_quote_the_same_way():
     assert rows(read.problems.frame({})) == [
         ("NW tracker.csv", 2, "Comments", QUOTE_NEVER_CLOSED.replace("comment", "Comments"))
     ]
+
+
+@pytest.mark.parametrize("reader", ["template", "tracker"])
+def test_a_row_wider_than_a_spreadsheet_is_refused_before_a_frame_is_built(reader):
+    header = ",".join(f"c{i}" for i in range(1_000_000))  # about 7 MB, one line
+    source = Source("responses.csv", (header + "\n" + "x,y\n").encode())
+    started = time.process_time()
+    read = reading.read_sources([source]) if reader == "template" else read_trackers([source])
+    assert time.process_time() - started < 3  # took 20 s and 800 MB before the cap
+    assert rows(read.problems.frame({})) == [
+        ("responses.csv", 1, None, "the row has 1,000,000 columns: more than a spreadsheet "
+         "holds (16,384)")
+    ]  # fmt: skip
 
 
 # --- 3. a cut-off sheet, and links to files outside the folder -----------------------------
