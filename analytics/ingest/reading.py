@@ -40,6 +40,8 @@ from analytics.ingest.xlsx import (
 )
 
 DEFAULT_MAX_MB = 50
+# A row wider than a spreadsheet can hold (Excel's 16,384 columns) is no audit table.
+MAX_COLUMNS = 16_384
 # How far down a sheet to look for the column names when row 1 holds a title instead.
 HEADER_SEARCH_ROWS = 20
 # What a damaged or unusual sheet can raise while being read: bad values and structure, a broken
@@ -390,6 +392,17 @@ def parse_csv(text: str, name: str, problems: Problems) -> pd.DataFrame | None:
         )
         return None
     width = max(map(len, records), default=0)
+    if width > MAX_COLUMNS:  # refused before a frame of that width is built
+        widest = next(i for i, record in enumerate(records, start=1) if len(record) == width)
+        problems.add_one(
+            name,
+            widest,
+            None,
+            None,
+            f"the row has {width:,} columns: more than a spreadsheet holds ({MAX_COLUMNS:,})",
+            "Check the separator and that this is the audit table; " + RESAVE,
+        )
+        return None
     padded = [r if len(r) == width else r + [""] * (width - len(r)) for r in records]
     return pd.DataFrame(padded, index=pd.RangeIndex(1, len(records) + 1), dtype="str")
 
