@@ -271,6 +271,41 @@ def test_a_row_wider_than_a_spreadsheet_is_refused_before_a_frame_is_built(reade
     ]  # fmt: skip
 
 
+@functools.cache
+def workbook_of_too_many_cells() -> bytes:
+    """The good round with 2,000,001 rows of one numbered cell as its cases sheet: 60 MB of XML,
+    far less than 200 times its packed size (no zip bomb)."""
+    original = zipfile.ZipFile(io.BytesIO(xlsx_bytes(good())))
+    cells = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, i)
+                     for i in range(1, 2_000_002))  # fmt: skip
+    sheet = b"<worksheet><sheetData>" + cells + b"</sheetData></worksheet>"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
+        for info in original.infolist():
+            book.writestr(info, sheet if info.filename == CASES_SHEET else original.read(info))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("reader", ["template", "tracker"])
+def test_a_sheet_of_more_cells_than_a_round_holds_is_refused_before_its_cells_are_parsed(reader):
+    source = Source("round.xlsx", workbook_of_too_many_cells())
+    started = time.process_time()
+    read = reading.read_sources([source]) if reader == "template" else read_trackers([source])
+    assert time.process_time() - started < 3  # 2.7 M rows took 47 s and 3 GB before the cap
+    assert ("cases", None, None, "it has more than 2,000,000 cells: far more than an audit "
+            "round holds, so it is refused unread") in rows(read.problems.frame({}))  # fmt: skip
+
+
+def test_a_csv_of_more_cells_than_a_round_holds_is_refused_as_it_is_read(monkeypatch):
+    monkeypatch.setattr(reading, "MAX_CELLS", 1_000)
+    text = "audit_id,question_id,response\n" + "a1,q1,Met\n" * 400  # 1,203 cells
+    read = reading.read_sources([Source("responses.csv", text.encode())])
+    assert rows(read.problems.frame({})) == [
+        ("responses.csv", None, None, "it has more than 1,000 cells: far more than an audit "
+         "round holds, so it is refused unread")
+    ]  # fmt: skip
+
+
 # --- 3. a cut-off sheet, and links to files outside the folder -----------------------------
 
 
