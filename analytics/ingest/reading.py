@@ -31,11 +31,13 @@ from openpyxl.utils.exceptions import CellCoordinatesException, InvalidFileExcep
 from analytics.ingest.problems import ROW, Problems, Sheet
 from analytics.ingest.spec import SHEET_ORDER, SHEETS, normalise_header
 from analytics.ingest.xlsx import (
+    MAX_CELLS,
     MAX_UNPACK_RATIO,
     MAX_UNPACKED_BYTES,
     DamagedWorkbook,
     NotAWorkbook,
     TooBigUnpacked,
+    TooManyCells,
     Workbook,
 )
 
@@ -373,8 +375,14 @@ def parse_csv(text: str, name: str, problems: Problems) -> pd.DataFrame | None:
     records: list[list[str]] = []
     reader = csv.reader(lines, delimiter=delimiter, strict=False)
     failure = None
+    cells = 0
     try:
-        records.extend(reader)
+        for record in reader:
+            records.append(record)
+            cells += len(record)
+            if cells > MAX_CELLS:
+                _report_too_many_cells(name, problems)
+                return None
     except csv.Error as error:
         failure = error
     # A record over several lines, or a quote on the last line, may be an unclosed quote.
@@ -502,6 +510,19 @@ def open_workbook(source: Source, problems: Problems) -> Workbook | None:
     return None
 
 
+def _report_too_many_cells(where: str, problems: Problems) -> None:
+    problems.add_one(
+        where,
+        None,
+        None,
+        None,
+        f"it has more than {MAX_CELLS:,} cells: far more than an audit round holds, so it is "
+        "refused unread",
+        "Check that this is the audit table and not an export of a whole system; import one "
+        "round at a time.",
+    )
+
+
 def _report_unpacking(
     error: TooBigUnpacked | DamagedWorkbook, file_name: str, problems: Problems
 ) -> None:
@@ -560,6 +581,8 @@ def read_sheet(
         return book.grid(sheet_name), book.uncached_formulas(sheet_name)
     except (TooBigUnpacked, DamagedWorkbook) as error:
         _report_unpacking(error, book.name, problems)
+    except TooManyCells:
+        _report_too_many_cells(sheet_name, problems)
     except _SHEET_ERRORS:
         problems.add_one(
             sheet_name,
