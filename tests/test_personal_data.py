@@ -251,6 +251,25 @@ def test_a_tracker_column_of_staff_is_refused_by_the_same_rule(tmp_path: Path):
     ]
 
 
+@pytest.mark.parametrize(
+    "header, cells, refused",
+    [
+        ("Seen by IRO", ["Yes", "No"], False),
+        ("Placed with parents", ["Yes", "Yes"], False),
+        ("Child seen by worker", ["No", "Yes"], False),
+        ("Visited by worker", ["Jane Doe", "Sam Roe"], True),  # the cells name people
+        ("Child's social worker", ["SW-1", "SW-2"], True),  # a role alone: the header decides
+    ],
+)
+def test_a_tracker_column_saying_something_of_a_role_is_judged_by_its_cells(header, cells, refused):
+    from analytics.ingest.spec import PEOPLE_BY_ROLE
+    from analytics.ingest.trackers.layout import TrackerColumn
+    from analytics.ingest.trackers.refusals import refusal
+
+    column = TrackerColumn(5, "E", header, None, header)  # a one-row header
+    assert refusal(column, pd.Series(cells)) == (PEOPLE_BY_ROLE if refused else None)
+
+
 # --- defect 6: control characters, whatever the file type --------------------------------------
 
 
