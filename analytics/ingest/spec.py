@@ -201,10 +201,11 @@ _NOT_A_PERSON = re.compile(
 )
 # Words that hold a personal-data word by chance, so the squashed check must not see them.
 _NOT_PERSONAL_WORDS = frozenset({"response", "responses", "addressed", "addressing"})
-# A short header whose last word is a person's role ("Social worker", "Foster carer", "IRO",
-# "Allocated SW") heads a column of people, whatever its cells hold; "Social work team" and
-# "Worker visits recorded" do not end in a role. A longer header is a sentence (a standard's
-# wording, "... agreed with the carer"), not a column of people.
+# A short header that is only a person's role ("Social worker", "Foster carer", "IRO",
+# "Allocated SW", "Child's social worker") heads a column of people, whatever its cells hold.
+# "Social work team" and "Worker visits recorded" do not end in a role; "Seen by IRO" and
+# "Placed with parents" end in one but say something of it (a yes/no), so their cells decide.
+# A longer header is a sentence (a standard's wording, "... agreed with the carer").
 PEOPLE_BY_ROLE = "people's names (staff, carers or family)"
 PERSON_ROLES = frozenset({
     "worker", "workers", "caseworker", "sw", "manager", "managers", "tm", "iro", "officer",
@@ -213,6 +214,32 @@ PERSON_ROLES = frozenset({
     "grandparent", "friend", "teacher", "gp",
 })  # fmt: skip
 _ROLE_HEADER_WORDS = 4
+# Words that may stand before a role in the name of a column of people: whose, and which role.
+ROLE_QUALIFIERS = frozenset({
+    "allocated", "assigned", "named", "lead", "key", "link", "main", "current", "previous",
+    "former", "new", "social", "foster", "supervising", "personal", "independent", "reviewing",
+    "family", "support", "team", "case", "practice", "senior", "student", "assistant",
+    "deputy", "designated", "birth", "kinship", "connected", "child", "childs", "yp", "young",
+    "person", "persons", "s", "and", "or", "their", "first", "second", "1st", "2nd",
+})  # fmt: skip
+
+
+def is_role_header(header: str) -> bool:
+    """Return whether a header is a person's role alone ("Supervising social worker"), the name
+    of a column of people, not something said of them ("Seen by IRO")."""
+    named = [w for w in header_words(header) if not w.isdigit()]  # "Carer 2" is a carer
+    return (
+        0 < len(named) <= _ROLE_HEADER_WORDS
+        and named[-1] in PERSON_ROLES
+        and all(w in ROLE_QUALIFIERS or w in PERSON_ROLES for w in named[:-1])
+    )
+
+
+def ends_in_role(header: str) -> bool:
+    """Return whether a header's last word is a person's role ("Seen by IRO"): its cells decide
+    whether it holds people's names."""
+    named = [w for w in header_words(header) if not w.isdigit()]
+    return bool(named) and named[-1] in PERSON_ROLES
 
 
 def personal_data_reason(header: str) -> str | None:
@@ -229,10 +256,7 @@ def personal_data_reason(header: str) -> str | None:
             return what
     if squashed.startswith("dob") or squashed.endswith("dob") or "".join(words) == "dob":
         return "a date of birth"  # DoB, ChildDoB, D.O.B.
-    named = [w for w in words if not w.isdigit()]  # "Carer 2" is a carer
-    if 0 < len(named) <= _ROLE_HEADER_WORDS and named[-1] in PERSON_ROLES:
-        return PEOPLE_BY_ROLE
-    return None
+    return PEOPLE_BY_ROLE if is_role_header(header) else None
 
 
 # Personal data inside values: a comment or child_ref that holds contact details or an NHS

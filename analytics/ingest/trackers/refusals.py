@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analytics.ingest.spec import NAME_LIKE, PEOPLE_BY_ROLE, header_words, personal_data_reason
+from analytics.ingest.spec import (
+    NAME_LIKE,
+    PEOPLE_BY_ROLE,
+    ends_in_role,
+    header_words,
+    personal_data_reason,
+)
 from analytics.ingest.trackers.layout import TrackerColumn
 
 AUDITOR_HEADERS: tuple[str, ...] = ("auditor", "audited by", "reviewer", "reviewed by", "auditors")
@@ -67,4 +73,6 @@ def refusal(column: TrackerColumn, values: pd.Series) -> str | None:
         return "auditors' names (auditors are pseudonymous)"
     if names_a_person(column) and mostly_names(values):
         return "people's names"
+    if any(ends_in_role(part) for part in header_parts(column)) and mostly_names(values):
+        return PEOPLE_BY_ROLE  # "Visited by worker": Jane Smith, ...
     return None
