@@ -145,6 +145,13 @@ def test_report_prints_the_message_and_an_empty_table(empty_dir, capsys):
     ]
 
 
+def test_report_as_a_table_prints_only_the_message(empty_dir, capsys):
+    args = ["report", "--theme", "alpha", "--team", TEAM, "--data-dir", str(empty_dir)]
+    assert main(args) == 0
+    printed = capsys.readouterr()
+    assert (printed.err.strip(), printed.out) == (IN_THEME, "")  # not pandas' "Empty DataFrame"
+
+
 def test_the_command_line_says_it_in_one_line_without_a_traceback(empty_dir, tmp_path):
     out = tmp_path / "ff.csv"
     done = subprocess.run(

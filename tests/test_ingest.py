@@ -24,6 +24,7 @@ from analytics import atomic, audit_trail, ingest, queries
 from analytics.contract import PARTITIONED_TABLES
 from analytics.domain import Filters
 from analytics.errors import AuditDataError, ImportRefused
+from analytics.export.tables import data_source
 from analytics.ingest import Source, reading
 from analytics.ingest import xlsx as xlsx_reader
 from analytics.store import Store, read_manifest, write_new_store
@@ -1394,6 +1395,12 @@ def test_imports_into_the_sample_say_which_rounds_are_real(sample_dir, tmp_path)
     assert "permanency 2020-01-interim, 2020-04-final" in notice
     assert notice.endswith("Imported from audit files (real data): permanency 2021-03.")
     assert manifest["imported_rounds"] == ["permanency/2021-03"]
+    # An export's data source must not call real rounds synthetic.
+    source = data_source(Store(data_dir), date=str)
+    assert source == (
+        "Audit Insight store: synthetic sample rounds and imported rounds (permanency/2021-03); "
+        f"last import {result.import_id} on {dt.date.today()}"
+    )
     ingest.undo_import(data_dir, result.import_id, actor=ANALYST)
     assert (data_dir / "store.json").read_bytes() == original
 
