@@ -142,7 +142,7 @@ def run_report(args: argparse.Namespace) -> int:
     elif args.format == "json":
         json.dump(json.loads(frame.to_json(orient="records")), sys.stdout, indent=1)
         print()
-    else:
+    elif not frame.empty:  # the plain table: for no rows, the message above says it all
         print(frame.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return 0
 

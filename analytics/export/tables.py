@@ -272,7 +272,10 @@ def data_source(store: Store, date: Callable[[dt.date], str] = dt.date.isoformat
     """Return where the numbers come from, without any server path: the kind of store, when it
     was generated, and the last import into it (dates written by `date`)."""
     manifest = read_manifest(store.data_dir)
-    if manifest.get("synthetic"):
+    if manifest.get("synthetic") == "mixed":  # a sample store that real rounds were added to
+        imported = ", ".join(str(r) for r in manifest.get("imported_rounds") or [])
+        text = f"Audit Insight store: synthetic sample rounds and imported rounds ({imported})"
+    elif manifest.get("synthetic"):
         text = "Audit Insight store: synthetic sample data; no real child is described"
         made = str(manifest.get("generated_at") or "")[:10]
         if made:

@@ -535,7 +535,7 @@ def _report_unpacking(
         limit = (
             "1 GB"
             if error.budget >= MAX_UNPACKED_BYTES
-            else f"{MAX_UNPACK_RATIO} times its size ({error.budget / 1e6:,.1f} MB)"
+            else f"{error.budget / 1e6:,.1f} MB, {MAX_UNPACK_RATIO} times its own size"
         )
         problems.add_one(
             file_name,
