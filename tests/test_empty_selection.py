@@ -53,6 +53,19 @@ def test_every_chart_of_an_empty_selection_is_empty_with_the_message(empty_dir, 
     assert [a.text for a in view.figure.layout.annotations] == [message]
 
 
+def test_a_quadrant_with_no_cases_keeps_the_comparison_of_every_quadrant(empty_dir):
+    # SE has no case in round two: the comparison still shows the others (its whole purpose),
+    # while the charts of the selection alone are empty and say so.
+    store, se = Store(empty_dir), Filters(quadrants=("SE",))
+    view = chart_view(store, "quadrant_comparison", "alpha", se)
+    assert view.empty_message is None
+    county = chart_view(store, "quadrant_comparison", "alpha", Filters())
+    numbers = [c for c in county.data.columns if c != "selected"]  # only the highlight differs
+    assert view.data[numbers].equals(county.data[numbers]) and len(view.data)
+    message = "No cases match: SE has no cases in round Round two of Alpha theme."
+    assert chart_view(store, "finding_frequency", "alpha", se).empty_message == message
+
+
 def test_a_selection_with_cases_has_no_message(empty_dir):
     view = chart_view(Store(empty_dir), "finding_frequency", "alpha",
                       Filters(round_id="r1", teams=(TEAM,)))  # fmt: skip
