@@ -115,8 +115,11 @@ def empty_message(
 ) -> str | None:
     """Return the plain message when the named chart's selection has no cases, else None.
 
-    The trend needs cases in both of its rounds; the quadrant heatmap ignores the quadrants.
+    The trend needs cases in both of its rounds; the quadrant comparison and heatmap always
+    show every quadrant (the selection highlighted), so they are empty only without quadrants.
     """
+    if name == "quadrant_comparison":
+        filters = Filters(round_id=filters.round_id, teams=filters.teams)
     if name in CROSS_THEME_VIEWS or theme is None:
         if name == "category_by_quadrant":
             filters = Filters(round_id=filters.round_id, teams=filters.teams)
