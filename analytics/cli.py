@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from analytics import queries
+from analytics import queries, unseen
 from analytics.config import DATA_DIR_ENV, resolve_data_dir
 from analytics.domain import QUADRANTS, Filters
 from analytics.errors import AuditDataError
@@ -147,23 +146,9 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
-# Control characters (C0 but newline and tab, DEL, C1) and the bidirectional overrides: text
-# from a file or a store could recolour, hide or reorder what the terminal shows.
-_UNSAFE_FOR_TERMINAL = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
-
-
 def terminal_text(text: str) -> str:
     """Return text safe to print on a terminal: each control character as an escape (\\x1b)."""
-
-    def escaped(match: re.Match[str]) -> str:
-        code = ord(match.group())
-        if code == 0x0D:
-            return "\\r"
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-    return _UNSAFE_FOR_TERMINAL.sub(escaped, text)
+    return unseen.escape(text, unseen.ON_TERMINAL)
 
 
 class _TerminalStream:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analytics import unseen
 from analytics.domain import QUADRANT_LABELS
 from analytics.ingest.plan import plan_questions, plan_rounds, plan_themes
 from analytics.ingest.problems import ROW, Problems, Sheet, check_duplicates, empty_problems
@@ -43,11 +44,6 @@ from analytics.ingest.state import StoreState
 EARLIEST_DATE = dt.date(1990, 1, 1)
 LATEST_DATE = dt.date(2100, 12, 31)
 _DATE = r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
-# Control characters (C0 but tab, newline and carriage return; DEL; C1) have no place in any
-# value, whatever the file: Excel writes them as _x0000_, which the reader turns back. Nor have
-# the bidirectional overrides and isolates, which show text in another order than it is stored
-# ("ok \u202egnp.exe" shows as "ok exe.png").
-CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 SHOWN_OF_LONG_VALUE = 100  # characters of a too-long value shown (masked) in its problem
 
 
@@ -246,15 +242,6 @@ def _check_values(sheet: Sheet, state: StoreState, problems: Problems) -> pd.Dat
     return out
 
 
-def escape_controls(text: str) -> str:
-    """Return text with each control character shown as its escape ("a\x00b" -> "a\\x00b")."""
-    return re.sub(CONTROL_CHARACTERS, lambda m: _escape(ord(m.group(0))), text)
-
-
-def _escape(code: int) -> str:
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
 def _check_text(
     sheet: Sheet, name: str, raw: pd.Series, present: pd.Series, problems: Problems
 ) -> pd.Series:
@@ -278,12 +265,12 @@ def _check_text(
             values=shown,
         )
         raw = raw.where(~long)
-    controls = raw.str.contains(CONTROL_CHARACTERS, regex=True).fillna(False).to_numpy(bool)
+    controls = raw.str.contains(unseen.IN_VALUE.pattern, regex=True).fillna(False).to_numpy(bool)
     if controls.any():
-        found = raw[controls].map(lambda v: sorted(set(re.findall(CONTROL_CHARACTERS, v))))
+        found = raw[controls].map(lambda v: sorted(set(unseen.IN_VALUE.findall(v))))
         rule = pd.Series(None, index=raw.index, dtype=object)
         rule[controls] = [
-            f"the {name} holds a control character ({', '.join(map(escape_controls, chars))})"
+            f"the {name} holds a control character ({', '.join(map(unseen.escaped, chars))})"
             for chars in found
         ]
         problems.add(
@@ -293,9 +280,7 @@ def _check_text(
             rule,
             "Delete the invisible character (a copy and paste or a damaged file brings it), "
             "or retype the value.",
-            values=raw[controls]
-            .map(lambda v: mask_personal(escape_controls(v)))
-            .reindex(raw.index),
+            values=raw[controls].map(lambda v: mask_personal(unseen.escape(v))).reindex(raw.index),
         )
         raw = raw.where(~controls)
     return raw

@@ -24,7 +24,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from analytics import unseen
 from analytics.domain import GENDERS, GRADES, QUADRANTS, RESPONSES
+from analytics.ingest.spec import ID_PATTERN
 
 FORMAT = "audit-insight/tracker-mapping/1"
 MAX_MAPPING_BYTES = 256_000  # a mapping of 20 sheets × 60 columns is about 60 KB
@@ -44,14 +46,11 @@ BLANK_ANSWERS: tuple[str, ...] = ("not answered", "Not applicable")
 MAX_DEPTH = 20
 MAX_NUMBER_DIGITS = 30
 MAX_REASONS = 20  # a refusal lists at most this many reasons, then how many more
-# Control characters (C0, DEL, C1) and the bidirectional overrides that reorder shown text.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_THEME_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
-_QUESTION_ID = re.compile(r"[^\W_][\w .:/()\-]{0,63}")
+_STORE_ID = re.compile(ID_PATTERN)  # how the store names its themes and questions
 
 
 def _printable(text: str) -> str:
-    control = _CONTROL.search(text)
+    control = unseen.IN_NAME.search(text)
     if control:
         raise PydanticCustomError(
             "control_character",
@@ -62,7 +61,7 @@ def _printable(text: str) -> str:
 
 
 def _theme_id(text: str) -> str:
-    if not _THEME_ID.fullmatch(text):
+    if not _STORE_ID.fullmatch(text):
         raise PydanticCustomError(
             "theme_id",
             "an id is letters, digits, '_', '-' or '.' (at most 64 characters), as the store's "
@@ -72,11 +71,11 @@ def _theme_id(text: str) -> str:
 
 
 def _question_id(text: str) -> str:
-    if not _QUESTION_ID.fullmatch(text):
+    if not _STORE_ID.fullmatch(text):
         raise PydanticCustomError(
             "question_id",
-            "an id is letters, digits, spaces or _ - . : / ( ) (at most 64 characters), as the "
-            "store's questions are named (e.g. PERM-01)",
+            "an id is letters, digits, '_', '-' or '.' (at most 64 characters), as the store's "
+            "questions are named (e.g. PERM-01)",
         )
     return text
 
@@ -260,4 +259,4 @@ def _depth(document: object) -> int:
 
 def _shown(text: str) -> str:
     """Return text with control characters shown as their code (never sent to a terminal)."""
-    return _CONTROL.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+    return unseen.escape(text, unseen.IN_NAME)
