@@ -177,7 +177,10 @@ def _one_round(
 
     prefix = _theme_prefix(tables["questions"], theme_id)
     audit_id = np.array([f"{prefix}-{round_id}-{i:06d}" for i in range(1, total + 1)], dtype=object)
-    child_ref = np.array([f"SYN-{n:08X}" for n in rng.integers(0, 2**32, total)], dtype=object)
+    # Nine digits: a reference holds a digit, and ten would sometimes pass the NHS number check.
+    child_ref = np.array(
+        [f"SYN-{n % 10**9:09d}" for n in rng.integers(0, 2**32, total)], dtype=object
+    )
 
     round_targets = targets[(targets["theme_id"] == theme_id) & (targets["round_id"] == round_id)]
     codes = []  # one array of response codes (index into RESPONSES) per question

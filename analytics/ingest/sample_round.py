@@ -40,7 +40,7 @@ def round_frames(n_cases: int, seed: int = 1) -> dict[str, pd.DataFrame]:
             "round_id": BENCH_ROUND,
             "quadrant": rng.choice(QUADRANTS, n_cases),
             "team": rng.choice(["Looked After", "Family Safeguarding"], n_cases),
-            "child_ref": [f"SYN-{v:08X}" for v in rng.integers(0, 2**32, n_cases)],
+            "child_ref": [f"SYN-{v % 10**9:09d}" for v in rng.integers(0, 2**32, n_cases)],
             "audit_date": pd.Timestamp("2021-03-01")
             + pd.to_timedelta(rng.integers(0, 28, n_cases), unit="D"),
             "gender": rng.choice(["Female", "Male"], n_cases),

@@ -21,12 +21,11 @@ AUDIT_ID_MAX = 64
 TEXT_MAX = 5000  # characters of any one value; a longer one is refused before any other check
 
 # A reference (child_ref now; auditor and moderator ids later) is told from a name by its form:
-# one word of letters, digits and . _ / -, holding a digit ("C-0001", "2024/017") or made of
-# capitals joined by - _ / ("SYN-SETUP", a code). "Jayden", "JAYDEN", "j.smith" and "Smith, J"
-# are not references.
+# one word of letters, digits and . _ / -, holding a digit ("C-0001", "2024/017"). "Jayden",
+# "JAYDEN", "j.smith", "Smith, J" and "JAYDEN-SMITH" are not references.
 REFERENCE_RULE_TEXT = (
     "one word of letters, digits and . _ / - holding at least one digit (C-0001, PF-2024-017, "
-    "2024/017, NW123), or capitals joined by - _ / (SYN-SETUP); never a name"
+    "2024/017, NW123); never a name"
 )
 _REFERENCE_CHARACTERS = re.compile(r"[A-Za-z0-9._/-]+")
 # A date in any common form (2012-05-04, 04/05/2012, 4.5.12), perhaps with a time: where a
@@ -35,7 +34,6 @@ DATE_LIKE = (
     r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2}))"
     r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
 )
-_CAPITALS_JOINED = re.compile(r"[A-Z]+(?:[-_/][A-Z]+)+")
 _ASCII_DIGIT = re.compile(r"[0-9]")
 
 
@@ -43,7 +41,7 @@ def looks_like_reference(value: str) -> bool:
     """Return whether a value has the form of a reference, not a name (REFERENCE_RULE_TEXT)."""
     if not _REFERENCE_CHARACTERS.fullmatch(value):
         return False
-    return bool(_ASCII_DIGIT.search(value) or _CAPITALS_JOINED.fullmatch(value))
+    return bool(_ASCII_DIGIT.search(value))
 
 
 @dataclass(frozen=True)

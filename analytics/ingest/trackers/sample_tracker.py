@@ -98,7 +98,7 @@ def _setup_workbook(questions: pd.DataFrame) -> bytes:
     new = questions[questions["is_new"]]
     case = {
         "audit_id": "TRACKER-BENCH-SETUP", "theme_id": BENCH_THEME, "round_id": SETUP_ROUND,
-        "quadrant": "NW", "child_ref": "SYN-SETUP", "audit_date": pd.Timestamp("2021-08-02"),
+        "quadrant": "NW", "child_ref": "SYN-SETUP-1", "audit_date": pd.Timestamp("2021-08-02"),
     }  # fmt: skip
     frames = {
         "cases": pd.DataFrame([case]),
