@@ -90,3 +90,18 @@ def last_loaded_text() -> str:
     return (
         f"Data last loaded: {changed:%d %B %Y %H:%M}" if changed is not None else "No data loaded"
     )
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=256)
+def _cached_no_cases(directory: str, fingerprint: str, theme: str | None, filters: Any) -> Any:
+    del fingerprint
+    from analytics.views import no_cases_message
+
+    return no_cases_message(_open_store(directory), theme, filters)
+
+
+def no_cases(theme: str | None, filters: Any) -> str | None:
+    """Return analytics.views.no_cases_message(...) for the current store, cached per version."""
+    directory = data_dir()
+    fingerprint = _open_store(directory).fingerprint()
+    return _cached_no_cases(directory, fingerprint, theme, filters)

@@ -21,8 +21,7 @@ import streamlit as st
 from analytics.domain import COUNTY, INCOMPLETE, QUADRANT_LABELS, QUADRANTS, Filters
 from analytics.errors import AuditDataError
 from analytics.narrative import escape_markdown
-from analytics.views import no_cases_message
-from ui.data import query, store
+from ui.data import no_cases, query
 
 STATE_KEY = "filters"
 VIEW_KEY = "view_state"
@@ -225,7 +224,7 @@ def render(theme_id: str | None, home_quadrants: tuple[str, ...] = ()) -> Filter
 def _say_if_empty(sidebar, theme_id: str | None, filters: Filters) -> None:
     # A selection with no cases empties every chart and table: said once, here, in words.
     try:
-        empty = no_cases_message(store(), theme_id, filters)
+        empty = no_cases(theme_id, filters)
     except AuditDataError:
         return  # a damaged store: the page itself says what is wrong
     if empty is not None:
