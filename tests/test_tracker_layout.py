@@ -296,3 +296,23 @@ def test_quadrant_in_name(name: str | None, expected: str | None) -> None:
 
 def test_word_key() -> None:
     assert vocabulary.word_key("  Partially \t MET ") == "partially met"
+
+
+def test_a_chart_tab_is_left_out_and_said_and_the_data_sheet_read() -> None:
+    import openpyxl
+    from openpyxl.chart import BarChart, Reference
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "NW"
+    for row in [["Child ref", "Date of audit", "Q1"], ["C-1", "2021-03-01", "Yes"]]:
+        sheet.append(row)
+    chart = BarChart()
+    chart.add_data(Reference(sheet, min_col=3, min_row=1, max_row=2))
+    book.create_chartsheet("Chart of answers").add_chart(chart)
+    data = io.BytesIO()
+    book.save(data)
+    read = read_trackers([Source("tracker.xlsx", data.getvalue())])
+    assert [s.label for s in read.sheets] == ["NW"]
+    assert read.ignored_sheets == ["Chart of answers (a chart)"]
+    assert read.problems.frame({}).empty
