@@ -100,6 +100,7 @@ class Workbook:
         self.budget = unpack_budget(len(data))
         self._unpacked: dict[str, int] = {}  # part -> bytes unpacked (each part counted once)
         self.sheets: dict[str, str] = {}  # sheet name -> its part
+        self.chart_sheets: list[str] = []  # chart tabs, left out
         self.archive = archive = zipfile.ZipFile(io.BytesIO(data))
         if sum(info.file_size for info in archive.infolist()) > self.budget:
             raise TooBigUnpacked(self.budget)  # what the headers declare is already too much
@@ -116,7 +117,11 @@ class Workbook:
         targets = self._relationships("xl/_rels/workbook.xml.rels")
         for sheet in root.iter(f"{{{ns}}}sheet"):
             rel = next((sheet.get(f"{{{r}}}id") for r in _REL_NS if sheet.get(f"{{{r}}}id")), None)
-            if rel in targets:
+            if rel not in targets:
+                continue
+            if "/chartsheets/" in targets[rel]:  # a chart tab holds no cells: not a table
+                self.chart_sheets.append(sheet.get("name", ""))
+            else:
                 self.sheets[sheet.get("name", "")] = targets[rel]
         self.sheet_names = list(self.sheets)
         shared_path = next((t for t in targets.values() if t.endswith("sharedStrings.xml")), None)

@@ -146,6 +146,9 @@ def _read_workbook(source: Source, several: bool, read: TrackerRead) -> None:
     book = open_workbook(source, read.problems)
     if book is None:
         return
+    for chart in book.chart_sheets:
+        label = f"{source.name} / {chart}" if several else chart
+        read.ignored_sheets.append(f"{label} (a chart)")
     for sheet_name in book.sheet_names:
         label = f"{source.name} / {sheet_name}" if several else sheet_name
         found = read_sheet(book, sheet_name, read.problems)
