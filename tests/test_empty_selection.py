@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from conftest import tiny_tables
 from docx import Document
@@ -64,6 +65,14 @@ def test_a_quadrant_with_no_cases_keeps_the_comparison_of_every_quadrant(empty_d
     assert view.data[numbers].equals(county.data[numbers]) and len(view.data)
     message = "No cases match: SE has no cases in round Round two of Alpha theme."
     assert chart_view(store, "finding_frequency", "alpha", se).empty_message == message
+
+
+def test_the_overview_row_of_a_team_with_no_cases_names_the_audited_round(empty_dir):
+    from analytics import queries
+
+    alpha = queries.overview_table(Store(empty_dir), Filters(teams=(TEAM,))).to_dict("records")[0]
+    assert (alpha["theme"], alpha["round"], alpha["cases"]) == ("Alpha theme", "Round two", 0)
+    assert pd.isna(alpha["pct_met"])  # shown as "no results", not "not yet audited"
 
 
 def test_a_selection_with_cases_has_no_message(empty_dir):

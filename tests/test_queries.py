@@ -224,6 +224,12 @@ def test_overview_table_shows_the_selection_beside_the_county(tiny):
     assert "selection_pct_met" not in county_only.columns
 
 
+def test_overview_table_of_a_team_keeps_planned_themes_planned(tiny):
+    alpha, beta = queries.overview_table(tiny, Filters(teams=("T2",))).to_dict("records")
+    assert (alpha["round"], alpha["cases"]) == ("Round two", 1)
+    assert beta["round"] == "Underway: May 2020–Sep 2020"  # still planned, not audited
+
+
 def test_headline_whole(tiny):
     figures = queries.headline(tiny, "alpha")
     change = figures.pop("change")
