@@ -303,7 +303,7 @@ def overview_columns(selection: str | None = None) -> list[Column]:
     county's figures and then the selection's own take the place of the cases by quadrant."""
     met, change = ("County: met (n)", "County: change") if selection else ("Met (n)", "Change")
     figures = [
-        Column(("pct_met", "n"), met, "met_n", 120, help=_MET_HELP, missing="not yet audited"),
+        Column(("pct_met", "n"), met, "met_n", 120, help=_MET_HELP, missing="no results"),
         Column(("change_pts", "change"), change, "change", 120, help=_CHANGE_HELP),
     ]
     if selection is None:

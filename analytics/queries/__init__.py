@@ -751,6 +751,14 @@ def overview_table(store: Store, filters: Filters = ALL) -> pd.DataFrame:
     by_theme: dict[str, dict[str, dict[str, Any]]] = {}
     for row in theme_summary(store, filters).to_dict("records"):
         by_theme.setdefault(row["theme_id"], {})[row["quadrant"]] = row
+    # A team with no cases in a theme's latest audited round: that round, with no cases, is
+    # what the row shows (not the theme's next planned round).
+    audited = {}
+    if filters.teams:
+        everyone = theme_summary(store, Filters(quadrants=filters.quadrants))
+        audited = dict(
+            everyone.loc[everyone["quadrant"] == COUNTY, ["theme_id", "round_id"]].values
+        )
     quadrants = tuple(filters.quadrants)
     labels = store.memo(
         "round_labels",
@@ -768,6 +776,9 @@ def overview_table(store: Store, filters: Filters = ALL) -> pd.DataFrame:
             if quadrants:
                 chosen = [areas[q] for q in quadrants if q in areas]
                 row.update(_overview_figures(chosen, "selection_"), selection=", ".join(quadrants))
+        elif theme.theme_id in audited:
+            round_id = audited[theme.theme_id]
+            row.update(round=labels.get((theme.theme_id, round_id), round_id), cases=0)
         else:
             row["round"] = next_planned(store, theme.theme_id)
         rows.append(row)
