@@ -60,24 +60,19 @@ def _printable(text: str) -> str:
     return text
 
 
-def _theme_id(text: str) -> str:
-    if not _STORE_ID.fullmatch(text):
-        raise PydanticCustomError(
-            "theme_id",
-            "an id is letters, digits, '_', '-' or '.' (at most 64 characters), as the store's "
-            "themes are named (e.g. permanency)",
-        )
-    return text
+def _store_id(kind: str, example: str):
+    """Return a validator of a store id: a theme's (kind "theme") or a question's."""
 
+    def valid(text: str) -> str:
+        if not _STORE_ID.fullmatch(text):
+            raise PydanticCustomError(
+                f"{kind}_id",
+                "an id is letters, digits, '_', '-' or '.' (at most 64 characters), as the "
+                f"store's {kind}s are named (e.g. {example})",
+            )
+        return text
 
-def _question_id(text: str) -> str:
-    if not _STORE_ID.fullmatch(text):
-        raise PydanticCustomError(
-            "question_id",
-            "an id is letters, digits, '_', '-' or '.' (at most 64 characters), as the store's "
-            "questions are named (e.g. PERM-01)",
-        )
-    return text
+    return valid
 
 
 # Sheet and column names, words and names: text as shown, without control characters.
@@ -86,8 +81,12 @@ Text = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
     AfterValidator(_printable),
 ]
-ThemeId = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_theme_id)]
-QuestionId = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_question_id)]
+ThemeId = Annotated[
+    str, StringConstraints(strip_whitespace=True), AfterValidator(_store_id("theme", "permanency"))
+]
+QuestionId = Annotated[
+    str, StringConstraints(strip_whitespace=True), AfterValidator(_store_id("question", "PERM-01"))
+]
 Response = Literal["Met", "Partially met", "Not met", "Not applicable"]
 Grade = Literal["Outstanding", "Good", "Requires improvement", "Inadequate"]
 Gender = Literal["Female", "Male", "Not recorded"]
