@@ -139,7 +139,7 @@ def test_a_bad_file_shows_every_problem_and_changes_nothing(store_copy):
     at = data_page()
     at.file_uploader[0].set_value([(source.name, source.data, XLSX)]).run()
     assert not at.exception, at.exception
-    assert "cannot be imported: 3 problem(s)" in at.error[0].value
+    assert "cannot be imported: 3 problems" in at.error[0].value
     problems = table(at, "import_problems")
     rows = problems[["Sheet", "Row", "Column"]].values.tolist()
     assert rows == [["cases", "—", "Date of birth"], ["cases", "3", "quadrant"],

@@ -15,6 +15,7 @@ from analytics.access import ROLES
 from analytics.domain import Filters
 from analytics.errors import AuditDataError
 from analytics.ingest.reading import import_sha256
+from analytics.report_doc.wording import counted
 from ui import auth, data, tables
 from ui.exports import recorded_download
 
@@ -96,10 +97,11 @@ def run_import(
 def show_problems(table: pd.DataFrame) -> None:
     """The problem table of a refused file, and its download."""
     st.error(
-        f"This file cannot be imported: {len(table)} problem(s). Nothing has been changed. "
-        "Correct them in the file and upload it again."
+        f"This file cannot be imported: {counted(len(table), 'problem')}. Nothing has been "
+        "changed. Correct them in the file and upload it again."
     )
-    tables.show(table, tables.PROBLEMS, key="import_problems")  # masked values stay masked
+    # Masked values stay masked; rows tall enough for a fix text of five lines.
+    tables.show(table, tables.PROBLEMS, key="import_problems", lines=5)
     st.download_button(
         "Download the problems (CSV)",
         ingest.problems_csv(table),

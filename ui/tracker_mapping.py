@@ -33,6 +33,7 @@ from analytics.ingest.trackers.model import (
     TrackerMapping,
     parse_mapping,
 )
+from analytics.report_doc.wording import counted
 from ui import data, importing, tables
 
 READ_KEY = "tracker_read"
@@ -235,7 +236,9 @@ def _uploaded_mapping() -> TrackerMapping | None:
     try:
         return parse_mapping(upload.getvalue(), upload.name)
     except MappingRefused as refused:
-        st.error(f"The mapping {upload.name} cannot be used: {len(refused.reasons)} problem(s).")
+        st.error(
+            f"The mapping {upload.name} cannot be used: {counted(len(refused.reasons), 'problem')}."
+        )
         st.text("\n".join(refused.reasons))
         return None
 
