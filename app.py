@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import auth, render
+from ui import auth, data, render
 from ui import filters as filter_bar
 from ui.data import load_themes
 
@@ -16,6 +16,7 @@ def main() -> None:
     if actor is None:  # signed out, or no role: the sign-in page is the only page there is
         st.navigation([st.Page(auth.sign_in_page, title="Sign in")], position="hidden").run()
         return
+    render.guarded(data.begin_run)  # one snapshot for the whole run
     themes = render.guarded(load_themes)  # a missing or broken store: a message, not a traceback
     theme_pages = [
         st.Page("pages/theme.py", title=row.title, url_path=row.theme_id)

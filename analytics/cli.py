@@ -11,8 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+import pandas as pd
+
 from analytics import queries, unseen
-from analytics.config import DATA_DIR_ENV, resolve_data_dir
+from analytics.config import DATA_DIR_ENV, STORE_ENV, resolve_data_dir
 from analytics.domain import QUADRANTS, Filters
 from analytics.errors import AuditDataError
 from analytics.store import Store
@@ -65,6 +67,36 @@ def add_filter_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_as_of_option(parser: argparse.ArgumentParser) -> None:
+    """Add --as-of SNAPSHOT|DATETIME: read the store as it was at that snapshot or time."""
+    parser.add_argument(
+        "--as-of", dest="as_of", default=None, metavar="SNAPSHOT|DATETIME",
+        help="the store as it was: a snapshot id (`snapshots` lists them) or a UTC date and "
+        "time, e.g. 2026-12-07T09:30 (default: the newest)",
+    )  # fmt: skip
+
+
+def print_frame(frame: pd.DataFrame, fmt: str, *, text_left: bool = False) -> None:
+    """Print a frame as csv, json (records; dates ISO) or a plain table (nothing if empty;
+    `text_left`: text columns aligned left, for sentences)."""
+    if fmt == "csv":
+        frame.to_csv(sys.stdout, index=False)
+    elif fmt == "json":
+        records = frame.to_json(orient="records", date_format="iso")
+        json.dump(json.loads(records), sys.stdout, indent=1)
+        print()
+    elif not frame.empty:
+        texts = [c for c in frame.columns if text_left and pd.api.types.is_string_dtype(frame[c])]
+        widths = {c: int(frame[c].astype(str).str.len().max()) for c in texts}
+        left = {c: (lambda w: lambda v: f"{v!s:<{w}}")(widths[c]) for c in texts}
+        with pd.option_context("display.max_colwidth", None):  # whole values, never cut
+            printed = frame.to_string(
+                index=False, float_format=lambda v: f"{v:.3f}", formatters=left or None,
+                justify="left" if texts else None,
+            )  # fmt: skip
+        print(printed)
+
+
 def filters_from(args: argparse.Namespace) -> Filters:
     """Return the shared filters given on the command line."""
     return Filters(quadrants=tuple(args.quadrant), round_id=args.round_id, teams=tuple(args.team))
@@ -78,7 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         p.add_argument(
-            "--data-dir", help=f"the store (default: ${DATA_DIR_ENV}, else data/)", default=None
+            "--data-dir",
+            help=f"the store: a folder, or postgres:… data_path=… (default: ${STORE_ENV}, "
+            f"else ${DATA_DIR_ENV}, else data/)",
+            default=None,
         )
         return p
 
@@ -89,7 +124,17 @@ def build_parser() -> argparse.ArgumentParser:
     report = add("report", "the question x quadrant table of one theme and round")
     report.add_argument("--theme", required=True)
     add_filter_options(report)
+    add_as_of_option(report)
     report.add_argument("--format", choices=("csv", "json", "table"), default="table")
+
+    migrate = sub.add_parser(
+        "migrate-store", help="convert a store in the old layout (Parquet folders) to DuckLake"
+    )
+    migrate.add_argument("old_dir", metavar="OLD_DIR", help="the old store's folder (store.json)")
+    migrate.add_argument(
+        "--to", dest="new_dir", required=True, metavar="NEW_DIR",
+        help="the new store: a new or empty folder, or postgres:… data_path=…",
+    )  # fmt: skip
 
     for extra in EXTRA_PARSERS:
         extra(add)
@@ -116,12 +161,22 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("migrate-store")
+def run_migrate_store(args: argparse.Namespace) -> int:
+    """Convert an old-layout store into a new DuckLake store."""
+    from analytics.access import local_operator
+    from analytics.lake.migrate import migrate_store
+
+    print(migrate_store(args.old_dir, args.new_dir, author=local_operator().user).message)
+    return 0
+
+
 @command("report")
 def run_report(args: argparse.Namespace) -> int:
     """Print the question x quadrant table."""
     from analytics import views  # plotly: only for the commands that need it
 
-    store = Store(resolve_data_dir(args.data_dir))
+    store = Store(resolve_data_dir(args.data_dir), as_of=args.as_of)
     filters = filters_from(args)
     # Refuse what would print an empty or all-zero table: a theme with no audited round, a
     # planned round, a team the theme does not have.
@@ -136,13 +191,7 @@ def run_report(args: argparse.Namespace) -> int:
     if empty is not None:  # said on stderr, so csv and json output stay machine-readable
         print(empty, file=sys.stderr)
         frame = frame.iloc[0:0]
-    if args.format == "csv":
-        frame.to_csv(sys.stdout, index=False)
-    elif args.format == "json":
-        json.dump(json.loads(frame.to_json(orient="records")), sys.stdout, indent=1)
-        print()
-    elif not frame.empty:  # the plain table: for no rows, the message above says it all
-        print(frame.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print_frame(frame, args.format)  # a plain table of no rows: the message above says it all
     return 0
 
 
@@ -224,6 +273,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "analytics.export.command",
     "analytics.report_doc.command",
     "analytics.bench",
+    "analytics.lake.commands",
 )
 
 

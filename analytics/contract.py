@@ -1,4 +1,5 @@
-"""The data contract: the eight tables of the store, their columns and types, and their layout."""
+"""The data contract: the tables of the store, their columns and types, and their layout; and the
+store's own records beside them (the audit trail, saved tracker mappings, the store's manifest)."""
 
 from __future__ import annotations
 
@@ -89,7 +90,9 @@ SCHEMAS: dict[str, pa.Schema] = {
         ]
     ),
     # The import history: one row per import; the store's other tables are what imports changed.
-    # files_added / files_removed (paths inside the store) let undo-import revert exactly.
+    # base_snapshot (the snapshot the import was applied to) and changed (the keys it wrote:
+    # "cases:theme/round", "rounds:theme/round", "questions:theme/question", "themes:theme") let
+    # undo-import put exactly those rows back as they were.
     "imports": pa.schema(
         [
             ("import_id", pa.string()),
@@ -105,8 +108,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("replaced", pa.string()),
             ("status", pa.string()),
             ("undone_at", pa.timestamp("us")),
-            ("files_added", pa.list_(pa.string())),
-            ("files_removed", pa.list_(pa.string())),
+            ("base_snapshot", pa.int64()),
+            ("changed", pa.list_(pa.string())),
         ]
     ),
     # How completely each imported round was answered (one row per theme x round an import
@@ -136,9 +139,9 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 
-# Roll-ups: counts written beside every cases/responses file (same partition, same file name), so
-# the dashboard's aggregates read a few thousand rows instead of millions, and every writer that
-# adds, replaces or removes a base file does the same to its roll-up (see store.write_table_files).
+# Roll-ups: counts per partition of cases and responses, so the dashboard's aggregates read a few
+# thousand rows instead of millions. Every writer appends a roll-up with its rows, in the same
+# transaction (analytics.lake.catalog.Writer.append), and deletes it with its partition.
 ROLLUPS: dict[str, tuple[str, tuple[str, ...], str]] = {
     # base table: (roll-up table, grouping columns, count column)
     "responses": ("response_counts", ("question_id", "quadrant", "team", "response"), "answers"),
@@ -175,3 +178,37 @@ def duckdb_type(arrow_type: pa.DataType) -> str:
         pa.date32(): "DATE",
         pa.timestamp("us"): "TIMESTAMP",  # naive UTC
     }[arrow_type]
+
+
+# The store's own records. Not audit data: the sql command and the data contract leave them out.
+RECORD_SCHEMAS: dict[str, pa.Schema] = {
+    # Who imported, undid, exported or was refused what, when (analytics.audit_trail).
+    "audit_trail": pa.schema(
+        [
+            ("event_id", pa.string()),
+            ("at", pa.timestamp("us")),  # UTC
+            ("user", pa.string()),
+            ("role", pa.string()),
+            ("action", pa.string()),  # import, undo-import, export, save mapping, ...
+            ("what", pa.string()),  # file name, import id, or the export's file name
+            ("theme_id", pa.string()),
+            ("round_id", pa.string()),
+            ("quadrants", pa.string()),  # comma-separated; empty means the county
+            ("teams", pa.string()),
+            ("mode", pa.string()),  # suppression mode of an export
+            ("outcome", pa.string()),  # done, or refused
+            ("detail", pa.string()),
+            ("snapshot_id", pa.int64()),  # the data snapshot an export was made from
+        ]
+    ),
+    # Trackers' saved mappings (analytics.ingest.trackers.saved): one row per name.
+    "tracker_mappings": pa.schema(
+        [
+            ("slug", pa.string()),
+            ("name", pa.string()),
+            ("mapping", pa.string()),  # the mapping's JSON, exactly as a person downloads it
+        ]
+    ),
+    # How the store was made and what of it is synthetic: one row, JSON (analytics.store).
+    "store_manifest": pa.schema([("manifest", pa.string())]),
+}

@@ -315,8 +315,10 @@ def generate_store(
         "scale": scale,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    chunks = sample_chunks(scale, seed)
-    if progress is not None:
-        chunks = _reporting(chunks, progress)
-    write_new_store(Path(data_dir), chunks, manifest)
+
+    def chunks() -> Iterator[tuple[str, pd.DataFrame]]:
+        made = sample_chunks(scale, seed)
+        return made if progress is None else _reporting(made, progress)
+
+    write_new_store(data_dir, chunks, manifest, message="the synthetic sample store")
     return manifest

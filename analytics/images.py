@@ -15,11 +15,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import html
 import importlib.util
 import logging
 import os
 import shutil
+import struct
 import threading
+import zlib
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -174,6 +177,27 @@ def stop_image_server() -> None:
 
 
 atexit.register(stop_image_server)
+
+
+def with_description(image: bytes, fmt: str, text: str) -> bytes:
+    """Return the image with `text` in its metadata: a PNG's iTXt "Description" chunk (UTF-8,
+    right after the header), an SVG's <metadata> element (first in the root). The pixels are
+    unchanged: exports name the store snapshot they were made from this way. `text` must hold
+    no control character XML cannot (analytics.export.text.xml_safe)."""
+    if fmt == "png":
+        header_end = 8 + 8 + 13 + 4  # signature, then the IHDR chunk (length, type, data, CRC)
+        body = b"iTXt" + b"Description\x00\x00\x00\x00\x00" + text.encode("utf-8")
+        chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+        return image[:header_end] + chunk + image[header_end:]
+    if fmt == "svg":
+        svg = image.decode("utf-8")
+        start = svg.find("<svg")
+        end = svg.find(">", start) + 1
+        if start < 0 or end <= 0:
+            raise ImageExportError("The SVG image has no <svg> element.")
+        metadata = f"<metadata>{html.escape(text, quote=False)}</metadata>"
+        return (svg[:end] + metadata + svg[end:]).encode("utf-8")
+    raise ValueError(f"Unknown image format {fmt!r}. Allowed: {', '.join(FORMATS)}.")
 
 
 def _browser_gone(error: BaseException) -> bool:

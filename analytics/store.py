@@ -1,17 +1,19 @@
-"""The one place DuckDB runs: views over the Parquet folders, a cursor per call, friendly errors."""
+"""Read access to one snapshot of the store: the one place page queries run.
+
+A Store pins one DuckLake snapshot (the newest that changed the data, or the one `as_of` names)
+and answers every query from it, so a page run never mixes two versions. For each snapshot the
+tables are set up once in DuckDB's memory under a schema of their own: the catalogue, the import
+history and the roll-ups held in memory (they stay small at any scale), cases and responses as
+views over the snapshot's Parquet files (listed once from the catalog, read by DuckDB with hive
+partition pruning, so a query costs no catalog round trip).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import re
-import shutil
-import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
@@ -19,546 +21,405 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analytics.atomic import (
-    check_store_target,
-    clone_dir,
-    local_store_dir,
-    replace_dir,
-    replace_file,
-    sibling,
-    writer_lock,
-)
-from analytics.config import is_url
-from analytics.contract import (
-    PARTITION_COLUMNS,
-    PARTITIONED_TABLES,
-    ROLLUPS,
-    SCHEMAS,
-    TABLES,
-    duckdb_type,
-)
+from analytics.contract import PARTITIONED_TABLES, ROLLUPS, SCHEMAS, TABLES, duckdb_type
 from analytics.errors import AuditDataError
+from analytics.lake.catalog import RECORD_SCHEMAS, Lake, first_line, quoted, sql_string
+from analytics.lake.location import StoreLocation, parse_location
 
 T = TypeVar("T")
-MANIFEST_NAME = "store.json"
-TRAIL_FOLDER = (
-    "audit_trail"  # analytics.audit_trail's folder: carried over when a store is rewritten
-)
 SMALL_TABLES: tuple[str, ...] = ("themes", "rounds", "questions", "actions", "quotes")
 ROLLUP_TABLES: frozenset[str] = frozenset(rollup for rollup, _, _ in ROLLUPS.values())
+# Read whole into memory once per snapshot; cases and responses stay views over their files.
 IN_MEMORY_TABLES: frozenset[str] = frozenset(
-    {*SMALL_TABLES, "imports", "round_completeness", "round_acceptances", *ROLLUP_TABLES}
+    {*SMALL_TABLES, "imports", "round_completeness", "round_acceptances", *ROLLUP_TABLES,
+     "tracker_mappings", "store_manifest"}
+)  # fmt: skip
+READ_TABLES: tuple[str, ...] = (*TABLES, "tracker_mappings", "store_manifest")
+KEEP_PINNED = (
+    6  # snapshots held set up at once per process (a run on an older one sets it up again)
 )
 
 
-def read_manifest(data_dir: Path) -> dict[str, Any]:
-    """Return the store's manifest (how it was made, whether it is synthetic), or {}."""
-    path = Path(data_dir) / MANIFEST_NAME
-    return json.loads(path.read_text()) if path.is_file() else {}
+class _Pinned:
+    """One snapshot set up in DuckDB's memory: its schema and the partitions found unreadable."""
 
-
-def _sql_string(value: str) -> str:
-    """Quote a path as an SQL string literal (DDL cannot take bound parameters)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def table_dir(data_dir: Path, table: str) -> Path:
-    """Return the folder that holds one table's Parquet files."""
-    return data_dir / table
-
-
-def parquet_files(data_dir: Path, table: str) -> list[Path]:
-    """Return the table's Parquet files, sorted (hidden and temporary files excluded)."""
-    root = table_dir(data_dir, table)
-    if not root.is_dir():
-        return []
-    return sorted(
-        p
-        for p in root.rglob("*.parquet")
-        if not any(part.startswith((".", "_")) for part in p.relative_to(root).parts)
-    )
+    def __init__(self, schema: str):
+        self.schema = schema
+        self.broken: dict[tuple[str, str], str] = {}
+        self.memo: dict[str, Any] = {}
+        self.small: dict[str, pd.DataFrame] = {}
 
 
 class Store:
-    """Read access to one audit store (a data directory of Parquet folders) through DuckDB.
+    """One snapshot of an audit store, read through DuckDB (a cursor per query, thread-safe).
 
-    The store is a local folder, or a URL (s3://, gs://, https://, file://) that DuckDB reads:
-    read-only, its version taken from store.json, which writers publish last (docs/deployment.md).
+    `location`: a store folder, or `postgres:… data_path=…` (analytics.lake.location).
+    `as_of`: a snapshot id, or a date and time (the snapshot current then); default the newest.
+    `lake`: an open catalog to share (the dashboard keeps one per process); else one is opened
+    and closed with this Store.
     """
 
-    def __init__(self, data_dir: str | os.PathLike[str]):
-        self.remote = is_url(data_dir)
-        self.location = str(data_dir).rstrip("/") if self.remote else str(Path(data_dir))
-        if not self.remote and not Path(self.location).is_dir():
-            raise AuditDataError(
-                f"No audit store at {self.location}. Create the sample store with "
-                f"`python -m analytics generate --data-dir {self.location}`, or import a round "
-                "with `python -m analytics ingest FILE --data-dir DIR`."
-            )
-        self._con = duckdb.connect(
-            ":memory:", config={"autoinstall_known_extensions": False, "threads": 2}
-        )
-        self._remote_version: tuple[float, str] = (float("-inf"), "")
-        self._lock = threading.Lock()
-        self._views_key: tuple[object, ...] = ()
-        self._small: dict[str, tuple[tuple[object, ...], pd.DataFrame]] = {}
-        self._memo: dict[str, tuple[tuple[object, ...], Any]] = {}
-        self._pins: list[tuple[tuple[int, int], int]] = []  # ((device, inode), fd), newest last
-        self._broken: dict[tuple[str, str], str] = {}
+    def __init__(
+        self,
+        location: str | os.PathLike[str] | StoreLocation,
+        *,
+        as_of: int | str | None = None,
+        lake: Lake | None = None,
+    ):
+        self._own_lake = lake is None
+        self.lake = lake if lake is not None else Lake(parse_location(location))
+        self.where = self.lake.location
+        self.location = self.where.shown()
         try:
-            if self.remote:
-                self._load_remote_reader()
-            self._refresh_views()
+            self.snapshot = resolve_snapshot(self.lake, as_of)
+            self._pinned = _pin(self.lake, self.snapshot)
         except BaseException:
-            self.close()
+            if self._own_lake:
+                self.lake.close()
             raise
 
     @property
-    def data_dir(self) -> Path:
-        """Return the store's local folder (a store read from a URL has none: AuditDataError)."""
-        if self.remote:
+    def data_dir(self) -> os.PathLike[str]:
+        """Return the embedded store's folder (a PostgreSQL catalog has none: AuditDataError)."""
+        if self.where.folder is None:
             raise AuditDataError(
-                f"The store at {self.location} is read from a URL, so it is read-only here: "
-                "imports go through the one writer's local store (docs/deployment.md)."
+                f"The store at {self.location} has its catalog in PostgreSQL: it has no folder."
             )
-        return Path(self.location)
+        return self.where.folder
 
-    def _load_remote_reader(self) -> None:
-        scheme = self.location.split("://", 1)[0].lower()
-        if scheme == "file":
-            return  # DuckDB reads file:// itself
-        try:
-            self._con.execute("LOAD httpfs")
-        except duckdb.Error:
-            raise AuditDataError(
-                f"Reading the store at {self.location} needs DuckDB's httpfs extension, which "
-                "is not installed on this machine (nothing is downloaded at run time). Install "
-                'it once where the network allows: python -c "import duckdb; '
-                "duckdb.execute('INSTALL httpfs')\" (docs/deployment.md)."
-            ) from None
-
-    def _pinned_root(self) -> Path | str:
-        """Return a path to the store's current version that an import's swap cannot move.
-
-        Writers replace the whole directory (analytics.atomic). Globbing by name, one query could
-        list `cases` in the old version and `responses` in the new; through an open descriptor of
-        the directory (/proc/self/fd/N) every view of a query reads one version. A URL store is
-        read as it is (its writer publishes store.json last).
-        """
-        if self.remote:
-            return self.location
-        if not _PROC_FD.is_dir():
-            return self.data_dir
-        stat = os.stat(self.data_dir)
-        if self._pins and self._pins[-1][0] == (stat.st_dev, stat.st_ino):
-            return _PROC_FD / str(self._pins[-1][1])
-        fd = os.open(self.data_dir, os.O_RDONLY | os.O_DIRECTORY)
-        opened = os.fstat(fd)
-        self._pins.append(((opened.st_dev, opened.st_ino), fd))
-        # Queries still running on the previous versions keep theirs; older pins are released.
-        while len(self._pins) > _KEEP_PINS:
-            os.close(self._pins.pop(0)[1])
-        return _PROC_FD / str(fd)
-
-    def _columns(self, table: str) -> str:
-        return ", ".join(
-            f"CAST({f.name} AS {duckdb_type(f.type)}) AS {f.name}" for f in SCHEMAS[table]
-        )
-
-    def _empty_sql(self, table: str) -> str:
-        # An empty table is normal (a new store, or one made before the table existed): a typed
-        # table or view with no rows.
-        nulls = ", ".join(
-            f"CAST(NULL AS {duckdb_type(f.type)}) AS {f.name}" for f in SCHEMAS[table]
-        )
-        kind = "TABLE" if table in IN_MEMORY_TABLES else "VIEW"
-        return f"CREATE OR REPLACE {kind} {table} AS SELECT {nulls} WHERE false"
-
-    def _files(self, root: Path | str, table: str) -> list[str]:
-        """Return the table's Parquet files (hidden and temporary ones excluded), sorted."""
-        if isinstance(root, Path):
-            return [str(path) for path in parquet_files(root, table)]
-        listed = self._con.execute("SELECT file FROM glob(?)", [f"{root}/{table}/**/*.parquet"])
-        files = []
-        for (name,) in listed.fetchall():
-            inside = _inside_table(name, table)
-            if not any(part.startswith((".", "_")) for part in inside.split("/")):
-                files.append(name)
-        return sorted(files)
-
-    def _read_sql(self, table: str, files: list[str]) -> str:
-        listed = "[" + ", ".join(_sql_string(f) for f in files) + "]"
-        if table in PARTITIONED_TABLES:
-            # No union_by_name: it reads every file's footer on every bind, so a query on one
-            # theme and round would touch every partition. Writers write the contract's columns
-            # (to_arrow), and DuckDB matches a file's columns by name, so none is needed here.
-            options = "hive_partitioning = true, hive_types_autocast = false"
-        else:
-            # The catalogue and the import history are small, read whole once per store version,
-            # and may hold files from before a column was added: union them by name.
-            options = "hive_partitioning = false, union_by_name = true"
-        return f"SELECT {self._columns(table)} FROM read_parquet({listed}, {options})"
-
-    def _create(self, table: str, root: Path | str) -> None:
-        files = self._files(root, table)
-        if not files:
-            self._con.execute(self._empty_sql(table))
-        elif table in ROLLUP_TABLES:
-            self._load_rollup(table, root, files)
-        elif table in IN_MEMORY_TABLES:
-            # The catalogue stays small at any scale: held in memory once per store version, it
-            # answers a query without touching a file.
-            try:
-                self._con.execute(
-                    f"CREATE OR REPLACE TABLE {table} AS {self._read_sql(table, files)}"
-                )
-            except duckdb.Error as error:
-                raise AuditDataError(
-                    f"The audit store at {self.location} could not be opened: its {table} table "
-                    f"is unreadable ({self._explain(error)}). Restore the file from a backup "
-                    "(the sample store: `python -m analytics generate`)."
-                ) from error
-        else:
-            # DuckDB reads the first listed file's footer to bind the view: put a readable one
-            # first, so a damaged file only affects queries on its own theme and round.
-            if not self.remote:
-                files = _readable_first(files, table)
-            self._con.execute(f"CREATE OR REPLACE VIEW {table} AS {self._read_sql(table, files)}")
-
-    def _load_rollup(self, table: str, root: Path | str, files: list[str]) -> None:
-        """Hold a roll-up in memory; a partition whose files cannot be read is left out and
-        recorded, so queries on the other themes and rounds still answer (see require_readable)."""
-        try:
-            self._con.execute(f"CREATE OR REPLACE TABLE {table} AS {self._read_sql(table, files)}")
-            return
-        except duckdb.Error:
-            pass  # find the damaged partition(s), one at a time
-        self._con.execute(self._empty_sql(table))
-        by_partition: dict[tuple[str, str], list[str]] = {}
-        for path in files:
-            by_partition.setdefault(_partition_of(path, table), []).append(path)
-        for partition, paths in sorted(by_partition.items()):
-            try:
-                self._con.execute(f"INSERT INTO {table} {self._read_sql(table, paths)}")
-            except duckdb.Error as error:
-                self._broken.setdefault(partition, self._explain(error))
-
-    def _explain(self, error: BaseException) -> str:
-        """Return a DuckDB message's first line (the SQL it quotes after that is ours, not the
-        user's), with the pinned store path (/proc/self/fd/N) shown as the data directory."""
-        first = str(error).strip().split("\n", 1)[0]
-        return _PINNED_PATH.sub(lambda _: self.location, first)
-
-    def _refresh_views(self) -> None:
-        with self._lock:
-            root = self._pinned_root()
-            key = (root, self.fingerprint())
-            if key == self._views_key:
-                return
-            self._broken = {}
-            try:
-                for table in TABLES:
-                    self._create(table, root)
-            except duckdb.Error as error:
-                raise AuditDataError(
-                    f"The audit store at {self.location} could not be opened: "
-                    f"{self._explain(error)}"
-                ) from error
-            self._views_key = key
+    def fingerprint(self) -> str:
+        """Return the store version this Store reads: its snapshot id. Caches key on it."""
+        return f"snapshot-{self.snapshot}"
 
     def require_readable(self, partitions: Iterable[tuple[str, str | None]]) -> None:
         """Raise AuditDataError if a file of one of these (theme, round) partitions could not
-        be read when the store was opened (the other themes and rounds still answer)."""
-        self._refresh_views()
+        be read (the other themes and rounds still answer)."""
         for theme_id, round_id in partitions:
-            problem = self._broken.get((theme_id, str(round_id)))
+            problem = self._pinned.broken.get((theme_id, str(round_id)))
             if problem is not None:
                 raise AuditDataError(
                     f"The audit store at {self.location} has an unreadable file for {theme_id} "
-                    f"round {round_id}: {problem}. Re-import that round or restore the file "
-                    "from a backup (the sample store: `python -m analytics generate`)."
+                    f"round {round_id}: {problem}. Re-import that round, or undo the import that "
+                    "loaded it."
                 )
 
     def memo(self, name: str, build: Callable[[], T]) -> T:
-        """Return build()'s result, computed once per store version (for derived vocabularies
-        such as each theme's audited rounds; callers must not mutate it)."""
-        self._refresh_views()
-        key = self._views_key
-        hit = self._memo.get(name)
-        if hit is None or hit[0] != key:
-            hit = (key, build())
-            self._memo[name] = hit
-        return hit[1]
+        """Return build()'s result, computed once per snapshot (for derived vocabularies such as
+        each theme's audited rounds; callers must not mutate it)."""
+        memo = self._pinned.memo
+        if name not in memo:
+            memo[name] = build()
+        return memo[name]
 
     def small_table(self, table: str) -> pd.DataFrame:
         """Return a whole catalogue table (themes, rounds, questions, actions, quotes), read once
-        per store version: validating a parameter should not cost a query."""
+        per snapshot: validating a parameter should not cost a query."""
         if table not in SMALL_TABLES:
             raise AuditDataError(f"{table} is not a catalogue table: {', '.join(SMALL_TABLES)}.")
-        self._refresh_views()
-        key = (self._views_key, table)
-        cached = self._small.get(table)
-        if cached is None or cached[0] != key:
-            cursor = self._con.cursor()
-            try:
-                cached = (key, cursor.execute(f"SELECT * FROM {table}").df())
-            finally:
-                cursor.close()
-            self._small[table] = cached
-        return cached[1].copy()
-
-    def fingerprint(self) -> str:
-        """Return the store's version: every writer swaps in a new directory (analytics.atomic)
-        holding a newly written store.json, so the directory's identity and that file's identity
-        and time name the data; two stats, not a file walk.
-
-        Not the directory's own change time: the audit trail lives inside the store, and
-        recording the first export creates its folder, which is no change to the data.
-        A URL store's version is a hash of its store.json, read again at most every
-        REMOTE_RECHECK_SECONDS (one small request, not one per query).
-        """
-        if self.remote:
-            checked_at, version = self._remote_version
-            if time.monotonic() - checked_at >= REMOTE_RECHECK_SECONDS:
-                text = json.dumps(self.manifest(), sort_keys=True)
-                version = "url-" + hashlib.sha256(text.encode()).hexdigest()[:16]
-                self._remote_version = (time.monotonic(), version)
-            return version
-        folder = os.stat(self.location)
-        try:
-            published = os.stat(os.path.join(self.location, MANIFEST_NAME))
-            written = f"{published.st_ino:x}-{published.st_mtime_ns:x}"
-        except FileNotFoundError:  # a folder no writer made: its own time is all there is
-            written = f"{folder.st_mtime_ns:x}"
-        return f"{folder.st_dev:x}-{folder.st_ino:x}-{written}"
+        small = self._pinned.small
+        if table not in small:
+            small[table] = self.query(f"SELECT * FROM {table}")
+        return small[table].copy()
 
     def manifest(self) -> dict[str, Any]:
         """Return the store's manifest (how it was made, whether it is synthetic), or {}."""
-        if not self.remote:
-            return read_manifest(self.data_dir)
-        cursor = self._con.cursor()
-        try:
-            rows = cursor.execute(
-                "SELECT content FROM read_text(?)", [f"{self.location}/{MANIFEST_NAME}"]
-            ).fetchall()
-        except duckdb.Error as error:
-            raise AuditDataError(
-                f"The audit store at {self.location} could not be read: {self._explain(error)}"
-            ) from error
-        finally:
-            cursor.close()
-        return json.loads(rows[0][0]) if rows else {}
+        return self.memo("manifest", lambda: _manifest(self.query("SELECT * FROM store_manifest")))
 
     def query(
-        self, sql: str, params: Mapping[str, Any] | None = None, *, large: bool = False
+        self,
+        sql: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        large: bool = False,
+        _again: bool = True,
     ) -> pd.DataFrame:
-        """Run one SQL statement with bound parameters and return the result as a frame.
+        """Run one SQL statement with bound parameters on this snapshot; return a frame.
 
         `large=True` fetches through Arrow: for results of many rows of text (the drill-down's
         cases) it is about twice as fast; dates then come back as datetime64 as well.
         """
-        for attempt in (1, 2):
-            self._refresh_views()
-            cursor = self._con.cursor()
-            try:
-                if large:
-                    table = cursor.sql(sql, params=dict(params or {})).to_arrow_table()
-                    return table.to_pandas(date_as_object=False)
-                return cursor.execute(sql, dict(params or {})).df()
-            except duckdb.IOException as error:
-                # An import swapped the store between listing and opening its files: the next
-                # attempt reads the new version whole.
-                if attempt == 2:
-                    raise AuditDataError(
-                        f"The audit store at {self.location} could not answer: "
-                        f"{self._explain(error)}"
-                    ) from error
-            except duckdb.Error as error:
-                raise AuditDataError(
-                    f"The audit store at {self.location} could not answer: {self._explain(error)}"
-                ) from error
-            finally:
-                cursor.close()
-        raise AssertionError("unreachable")
+        cursor = self.lake.con.cursor()
+        try:
+            cursor.execute(f"SET search_path = {sql_string('memory.' + self._pinned.schema)}")
+            if large:
+                table = cursor.sql(sql, params=dict(params or {})).to_arrow_table()
+                return table.to_pandas(date_as_object=False)
+            return cursor.execute(sql, dict(params or {})).df()
+        except duckdb.CatalogException as error:
+            if _again and self.lake.pinned.get(self.snapshot) is not self._pinned:
+                # Set up again (other snapshots pushed this one out): try once more.
+                self._pinned = _pin(self.lake, self.snapshot)
+                return self.query(sql, params, large=large, _again=False)
+            raise AuditDataError(
+                f"The audit store at {self.location} could not answer: {first_line(error)}"
+            ) from error
+        except duckdb.Error as error:
+            raise AuditDataError(
+                f"The audit store at {self.location} could not answer: {first_line(error)}"
+            ) from error
+        finally:
+            cursor.close()
 
     def last_changed(self) -> pd.Timestamp | None:
-        """Return when any file of the store last changed, or None for an empty store (or one
-        read from a URL, whose files' times are the object store's, not the data's)."""
-        if self.remote:
-            return None
-        times = [
-            path.stat().st_mtime for table in TABLES for path in parquet_files(self.data_dir, table)
-        ]
-        return pd.Timestamp.fromtimestamp(max(times)) if times else None
+        """Return when this snapshot was committed (UTC), or None for a store with no data."""
+        return self.lake.snapshot_time(self.snapshot)
 
     def close(self) -> None:
-        """Close the DuckDB connection and release the pinned store versions."""
-        self._con.close()
-        self._release_pins()
+        """Close the catalog connection if this Store opened it."""
+        if self._own_lake:
+            self.lake.close()
 
-    def _release_pins(self) -> None:
-        while self._pins:
-            os.close(self._pins.pop()[1])
+    def __enter__(self) -> Store:
+        return self
 
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            self._release_pins()
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
-_PROC_FD = Path("/proc/self/fd")
-_PINNED_PATH = re.compile(re.escape(str(_PROC_FD)) + r"/\d+")
-_KEEP_PINS = 3
-REMOTE_RECHECK_SECONDS = 30.0
-# Rows of a partition file are written in this order, in row groups of ROW_GROUP_ROWS: a query
-# for one question and quadrant (the drill-down) then reads one or two row groups, not the file.
-SORT_KEYS: dict[str, tuple[str, ...]] = {
-    "responses": ("question_id", "quadrant", "team", "audit_id"),
-    "cases": ("quadrant", "team", "audit_id"),
-}
-ROW_GROUP_ROWS = 122_880  # DuckDB's own row group size
+def resolve_snapshot(lake: Lake, as_of: int | str | None) -> int:
+    """Return the snapshot a reader should read: the newest data snapshot, or the one `as_of`
+    names (a snapshot id, or a date and time: the snapshot current then, in UTC)."""
+    if as_of is None or as_of == "":
+        return lake.data_snapshot()
+    if isinstance(as_of, int) and as_of in lake.pinned:
+        return as_of  # set up already, so it exists
+    text = str(as_of).strip()
+    known = lake.snapshots()
+    if text.isdigit():
+        wanted = int(text)
+        if not any(s.snapshot_id == wanted for s in known):
+            newest = known[-1].snapshot_id if known else 0
+            raise AuditDataError(
+                f"The store has no snapshot {wanted}: its snapshots run from "
+                f"{known[0].snapshot_id if known else 0} to {newest} "
+                "(`python -m analytics snapshots` lists them)."
+            )
+        return wanted
+    try:
+        moment = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise AuditDataError(
+            f"--as-of {text!r} is neither a snapshot id nor a date and time (2026-12-07 or "
+            "2026-12-07T09:30)."
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.tz_convert("UTC").tz_localize(None)
+    before = [s.snapshot_id for s in known if s.time <= moment]
+    if not before:
+        first = known[0].time if known else None
+        raise AuditDataError(
+            f"The store did not exist yet at {moment} (its first snapshot: {first})."
+        )
+    return before[-1]
 
 
-def _inside_table(path: str, table: str) -> str:
-    """Return a file's path below its table's folder ("theme_id=a/round_id=b/part-0.parquet")."""
-    return path.replace("\\", "/").rsplit(f"/{table}/", 1)[-1]
+def _pin(lake: Lake, snapshot: int) -> _Pinned:
+    """Return the snapshot set up in memory, setting it up once; past KEEP_PINNED set-ups, the
+    least recently opened goes (never the one just asked for)."""
+    with lake.pin_lock:
+        pinned = lake.pinned
+        setup = pinned.pop(snapshot, None)
+        if setup is None:
+            setup = _Pinned(f"{lake.alias}_snapshot_{snapshot}")
+            _set_up(lake, snapshot, setup)
+        pinned[snapshot] = setup  # the most recent, last
+        while len(pinned) > KEEP_PINNED:
+            oldest = next(iter(pinned))
+            with contextlib.suppress(duckdb.Error):
+                lake.con.execute(f"DROP SCHEMA IF EXISTS memory.{pinned[oldest].schema} CASCADE")
+            del pinned[oldest]
+        return setup
 
 
-def _partition_of(path: str, table: str) -> tuple[str, str]:
-    """Return (theme_id, round_id) from a partitioned file's hive folders."""
-    folders = _inside_table(path, table).split("/")[:-1]
-    parts = dict(part.split("=", 1) for part in folders if "=" in part)
-    return parts.get("theme_id", ""), parts.get("round_id", "")
+def _schema_of(table: str) -> pa.Schema:
+    return SCHEMAS.get(table) or RECORD_SCHEMAS[table]
 
 
-def _readable_first(files: list[str], table: str) -> list[str]:
-    """Return the files with the first one whose footer reads and has the contract's columns
-    moved to the front (usually the first file: one footer is read)."""
-    needed = set(SCHEMAS[table].names) - set(PARTITION_COLUMNS)
+def _columns(table: str) -> str:
+    return ", ".join(
+        f"CAST({quoted(f.name)} AS {duckdb_type(f.type)}) AS {quoted(f.name)}"
+        for f in _schema_of(table)
+    )
+
+
+def _set_up(lake: Lake, snapshot: int, pinned: _Pinned) -> None:
+    con = lake.con
+    schema = f"memory.{pinned.schema}"
+    con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    con.execute(f"CREATE SCHEMA {schema}")
+    present = lake.files_at(snapshot)
+    for table in READ_TABLES:
+        target = f"{schema}.{table}"
+        files = present.get(table, [])
+        if files is None:  # rows deleted by delete files: DuckLake's own scan reads it right
+            source = (
+                f"SELECT {_columns(table)} FROM {lake.alias}.{table} "
+                f"AT (VERSION => {int(snapshot)})"
+            )
+        elif not files:
+            nulls = ", ".join(
+                f"CAST(NULL AS {duckdb_type(f.type)}) AS {quoted(f.name)}"
+                for f in _schema_of(table)
+            )
+            source = f"SELECT {nulls} WHERE false"
+        else:
+            source = _read_files(table, files)
+        if table in ROLLUP_TABLES and files:
+            _load_rollup(con, target, table, source, files, pinned)
+        elif table in IN_MEMORY_TABLES:
+            try:
+                con.execute(f"CREATE TABLE {target} AS {source}")
+            except duckdb.Error as error:
+                raise AuditDataError(
+                    f"The audit store at {lake.location.shown()} could not be opened: its "
+                    f"{table} table is unreadable ({first_line(error)})."
+                ) from error
+        else:
+            if files:
+                # DuckDB binds the view with the first file's footer: a readable one goes first,
+                # so a damaged file only affects queries on its own theme and round.
+                source = _read_files(table, _readable_first(con, files, table))
+            con.execute(f"CREATE VIEW {target} AS {source}")
+
+
+def _empty_source(table: str) -> str:
+    """Return a query for no rows of the table's columns and types (a table with no files yet)."""
+    nulls = ", ".join(
+        f"CAST(NULL AS {duckdb_type(f.type)}) AS {quoted(f.name)}" for f in _schema_of(table)
+    )
+    return f"SELECT {nulls} WHERE false"
+
+
+def _read_files(table: str, files: list[str]) -> str:
+    listed = "[" + ", ".join(sql_string(f) for f in files) + "]"
+    # Partitioned files sit in theme_id=…/round_id=… folders: a query on one theme and round
+    # opens only those files. The partition columns are in the files as well.
+    hive = "true" if table in PARTITIONED_TABLES else "false"
+    return (
+        f"SELECT {_columns(table)} FROM read_parquet({listed}, hive_partitioning = {hive}, "
+        "hive_types_autocast = false, union_by_name = false)"
+    )
+
+
+def _load_rollup(
+    con: duckdb.DuckDBPyConnection,
+    target: str,
+    table: str,
+    source: str,
+    files: list[str],
+    pinned: _Pinned,
+) -> None:
+    """Hold a roll-up in memory; a partition whose files cannot be read is left out and
+    recorded, so queries on the other themes and rounds still answer (see require_readable)."""
+    try:
+        con.execute(f"CREATE TABLE {target} AS {source}")
+        return
+    except duckdb.Error:
+        pass  # find the damaged partition(s), one at a time
+    con.execute(f"CREATE TABLE {target} AS {_empty_source(table)}")
+    by_partition: dict[tuple[str, str], list[str]] = {}
+    for path in files:
+        by_partition.setdefault(_partition_of(path), []).append(path)
+    for partition, paths in sorted(by_partition.items()):
+        try:
+            con.execute(f"INSERT INTO {target} {_read_files(table, paths)}")
+        except duckdb.Error as error:
+            pinned.broken.setdefault(partition, first_line(error))
+
+
+def _readable_first(con: duckdb.DuckDBPyConnection, files: list[str], table: str) -> list[str]:
+    """Return the files with the first whose footer reads and has the table's columns moved to
+    the front (usually the first file: one footer is read)."""
+    needed = set(_schema_of(table).names)
     for index, path in enumerate(files):
         try:
-            names = set(pq.read_schema(path).names)
-        except (OSError, pa.ArrowException):
+            names = _column_names(con, path)
+        except (OSError, pa.ArrowException, duckdb.Error):
             continue
         if needed <= names:
             return [path, *files[:index], *files[index + 1 :]]
     return files
 
 
-def to_arrow(table: str, frame: pd.DataFrame) -> pa.Table:
-    """Return the frame as an Arrow table with exactly the contract's columns and types."""
-    schema = SCHEMAS[table]
-    missing = [name for name in schema.names if name not in frame.columns]
-    if missing:
-        raise AuditDataError(f"Table {table} lacks column(s): {', '.join(missing)}.")
-    return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+def _column_names(con: duckdb.DuckDBPyConnection, path: str) -> set[str]:
+    """Return a Parquet file's column names; a file on object storage is read by DuckDB, with
+    the store's credentials (pyarrow would look for its own)."""
+    if "://" in path:
+        rows = con.execute("SELECT name FROM parquet_schema($path)", {"path": path}).fetchall()
+        return {name for (name,) in rows}
+    return set(pq.read_schema(path).names)
 
 
-def rollup_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Return the roll-up (counts) of a cases or responses frame, per partition."""
-    _, groups, count = ROLLUPS[table]
-    keys = [*PARTITION_COLUMNS, *groups]
-    counted = frame.groupby(keys, dropna=False, observed=True).size().rename(count)
-    return counted.reset_index()
+def _partition_of(path: str) -> tuple[str, str]:
+    """Return (theme_id, round_id) from a partitioned file's hive folders."""
+    parts = dict(part.split("=", 1) for part in path.replace("\\", "/").split("/") if "=" in part)
+    return parts.get("theme_id", ""), parts.get("round_id", "")
 
 
-def write_table_files(
-    data_dir: Path, table: str, frame: pd.DataFrame, file_stem: str
-) -> list[Path]:
-    """Write one table's rows as Parquet (partitioned where the contract says); return the files.
-
-    Writing cases or responses also writes their roll-up beside them, under the same file name.
-    """
-    rollup_files: list[Path] = []
-    if table in ROLLUPS and len(frame):
-        rollup = ROLLUPS[table][0]
-        rollup_files = write_table_files(data_dir, rollup, rollup_frame(table, frame), file_stem)
-    return [*_write_files(data_dir, table, frame, file_stem), *rollup_files]
-
-
-def _write_files(data_dir: Path, table: str, frame: pd.DataFrame, file_stem: str) -> list[Path]:
-    arrow = to_arrow(table, frame)
-    root = table_dir(data_dir, table)
-    written: list[Path] = []
-    if table not in PARTITIONED_TABLES:
-        root.mkdir(parents=True, exist_ok=True)
-        path = root / f"{file_stem}.parquet"
-        pq.write_table(arrow, path)
-        return [path]
-    keys = frame[list(PARTITION_COLUMNS)].drop_duplicates().itertuples(index=False)
-    order = [(column, "ascending") for column in SORT_KEYS.get(table, ())]
-    for theme_id, round_id in sorted(keys):
-        mask = (frame["theme_id"] == theme_id) & (frame["round_id"] == round_id)
-        part = arrow.filter(pa.array(mask.to_numpy())).drop_columns(list(PARTITION_COLUMNS))
-        if order:
-            part = part.sort_by(order)
-        folder = root / f"theme_id={theme_id}" / f"round_id={round_id}"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{file_stem}.parquet"
-        if path.exists():
-            raise AuditDataError(f"{path} already exists: one file per table, theme and round.")
-        pq.write_table(part, path, row_group_size=ROW_GROUP_ROWS)
-        written.append(path)
-    return written
-
-
-def write_store_files(
-    directory: Path,
-    chunks: Iterable[tuple[str, pd.DataFrame]],
-    manifest: Mapping[str, Any],
-    file_stem: str = "part-0",
-) -> None:
-    """Write a whole store's files into an empty `directory` (no swap; see write_new_store)."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    written: set[str] = set()
-    for table, frame in chunks:
-        write_table_files(directory, table, frame, file_stem)
-        written.add(table)
-    for table in set(TABLES) - written:
-        write_table_files(directory, table, empty_frame(table), "part-empty")
-    write_manifest(directory, manifest)
-    (directory / "README.txt").write_text(
-        "Audit Insight store: one folder per table of Parquet files.\n"
-        "Read with DuckDB: SELECT * FROM read_parquet('<this dir>/responses/**/*.parquet', "
-        "hive_partitioning = true)\n"
-    )
-
-
-def write_manifest(directory: Path, manifest: Mapping[str, Any]) -> None:
-    """Write the store's manifest (replacing the file, never writing through a hard link)."""
-    path = Path(directory) / MANIFEST_NAME
-    replace_file(path, lambda p: p.write_text(json.dumps(dict(manifest), indent=2) + "\n"))
-
-
-def write_new_store(
-    data_dir: Path,
-    chunks: Iterable[tuple[str, pd.DataFrame]],
-    manifest: Mapping[str, Any],
-    file_stem: str = "part-0",
-) -> None:
-    """Write a whole store to a sibling folder, then swap it in, so readers never see half of it.
-    The store's audit trail, if it has one, is carried over.
-
-    `chunks` yields (table, rows) pairs; each becomes its own file(s), so a large store is written
-    one theme and round at a time. Tables that get no rows are written empty. Holds the writers'
-    lock, so an import and a regeneration never interleave.
-    """
-    data_dir = local_store_dir(data_dir)
-    check_store_target(data_dir)  # never replace a file or a folder of other things
-    with writer_lock(data_dir):
-        check_store_target(data_dir)  # again: it may have changed while we waited
-        staging = sibling(data_dir, "staging")
-        try:
-            write_store_files(staging, chunks, manifest, file_stem)
-            trail = data_dir / TRAIL_FOLDER
-            if trail.is_dir():  # who did what stays, whatever the data becomes
-                clone_dir(trail, staging / TRAIL_FOLDER)
-            replace_dir(staging, data_dir)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+def _manifest(frame: pd.DataFrame) -> dict[str, Any]:
+    if frame.empty or frame["manifest"].iloc[-1] is None:
+        return {}
+    return json.loads(frame["manifest"].iloc[-1])
 
 
 def empty_frame(table: str) -> pd.DataFrame:
     """Return a frame with the table's columns and no rows."""
-    return SCHEMAS[table].empty_table().to_pandas()
+    return _schema_of(table).empty_table().to_pandas()
+
+
+def manifest_frame(manifest: Mapping[str, Any]) -> pd.DataFrame:
+    """Return the store_manifest table's one row for a manifest."""
+    return pd.DataFrame({"manifest": [json.dumps(dict(manifest), indent=2)]})
+
+
+def write_new_store(
+    location: str | os.PathLike[str] | StoreLocation,
+    chunks: Callable[[], Iterable[tuple[str, pd.DataFrame]]] | Iterable[tuple[str, pd.DataFrame]],
+    manifest: Mapping[str, Any],
+    *,
+    author: str = "audit-insight",
+    message: str = "a new store",
+) -> int:
+    """Make the store hold exactly these tables' rows and this manifest, as one new snapshot
+    (creating the store if there is none); return the snapshot id. The audit trail and saved
+    tracker mappings stay.
+
+    `chunks` yields (table, rows) pairs; given as a function, a large store is written one theme
+    and round at a time, and the function is called again if another writer got in first and
+    the write starts over (an iterable is held in memory for that).
+    """
+    make_chunks = chunks if callable(chunks) else _replayable(chunks)
+    lake = Lake(parse_location(location), create=True)
+
+    def replace_all(writer: Any) -> None:
+        holding = lake.files_at(writer.base_snapshot)
+        for table in (*TABLES, "store_manifest"):
+            if holding.get(table, []) != []:
+                writer.delete(table, "true")
+        for table, frame in make_chunks():
+            writer.append(table, frame)
+        writer.append("store_manifest", manifest_frame(manifest))
+
+    try:
+        _, snapshot = lake.write(replace_all, author=author, message=message)
+    finally:
+        lake.close()
+    folder = lake.location.folder
+    if folder is not None:
+        (folder / "README.txt").write_text(STORE_README)
+    return snapshot
+
+
+STORE_README = """\
+Audit Insight store: a DuckLake (a SQLite catalog beside Parquet data files).
+Read it with plain DuckDB (1.5.5, with its ducklake and sqlite extensions loaded), from this folder:
+  ATTACH 'ducklake:sqlite:catalog.sqlite' AS lake
+    (DATA_PATH 'files/', OVERRIDE_DATA_PATH true, READ_ONLY);
+  SELECT * FROM lake.responses WHERE theme_id = 'permanency' LIMIT 10;
+Or: python -m analytics sql "SELECT ..." --data-dir <this folder>
+"""
+
+
+def _replayable(chunks: Iterable[tuple[str, pd.DataFrame]]) -> Callable[[], list]:
+    held = list(chunks)
+    return lambda: held

@@ -22,12 +22,11 @@ def page() -> None:
         st.info(manifest["notice"])
     importing.show_message()
     analyst = auth.can(Permission.IMPORT)
-    read_only = data.store().remote  # a replica reading the store at a URL
     loaded(analyst)
-    held_back(analyst and not read_only)
+    held_back(analyst)
     contract()
-    load_round(analyst, read_only)
-    history(analyst and not read_only)
+    load_round(analyst)
+    history(analyst)
     if analyst:
         trail()
 
@@ -89,9 +88,8 @@ def contract() -> None:
         )
 
 
-def load_round(analyst: bool, read_only: bool) -> None:
-    """Template, upload, check, preview or problems, confirm (upload for analysts only, and
-    never on a replica reading the store at a URL)."""
+def load_round(analyst: bool) -> None:
+    """Template, upload, check, preview or problems, confirm (upload for analysts only)."""
     st.header("Load an audit round")
     st.write(
         "Fill in the template (one row per case on *cases*, one per case and question on "
@@ -114,12 +112,6 @@ def load_round(analyst: bool, read_only: bool) -> None:
         mime=XLSX,
         key="template_download",
     )
-    if read_only:
-        st.info(
-            "This dashboard reads the store at a URL, read-only: audit rounds are loaded on the "
-            "writer's store, which is then published (docs/deployment.md)."
-        )
-        return
     if not analyst:
         st.info("Loading and undoing audit rounds needs the QA analyst role.")
         return
@@ -229,7 +221,8 @@ def problems(table) -> None:
 def history(may_change: bool) -> None:
     """Every import, newest first, with undo (for analysts) where it can be undone exactly."""
     st.header("Import history")
-    imports = ingest.import_history(data.data_dir())
+    current = data.store()
+    imports = ingest.import_history(current.where, lake=current.lake)
     if imports.empty:
         st.caption("No imports yet.")
         return

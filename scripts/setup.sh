@@ -29,10 +29,16 @@ command -v chromium >/dev/null 2>&1 || wanted+=(chromium)
 if [ ! -x .venv/bin/python ] && ! "$python" -c "import ensurepip, venv" >/dev/null 2>&1; then
   wanted+=(python3-venv)
 fi
+# The store tests start a throwaway PostgreSQL cluster; Debian keeps initdb and pg_ctl off PATH,
+# in /usr/lib/postgresql/N/bin.
+if [ "$mode" = test ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+  && ! { command -v initdb && command -v pg_ctl; } >/dev/null 2>&1; then
+  wanted+=(postgresql)
+fi
 if [ ${#wanted[@]} -gt 0 ] && ! apt_install "${wanted[@]}"; then
   echo "warning: cannot install ${wanted[*]} as this user (apt-get install ${wanted[*]})." >&2
   echo "         The dashboard runs without chromium and says that PNG/SVG export needs it;" >&2
-  echo "         the browser tests need it." >&2
+  echo "         the browser tests need it; the PostgreSQL store tests need postgresql." >&2
 fi
 
 [ -x .venv/bin/python ] || "$python" -m venv .venv

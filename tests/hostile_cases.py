@@ -1208,9 +1208,12 @@ def sw_round_stored(store: Path) -> None:
 
 
 def mapping_saved_inside(store: Path, result: dict) -> None:
+    from analytics.ingest.trackers.saved import read_saved
+
     sw_round_stored(store)
-    saved = list((store / "tracker_mappings").glob("*.json"))
-    assert len(saved) == 1 and saved[0].parent == store / "tracker_mappings", saved
+    saved = read_saved(store)  # a row of the store's tracker_mappings table, named as given
+    assert [m.name for m in saved.mappings] == ["../../../escaped-mapping"], saved
+    assert saved.slugs == ["escaped-mapping"]
     outside = [p for p in store.parent.parent.rglob("*escaped-mapping*")
                if store not in p.parents]  # fmt: skip
     assert not outside, f"a mapping was written outside the store: {outside}"

@@ -7,10 +7,14 @@ import io
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analytics.access import Actor
+from analytics.contract import SCHEMAS
 from analytics.ingest import Source
+from analytics.lake.catalog import Lake
+from analytics.store import Store
 
 # Who imports in these tests: an analyst (the only role that may change the store).
 ANALYST = Actor("qa.analyst@council.example", "QA analyst", "analyst", signed_in=True)
@@ -90,7 +94,36 @@ def tree_hashes(data_dir: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
     return out
 
 
-def data_hashes(data_dir: Path) -> dict[str, str]:
-    """Return the hashes of the data tables' files (not the import log, audit trail, manifest or
-    history, which record the changes rather than being the data)."""
-    return tree_hashes(data_dir, skip=("imports/", ".history/", "store.json", "audit_trail/"))
+def latest_snapshot(data_dir: Path) -> int:
+    """Return the store's newest committed snapshot (what any write, even a rolled-back
+    attempt's commit, would move)."""
+    lake = Lake(data_dir)
+    try:
+        return lake.latest_snapshot()
+    finally:
+        lake.close()
+
+
+def table_rows(data_dir: Path, table: str, snapshot: int | None = None) -> list[tuple]:
+    """Return a table's rows at a snapshot (default: the newest data), sorted, as tuples."""
+    with Store(data_dir, as_of=snapshot) as store:
+        return _rows(store, table)
+
+
+def data_rows(data_dir: Path, snapshot: int | None = None) -> dict[str, list[tuple]]:
+    """Return every data table's rows (not the import log, which records the changes rather
+    than being the data)."""
+    with Store(data_dir, as_of=snapshot) as store:
+        return {t: _rows(store, t) for t in SCHEMAS if t != "imports"}
+
+
+def _rows(store: Store, table: str) -> list[tuple]:
+    frame = store.query(f"SELECT * FROM {table}")
+    rows = [tuple(_plain(v) for v in row) for row in frame.itertuples(index=False)]
+    return sorted(rows, key=repr)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(value)
+    return None if pd.isna(value) else value

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
+import multiprocessing
 from pathlib import Path
 
 import pytest
-from ingest_helpers import ANALYST, copy_store, data_hashes, round_tables, tree_hashes, xlsx
+from ingest_helpers import ANALYST, copy_store, round_tables, tree_hashes, xlsx
 
 from analytics import audit_trail, export, ingest, views
 from analytics.access import (
@@ -21,6 +21,7 @@ from analytics.access import (
 )
 from analytics.domain import Filters
 from analytics.errors import AuditDataError
+from analytics.lake.catalog import Lake, Snapshot
 from analytics.store import Store
 
 ROLES_FILE = """
@@ -39,6 +40,37 @@ group_claim = "groups"
 READER = Actor("reader@council.example", "Reader", "reader", signed_in=True)
 LEAD_NE = Actor("lead.ne@council.example", "Lead NE", "inspection_lead", "NE", signed_in=True)
 ALPHA_QUESTIONS = ["Q1", "Q2"]
+
+
+def snapshots(data_dir: Path) -> list[Snapshot]:
+    """The store's snapshots, oldest first."""
+    lake = Lake(data_dir)
+    try:
+        return lake.snapshots()
+    finally:
+        lake.close()
+
+
+def data_snapshot(data_dir: Path) -> int:
+    """The newest snapshot that changed the store's data (what pages read)."""
+    lake = Lake(data_dir)
+    try:
+        return lake.data_snapshot()
+    finally:
+        lake.close()
+
+
+def only_the_trail_changed(data_dir: Path, since: int) -> bool:
+    """Whether every snapshot after `since` (one at least) only appended to the audit trail."""
+    lake = Lake(data_dir)
+    try:
+        trail_id = lake.con.execute(
+            f"SELECT table_id FROM {lake.meta}.ducklake_table WHERE table_name = 'audit_trail'"
+        ).fetchone()[0]
+        later = [s for s in lake.snapshots() if s.snapshot_id > since]
+    finally:
+        lake.close()
+    return bool(later) and all(s.changes == f"inserted_into_table:{trail_id}" for s in later)
 
 
 @pytest.fixture
@@ -116,12 +148,12 @@ def test_require_names_who_what_and_which_roles_may():
 
 
 def test_a_reader_cannot_import_and_nothing_is_written(tiny_dir):
-    before = tree_hashes(tiny_dir, skip=("audit_trail/",))
+    before, data = snapshots(tiny_dir)[-1].snapshot_id, data_snapshot(tiny_dir)
     with pytest.raises(AccessRefused):
         ingest.import_files(
             tiny_dir, [xlsx(round_tables("alpha", "r9", ALPHA_QUESTIONS))], actor=READER
         )
-    assert tree_hashes(tiny_dir, skip=("audit_trail/",)) == before
+    assert only_the_trail_changed(tiny_dir, before) and data_snapshot(tiny_dir) == data
     trail = audit_trail.read_trail(tiny_dir)
     assert trail[["user", "role", "action", "what", "outcome"]].values.tolist() == [
         [READER.user, "reader", "import", "round.xlsx", "refused"]
@@ -133,10 +165,10 @@ def test_a_lead_cannot_undo_an_import(tiny_dir):
     done = ingest.import_files(
         tiny_dir, [xlsx(round_tables("alpha", "r9", ALPHA_QUESTIONS))], actor=ANALYST
     )
-    before = data_hashes(tiny_dir)
+    before, data = snapshots(tiny_dir)[-1].snapshot_id, data_snapshot(tiny_dir)
     with pytest.raises(AccessRefused):
         ingest.undo_import(tiny_dir, done.import_id, actor=LEAD_NE)
-    assert data_hashes(tiny_dir) == before
+    assert only_the_trail_changed(tiny_dir, before) and data_snapshot(tiny_dir) == data
     assert ingest.import_history(tiny_dir).loc[0, "state"] == "active"
     trail = audit_trail.read_trail(tiny_dir)
     assert trail[["user", "action", "what", "outcome"]].values.tolist() == [
@@ -159,6 +191,7 @@ def test_exports_are_recorded_with_filters_and_mode(tiny):
             "user": LEAD_NE.user, "role": "inspection_lead", "action": "export", "what": "alpha.csv",
             "theme_id": "alpha", "round_id": "r2", "quadrants": "NE,NW", "teams": "",
             "mode": "for circulation: counts under 3 suppressed", "outcome": "done", "detail": "",
+            "snapshot_id": tiny.snapshot,
         }
     ]  # fmt: skip
 
@@ -177,30 +210,76 @@ def test_a_reader_cannot_export_and_the_bytes_are_never_made(tiny):
     ]
 
 
-def test_recording_an_export_does_not_change_the_stores_version(tiny):
-    audit_trail.record(tiny.data_dir, audit_trail.Event(LEAD_NE, "export", "first.csv"))
-    version = tiny.fingerprint()  # the folder exists now: later events change no cached answer
-    audit_trail.record(tiny.data_dir, audit_trail.Event(LEAD_NE, "export", "second.csv"))
-    assert tiny.fingerprint() == version
-
-
-def test_concurrent_events_are_each_recorded_exactly_once(tiny_dir, monkeypatch):
-    monkeypatch.setattr(audit_trail, "COMPACT_AFTER_FILES", 7)  # merges happen during the run
-
-    def export_many(worker: int) -> None:
-        actor = Actor(f"user{worker}@council.example", f"User {worker}", "leadership")
-        for i in range(6):
-            audit_trail.record(tiny_dir, audit_trail.Event(actor, "export", f"{worker}-{i}.png"))
-
-    threads = [threading.Thread(target=export_many, args=(w,)) for w in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+def test_recording_an_export_adds_a_snapshot_but_leaves_the_data_snapshot(tiny_dir):
+    store = Store(tiny_dir)
+    made_from = store.snapshot
+    latest = snapshots(tiny_dir)[-1].snapshot_id
+    for what in ("first.csv", "second.csv"):
+        export.recorded_export(store, LEAD_NE, lambda: b"x", what=what, theme="alpha",
+                               filters=Filters(), threshold=None)  # fmt: skip
+    added = [(s.snapshot_id, s.author, s.message) for s in snapshots(tiny_dir)]
+    assert added[-2:] == [
+        (latest + 1, LEAD_NE.user, "export first.csv"),
+        (latest + 2, LEAD_NE.user, "export second.csv"),
+    ]
+    assert only_the_trail_changed(tiny_dir, latest)
+    assert data_snapshot(tiny_dir) == made_from == store.snapshot  # what pages read: the same
+    assert Store(tiny_dir).fingerprint() == store.fingerprint() == f"snapshot-{made_from}"
     trail = audit_trail.read_trail(tiny_dir)
-    assert sorted(trail["what"]) == sorted(f"{w}-{i}.png" for w in range(5) for i in range(6))
+    assert trail[["what", "snapshot_id"]].values.tolist() == [
+        ["second.csv", made_from], ["first.csv", made_from]
+    ]  # fmt: skip
+
+
+def test_an_exports_event_names_the_snapshot_it_was_made_from_not_the_newest(tiny_dir):
+    first = Store(tiny_dir)
+    ingest.import_files(tiny_dir, [xlsx(round_tables("alpha", "r9", ALPHA_QUESTIONS))],
+                        actor=ANALYST)  # fmt: skip
+    newest = Store(tiny_dir)
+    assert newest.snapshot > first.snapshot
+    for store, what in ((first, "as-of.csv"), (newest, "now.csv")):
+        export.recorded_export(store, LEAD_NE, lambda: b"x", what=what, theme="alpha",
+                               filters=Filters(), threshold=None)  # fmt: skip
+    trail = audit_trail.read_trail(tiny_dir)
+    assert trail[["action", "what"]].values.tolist() == [
+        ["export", "now.csv"], ["export", "as-of.csv"], ["import", "round.xlsx"]
+    ]  # fmt: skip
+    assert trail["snapshot_id"].tolist()[:2] == [newest.snapshot, first.snapshot]
+    assert trail["snapshot_id"].isna().tolist() == [False, False, True]  # an import: none
+
+
+def _export_many(data_dir: str, worker: int, barrier: multiprocessing.synchronize.Barrier) -> None:
+    actor = Actor(f"user{worker}@council.example", f"User {worker}", "leadership")
+    lake = Lake(data_dir)  # one connection per process, as a dashboard replica keeps
+    barrier.wait()
+    for i in range(EVENTS_EACH):
+        event = audit_trail.Event(actor, "export", f"{worker}-{i}.png")
+        audit_trail.record(data_dir, event, lake=lake)
+    lake.close()
+
+
+WORKERS, EVENTS_EACH = 3, 4
+
+
+def test_concurrent_events_from_several_processes_are_each_recorded_once(tiny_dir):
+    before = snapshots(tiny_dir)[-1].snapshot_id
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(WORKERS)
+    workers = [
+        context.Process(target=_export_many, args=(str(tiny_dir), w, barrier))
+        for w in range(WORKERS)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0] * WORKERS
+    trail = audit_trail.read_trail(tiny_dir)
+    expected = sorted(f"{w}-{i}.png" for w in range(WORKERS) for i in range(EVENTS_EACH))
+    assert sorted(trail["what"]) == expected
     assert trail["event_id"].is_unique
-    assert len(list((tiny_dir / audit_trail.TRAIL_DIR).glob("*.parquet"))) <= 7
+    assert len(snapshots(tiny_dir)) - 1 - before == WORKERS * EVENTS_EACH  # one snapshot each
+    assert only_the_trail_changed(tiny_dir, before)
 
 
 def test_an_import_carries_the_trail_forward(sample_dir, tmp_path):
@@ -267,14 +346,14 @@ def test_rewriting_a_store_keeps_its_audit_trail(tiny_dir):
     assert audit_trail.read_trail(tiny_dir)["what"].tolist() == ["before.csv"]
 
 
-def test_a_folder_with_only_a_trail_can_still_become_a_store(tmp_path):
-    empty = tmp_path / "new"
-    empty.mkdir()
-    audit_trail.record(empty, audit_trail.Event(LEAD_NE, "export", "early.csv"))
-    permanency = [f"PERM-{i:02d}" for i in range(1, 11)]
-    files = [xlsx(round_tables("permanency", "2021-03", permanency))]
-    assert ingest.import_files(empty, files, actor=ANALYST).changed  # a new, catalogue-only store
-    assert audit_trail.read_trail(empty)["what"].tolist() == ["round.xlsx", "early.csv"]
+def test_there_is_no_trail_without_a_store_and_a_refusal_creates_none(tmp_path):
+    missing = tmp_path / "new"
+    with pytest.raises(AuditDataError, match="No audit store at"):
+        audit_trail.record(missing, audit_trail.Event(LEAD_NE, "export", "early.csv"))
+    event = audit_trail.Event(READER, "import", "round.xlsx")
+    with pytest.raises(AccessRefused):
+        audit_trail.require_recorded(missing, Permission.IMPORT, event)
+    assert not missing.exists()
 
 
 def test_the_benchmark_never_overwrites_a_store_it_did_not_build(tiny_dir):

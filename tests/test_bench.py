@@ -23,13 +23,23 @@ def test_a_small_benchmark_run_reports_every_figure(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "analytics", "bench", "--responses", "4000", "--runs", "3",
          "--json", str(out), "--data-dir", str(store)],
-        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
+        cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     figures = json.loads(out.read_text())
     assert figures["responses"] == 6358  # scale 2: twice the sample's 3,179
     assert set(figures["queries"]) == set(query_calls(Store(store)))
     assert all(0 < q["p50_ms"] <= q["p95_ms"] for q in figures["queries"].values())
+    assert all(q["cpu_p50_ms"] > 0 for q in figures["queries"].values())
+    # Cold: each query's first run on a newly opened store, its set-up included.
+    assert set(figures["queries_cold"]) == set(figures["queries"])
+    assert all(0 < q["p50_ms"] <= q["p95_ms"] for q in figures["queries_cold"].values())
+    setup = figures["snapshot_setup"]
+    assert set(setup) == {"open_catalog", "set_up_snapshot"}
+    assert all(0 < part["p50_ms"] <= part["p95_ms"] for part in setup.values())
+    assert figures["catalog"] == "sqlite"
+    assert set(figures["load_average"]) == {"start", "queries", "queries_cold", "baseline",
+                                            "pages", "server", "import", "tracker_import", "pack"}  # fmt: skip
     assert set(figures["pages"]) == set(PAGES)
     assert set(figures["baseline_pandas"]) == {
         "quadrant_comparison",

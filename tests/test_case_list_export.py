@@ -94,3 +94,7 @@ def test_the_export_is_checked_and_recorded_in_the_audit_trail(tiny_dir):
          "quadrants": "NE", "teams": "T1", "outcome": "refused"},
     ]  # fmt: skip
     assert name == "audit-insight_alpha_cases-Q1_NE_2026-12-06.csv"
+    assert trail["snapshot_id"].tolist() == [
+        store.snapshot,
+        store.snapshot,
+    ]  # what it was made from

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from ingest_helpers import ANALYST, round_tables, xlsx
+from ingest_helpers import ANALYST, latest_snapshot, round_tables, table_rows, xlsx
 
 from analytics import audit_trail, ingest, queries
 from analytics.access import local_operator
@@ -225,9 +225,7 @@ def test_a_complete_round_is_not_affected(tiny_dir):
 
 
 def test_a_store_made_before_completeness_was_recorded_reads_as_complete(tiny_dir: Path):
-    assert not (tiny_dir / "round_completeness").exists() or not any(
-        (tiny_dir / "round_completeness").glob("imp-*.parquet")
-    )
+    assert table_rows(tiny_dir, "round_completeness") == []
     checks = queries.round_checks(Store(tiny_dir), "alpha")
     assert checks[["round_id", "complete", "held"]].values.tolist() == [
         ["r1", True, False],
@@ -251,23 +249,33 @@ def test_the_same_file_again_with_accept_incomplete_accepts_its_round(tiny_dir):
 
 
 def test_accepting_a_round_gives_the_store_a_new_version(tiny_dir):
-    """A dashboard caches per store version, and a URL store's version is a hash of its
-    store.json: an acceptance must change both, or replicas keep showing the round held back."""
+    """A dashboard caches per data snapshot: an acceptance must be a new one (its rows, the
+    manifest and its event together), or pages keep showing the round held back."""
     before = queries.latest_audited_end(Store(tiny_dir))
     done = ingest.import_files(tiny_dir, [xlsx(sparse_round(HALF_ANSWERED))], actor=ANALYST)
-    url_store, local = Store(f"file://{tiny_dir}"), Store(tiny_dir)
+    local = Store(tiny_dir)
     # Held back, r9 does not date the Actions tracker, the pack or the report either, and
     # opened explicitly, its charts say it is incomplete.
     assert queries.latest_audited_end(local) == before
     view = chart_view(local, "quadrant_comparison", "alpha", Filters(round_id="r9"))
     assert view.round_label.endswith(" · incomplete")
     assert "incomplete" in view.subtitle
-    held = (url_store.fingerprint(), local.fingerprint())
+    held = latest_snapshot(tiny_dir)
     assert "accepted_rounds" not in local.manifest()
     ingest.accept_rounds(tiny_dir, [("alpha", "r9")], actor=ANALYST)
-    url_after = Store(f"file://{tiny_dir}")
-    assert url_after.fingerprint() != held[0] and local.fingerprint() != held[1]
+    accepted = latest_snapshot(tiny_dir)
+    assert accepted == held + 1  # one snapshot: the rows, the manifest and the event
+    assert Store(tiny_dir).fingerprint() == f"snapshot-{accepted}" != local.fingerprint()
     assert Store(tiny_dir).manifest()["accepted_rounds"] == ["alpha/r9"]
+    assert [(r[0], r[1], r[2]) for r in table_rows(tiny_dir, "round_acceptances")] == [
+        ("alpha", "r9", "imp-0001")
+    ]
+    assert table_rows(tiny_dir, "round_acceptances", held) == []
+    # ... and its event is in that same snapshot (no other was committed).
+    trail = audit_trail.read_trail(tiny_dir)
+    assert trail[["action", "what"]].values.tolist() == [
+        ["accept-round", "alpha/r9"], ["import", "round.xlsx"]
+    ]  # fmt: skip
     rounds = queries.rounds(Store(tiny_dir), "alpha").set_index("round_id")
     r9_end = pd.Timestamp(rounds.loc["r9", "end_date"]).date()
     assert r9_end > before

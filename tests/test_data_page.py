@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from ingest_helpers import ANALYST, copy_store, csvs, round_tables, tree_hashes, xlsx
+from ingest_helpers import ANALYST, copy_store, csvs, round_tables, xlsx
 from streamlit.testing.v1 import AppTest
 from table_helpers import UK_DATE, UK_DATE_TIME, read_as_words
 
 from analytics import audit_trail, ingest, queries
 from analytics.access import local_operator
+from analytics.lake.catalog import Lake
 from analytics.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,22 @@ def store_copy(sample_dir, tmp_path, monkeypatch) -> Path:
     data_dir = copy_store(sample_dir, tmp_path / "data")
     monkeypatch.setenv("AUDIT_DATA_DIR", str(data_dir))
     return data_dir
+
+
+def latest_snapshot(data_dir: Path) -> int:
+    """The store's newest snapshot: a change of any kind makes a new one."""
+    lake = Lake(data_dir)
+    try:
+        return lake.latest_snapshot()
+    finally:
+        lake.close()
+
+
+def round_cases(data_dir: Path, theme_id: str, round_id: str) -> int:
+    """How many cases the store holds for one round (its newest data snapshot)."""
+    with Store(data_dir) as store:
+        sql = "SELECT count(*) AS n FROM cases WHERE theme_id = $theme AND round_id = $round"
+        return int(store.query(sql, {"theme": theme_id, "round": round_id})["n"].iloc[0])
 
 
 def data_page() -> AppTest:
@@ -105,7 +122,7 @@ def test_upload_preview_confirm_then_history_and_undo(store_copy):
     assert table(at, "preview_quadrants").values.tolist() == [
         ["Permanency for children", "2021-03", "2", "2", "2", "2", "8"]
     ]
-    assert not (store_copy / "cases" / "theme_id=permanency" / "round_id=2021-03").exists()
+    assert round_cases(store_copy, "permanency", "2021-03") == 0  # a preview writes nothing
 
     at.button(key="import_confirm").click().run()
     assert not at.exception, at.exception
@@ -135,7 +152,7 @@ def test_a_bad_file_shows_every_problem_and_changes_nothing(store_copy):
     tables["cases"]["Date of birth"] = "2010-01-01"
     tables["responses"].loc[3, "response"] = "Yes"
     source = xlsx(tables)
-    before = tree_hashes(store_copy)
+    before = latest_snapshot(store_copy)
     at = data_page()
     at.file_uploader[0].set_value([(source.name, source.data, XLSX)]).run()
     assert not at.exception, at.exception
@@ -146,7 +163,7 @@ def test_a_bad_file_shows_every_problem_and_changes_nothing(store_copy):
                     ["responses", "5", "response"]]  # fmt: skip
     assert "date of birth" in problems["Rule"].iloc[0]
     assert not _has_button(at, "import_confirm")
-    assert tree_hashes(store_copy) == before
+    assert latest_snapshot(store_copy) == before
 
 
 def _has_button(at: AppTest, key: str) -> bool:
@@ -186,16 +203,18 @@ def test_an_import_the_disk_refuses_is_shown_as_an_error(store_copy):
     source = xlsx(round_tables("permanency", "2021-03", PERMANENCY), "march.xlsx")
     at.file_uploader[0].set_value([(source.name, source.data, XLSX)]).run()
     assert _has_button(at, "import_confirm")
-    lock = store_copy.parent / f".{store_copy.name}.lock"
-    lock.unlink(missing_ok=True)
-    lock.mkdir()  # opening the writers' lock fails, as on a read-only or full disk
-    before = tree_hashes(store_copy)
+    # A file where the round's data folder goes: writing it fails, as on a read-only disk.
+    blocker = store_copy / "files" / "main" / "cases" / "theme_id=permanency" / "round_id=2021-03"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("not a folder")
+    before = latest_snapshot(store_copy)
     at.button(key="import_confirm").click().run()
     assert not at.exception, at.exception
     assert [e.value for e in at.error] == ["The import failed. Nothing has been changed."]
-    assert f"Nothing was imported: the audit store at {store_copy}" in texts(at)
-    assert f"({lock}: Is a directory)" in texts(at)
-    assert tree_hashes(store_copy) == before
+    assert f"The audit store at {store_copy} could not be changed (" in texts(at)
+    assert "Nothing was written." in texts(at)
+    assert latest_snapshot(store_copy) == before
+    assert round_cases(store_copy, "permanency", "2021-03") == 0
 
 
 # --- an incomplete round is held back until the analyst accepts it ---------------------------

@@ -15,6 +15,7 @@ from pptx import Presentation
 
 from analytics import audit_trail
 from analytics.cli import main
+from analytics.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +161,5 @@ def test_command_line_exports_are_recorded_as_the_local_operator(sample_dir, tmp
         "SW",
     )
     assert event["mode"] == "for circulation: counts under 5 suppressed"
+    with Store(sample_dir) as store:  # made from the data snapshot, which the export left as it was
+        assert event["snapshot_id"] == store.snapshot

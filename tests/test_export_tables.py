@@ -50,7 +50,8 @@ def test_tiny_quadrant_comparison_csv_whole_rows(tiny):
     assert dict(header)["Mode"] == "standard"
     # Where the numbers come from, in words: never a path on the server.
     assert dict(header)["Data source"] == (
-        "Audit Insight store: synthetic sample data; no real child is described"
+        "Audit Insight store: synthetic sample data; no real child is described; "
+        f"store snapshot {tiny.snapshot}"
     )
     assert str(tiny.data_dir) not in ",".join(v for _, v in header)
     assert rows[0] == ["Question", "Standard", "Category", "Area", "n", "Met", "Partially met",

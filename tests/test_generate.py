@@ -14,7 +14,7 @@ from analytics.config import DEFAULT_DATA_DIR
 from analytics.domain import Filters, wording_band
 from analytics.errors import AuditDataError
 from analytics.generate import DEFAULT_SEED, allocate, generate_store
-from analytics.store import Store, read_manifest
+from analytics.store import Store
 
 
 def cases_by(store: Store, theme: str, round_id: str, column: str) -> dict[str, int]:
@@ -97,8 +97,8 @@ def test_child_refs_are_pseudonymous(sample):
     assert refs.map(lambda r: bool(re.fullmatch(r"SYN-\d{9}", r))).all()
 
 
-def test_store_says_it_is_synthetic(sample_dir):
-    manifest = read_manifest(sample_dir)
+def test_store_says_it_is_synthetic(sample):
+    manifest = sample.manifest()
     assert manifest["synthetic"] is True
     assert "Synthetic" in manifest["notice"]
 
@@ -120,7 +120,7 @@ def test_bundled_data_is_the_generator_output(sample):
     for table, key in BUNDLED_TABLES.items():
         sql = f"SELECT * FROM {table} ORDER BY {key}"
         pd.testing.assert_frame_equal(bundled.query(sql), sample.query(sql), obj=table)
-    assert read_manifest(DEFAULT_DATA_DIR)["seed"] == DEFAULT_SEED
+    assert bundled.manifest()["seed"] == DEFAULT_SEED
 
 
 # Every table the generator writes, with a key that orders its rows completely.

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.hostile_cases import CASES, Case
-from tests.ingest_helpers import copy_store, tree_hashes
+from tests.ingest_helpers import copy_store, latest_snapshot, tree_hashes
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = Path(__file__).with_name("hostile_runner.py")
@@ -133,7 +133,7 @@ def test_hostile_input(case: Case, server: CaseServer, sample_dir: Path, tmp_pat
     action = case.build(folder, store)
     if action["way"] in ("api", "tracker", "url"):
         action.setdefault("store", str(store))
-    before = tree_hashes(store)
+    before, snapshot_before = tree_hashes(store), latest_snapshot(store)
     result = server.run(action)
     result["action"] = action
     RESULTS.append((case.id, result["outcome"], result["cpu_seconds"], result["wall_seconds"],
@@ -160,7 +160,7 @@ def test_hostile_input(case: Case, server: CaseServer, sample_dir: Path, tmp_pat
         assert phrase not in text, f"{phrase!r} shown to the user\n{summary}"
     if result["outcome"] == "refused":
         assert tree_hashes(store) == before, "a refused input changed the store"
-        assert not list(store.parent.glob(".store.staging-*")), "staging left behind"
+        assert latest_snapshot(store) == snapshot_before, "a refused input committed a snapshot"
         if case.where and "problems" in result:
             assert problem_at(result, case.where), f"no problem at {case.where}\n{summary}"
     if case.check is not None and (result["outcome"] == "handled" or case.expect == "refused"):

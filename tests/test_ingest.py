@@ -18,22 +18,28 @@ import pytest
 from conftest import tiny_tables
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ingest_helpers import ANALYST, copy_store, csvs, data_hashes, round_tables, tree_hashes, xlsx
+from ingest_helpers import (
+    ANALYST,
+    copy_store,
+    csvs,
+    data_rows,
+    latest_snapshot,
+    round_tables,
+    table_rows,
+    tree_hashes,
+    xlsx,
+)
 
-from analytics import atomic, audit_trail, ingest, queries
-from analytics.contract import PARTITIONED_TABLES
+from analytics import audit_trail, ingest, queries
 from analytics.domain import Filters
 from analytics.errors import AuditDataError, ImportRefused
 from analytics.export.tables import data_source
 from analytics.ingest import Source, reading
 from analytics.ingest import xlsx as xlsx_reader
-from analytics.store import Store, read_manifest, write_new_store
+from analytics.lake.catalog import Lake
+from analytics.store import Store, write_new_store
 
 ALPHA_QUESTIONS = ["Q1", "Q2"]
-# Files one round occupies: one per partitioned table (cases, responses and any roll-ups).
-ROUND_FILES = len(PARTITIONED_TABLES)
-# Files every import of rounds with cases adds besides them: its round_completeness record.
-RECORD_FILES = 1
 
 
 def good() -> dict[str, pd.DataFrame]:
@@ -43,11 +49,11 @@ def good() -> dict[str, pd.DataFrame]:
 
 def refused(data_dir: Path, files, **options) -> pd.DataFrame:
     """Import, expect a refusal, check the store did not change at all; return the problems."""
-    before = tree_hashes(data_dir)
+    before, snapshot = tree_hashes(data_dir), latest_snapshot(data_dir)
     with pytest.raises(ImportRefused) as caught:
         ingest.import_files(data_dir, files, **options, actor=ANALYST)
+    assert latest_snapshot(data_dir) == snapshot, "a refused import committed a snapshot"
     assert tree_hashes(data_dir) == before, "a refused import changed the store"
-    assert not list(data_dir.parent.glob(f".{data_dir.name}.staging-*")), "staging left behind"
     problems = caught.value.problems
     assert list(problems.columns) == ["sheet", "row", "column", "value", "rule", "fix"]
     assert problems["fix"].str.len().min() > 10  # every problem says how to fix it
@@ -365,8 +371,13 @@ def test_responses_carry_theme_round_quadrant_and_team_from_their_case(tiny_dir)
         ["N1", "Q1", "alpha", "r9", "NW", "T2"], ["N2", "Q1", "alpha", "r9", "NE", "T1"],
         ["N3", "Q1", "alpha", "r9", "SW", "T2"], ["N4", "Q1", "alpha", "r9", "SE", "T1"],
     ]  # fmt: skip
-    folder = tiny_dir / "responses" / "theme_id=alpha" / "round_id=r9"
-    assert [p.name for p in folder.iterdir()] == ["imp-0001.parquet"]
+    # The round's responses are a partition of their own: one file, in its theme's and round's
+    # folder, so a query of another round never opens it.
+    lake = Lake(tiny_dir)
+    files = lake.files_at(lake.latest_snapshot())["responses"]
+    lake.close()
+    r9 = [f for f in files if "theme_id=alpha/round_id=r9/" in f]
+    assert len(r9) == 1 and len(files) == 3  # r1, r2 and r9
 
 
 def test_new_round_is_made_from_the_audit_dates(tiny_dir):
@@ -436,11 +447,11 @@ def test_planned_theme_loads_through_a_questions_sheet(sample_dir, tmp_path):
 def test_identical_reimport_changes_nothing_and_says_so(tiny_dir):
     source = xlsx(good())  # the same bytes (a workbook records when it was saved)
     first = ingest.import_files(tiny_dir, [source], actor=ANALYST)
-    before = tree_hashes(tiny_dir)
+    before, snapshot = tree_hashes(tiny_dir), latest_snapshot(tiny_dir)
     again = ingest.import_files(tiny_dir, [source], actor=ANALYST)
     assert not again.changed and again.import_id == first.import_id
     assert "already imported as imp-0001" in again.message and "nothing changed" in again.message
-    assert tree_hashes(tiny_dir) == before
+    assert latest_snapshot(tiny_dir) == snapshot and tree_hashes(tiny_dir) == before
     assert ingest.preview(tiny_dir, [source]).already_imported == "imp-0001"
 
 
@@ -488,8 +499,11 @@ def test_replace_needs_the_flag_then_replaces_the_round(tiny_dir):
     assert ids.tolist() == [f"R{i}" for i in range(1, 9)]  # the old A1..A4 are gone from views
     history = ingest.import_history(tiny_dir)
     assert history.loc[0, "replaced"] == "alpha/r2"
-    kept = tiny_dir / ".history" / "imp-0001" / "cases" / "theme_id=alpha" / "round_id=r2"
-    assert [p.name for p in kept.iterdir()] == ["part-0.parquet"]
+    # The replaced cases are still there as of the snapshot the import was applied to.
+    record = Store(tiny_dir).query("SELECT base_snapshot, changed FROM imports").iloc[0]
+    assert "cases:alpha/r2" in list(record["changed"])
+    kept = table_rows(tiny_dir, "cases", int(record["base_snapshot"]))
+    assert [row[0] for row in kept if row[2] == "r2"] == ["A1", "A2", "A3", "A4"]
 
 
 def test_replacement_may_reuse_the_audit_ids_of_the_round_it_replaces(tiny_dir):
@@ -497,16 +511,16 @@ def test_replacement_may_reuse_the_audit_ids_of_the_round_it_replaces(tiny_dir):
     assert ingest.import_files(tiny_dir, [xlsx(tables)], replace=True, actor=ANALYST).changed
 
 
-def test_undo_restores_the_previous_files_byte_for_byte(tiny_dir):
-    before_data, before_manifest = data_hashes(tiny_dir), (tiny_dir / "store.json").read_bytes()
+def test_undo_restores_the_previous_rows_exactly(tiny_dir):
+    before_data, before_manifest = data_rows(tiny_dir), Store(tiny_dir).manifest()
     tables = round_tables("alpha", "r2", ALPHA_QUESTIONS, n_cases=8, prefix="R")
     tables["rounds"] = pd.DataFrame(
         [{"theme_id": "alpha", "round_id": "r2", "label": "Two, redone"}]
     )
     first = ingest.import_files(tiny_dir, [xlsx(tables)], replace=True, actor=ANALYST)
     second = ingest.import_files(tiny_dir, [xlsx(good())], actor=ANALYST)
-    assert data_hashes(tiny_dir) != before_data
-    manifest = read_manifest(tiny_dir)
+    assert data_rows(tiny_dir) != before_data
+    manifest = Store(tiny_dir).manifest()
     assert manifest["synthetic"] == "mixed"
     assert manifest["notice"] == (
         "This store mixes synthetic sample data with imported audit rounds. Synthetic sample (no "
@@ -515,10 +529,9 @@ def test_undo_restores_the_previous_files_byte_for_byte(tiny_dir):
     ingest.undo_import(tiny_dir, second.import_id, actor=ANALYST)
     result = ingest.undo_import(tiny_dir, first.import_id, actor=ANALYST)
     # r2's file in every partitioned table (cases, responses and their roll-ups), and rounds
-    assert result.files_restored == ROUND_FILES + 1
-    assert data_hashes(tiny_dir) == before_data
-    assert (tiny_dir / "store.json").read_bytes() == before_manifest
-    assert not (tiny_dir / ".history").exists()
+    assert (result.cases_removed, result.cases_restored) == (8, 4)  # R1..R8 go, A1..A4 return
+    assert data_rows(tiny_dir) == before_data
+    assert Store(tiny_dir).manifest() == before_manifest
     trail = audit_trail.read_trail(tiny_dir)
     assert trail[["action", "what", "detail", "user", "outcome"]].values.tolist()[::-1] == [
         ["import", "round.xlsx", "imp-0001", ANALYST.user, "done"],
@@ -532,7 +545,7 @@ def test_undo_restores_the_previous_files_byte_for_byte(tiny_dir):
 
 
 def test_undo_in_any_order_when_imports_are_independent(tiny_dir):
-    before = data_hashes(tiny_dir)
+    before = data_rows(tiny_dir)
     first = ingest.import_files(tiny_dir, [xlsx(good())], actor=ANALYST)
     ingest.import_files(
         tiny_dir, [xlsx(round_tables("alpha", "r8", ALPHA_QUESTIONS, prefix="E"))], actor=ANALYST
@@ -540,7 +553,7 @@ def test_undo_in_any_order_when_imports_are_independent(tiny_dir):
     ingest.undo_import(tiny_dir, first.import_id, actor=ANALYST)  # the older one first
     assert queries.audited_rounds(Store(tiny_dir), "alpha") == ["r1", "r2", "r8"]
     ingest.undo_import(tiny_dir, "imp-0002", actor=ANALYST)
-    assert data_hashes(tiny_dir) == before
+    assert data_rows(tiny_dir) == before
 
 
 def test_undo_refuses_when_a_later_import_replaced_its_round(tiny_dir):
@@ -549,14 +562,14 @@ def test_undo_refuses_when_a_later_import_replaced_its_round(tiny_dir):
     ingest.import_files(tiny_dir, [xlsx(again)], replace=True, actor=ANALYST)
     history = ingest.import_history(tiny_dir).set_index("import_id")
     assert history.loc["imp-0002", "replaced"] == "alpha/r9 (from imp-0001)"
-    assert "imp-0002 replaced what imp-0001 loaded" in history.loc["imp-0001", "state"]
-    before = tree_hashes(tiny_dir)
+    assert "imp-0002 changed what imp-0001 loaded" in history.loc["imp-0001", "state"]
+    before = latest_snapshot(tiny_dir)
     with pytest.raises(AuditDataError, match="undo imp-0002 first"):
         ingest.undo_import(tiny_dir, "imp-0001", actor=ANALYST)
-    assert tree_hashes(tiny_dir) == before
+    assert latest_snapshot(tiny_dir) == before
     ingest.undo_import(tiny_dir, "imp-0002", actor=ANALYST)
     undone = ingest.undo_import(tiny_dir, "imp-0001", actor=ANALYST)
-    assert undone.files_removed == ROUND_FILES + 1 + RECORD_FILES
+    assert (undone.cases_removed, undone.cases_restored) == (4, 0)
 
 
 def test_undo_refuses_to_orphan_a_later_imports_answers(tiny_dir):
@@ -582,27 +595,32 @@ def test_undo_unknown_or_twice(tiny_dir):
     assert ingest.import_files(tiny_dir, [xlsx(good())], actor=ANALYST).import_id == "imp-0002"
 
 
-def test_history_files_are_invisible_to_queries(tiny_dir):
+def test_replaced_rows_are_invisible_to_queries_but_kept_in_the_earlier_snapshot(tiny_dir):
+    before = latest_snapshot(tiny_dir)
     tables = round_tables("alpha", "r2", ALPHA_QUESTIONS, n_cases=8, prefix="R")
     ingest.import_files(tiny_dir, [xlsx(tables)], replace=True, actor=ANALYST)
-    assert (tiny_dir / ".history").is_dir()
-    store = Store(tiny_dir)
-    assert store.query("SELECT count(*) AS n FROM cases WHERE round_id = 'r2'")["n"][0] == 8
-    assert store.query("SELECT count(*) AS n FROM responses WHERE round_id = 'r2'")["n"][0] == 16
+    sql = ("SELECT (SELECT count(*) FROM cases WHERE round_id = 'r2') AS cases, "
+           "(SELECT count(*) FROM responses WHERE round_id = 'r2') AS responses, "
+           "(SELECT sum(cases) FROM case_counts WHERE round_id = 'r2') AS rolled_up")  # fmt: skip
+    assert Store(tiny_dir).query(sql).iloc[0].tolist() == [8, 16, 8]
+    assert Store(tiny_dir, as_of=before).query(sql).iloc[0].tolist() == [4, 8, 4]
 
 
 def test_imports_table_is_a_store_view_with_timestamps(tiny_dir):
+    base = latest_snapshot(tiny_dir)
     ingest.import_files(tiny_dir, [xlsx(good())], actor=ANALYST)
     frame = Store(tiny_dir).query(
-        "SELECT import_id, user, imported_at, typeof(imported_at) AS type, len(files_added) AS n "
-        "FROM imports"
+        "SELECT import_id, user, imported_at, typeof(imported_at) AS type, base_snapshot, "
+        "changed FROM imports"
     )
-    assert frame.loc[0, ["import_id", "user", "type", "n"]].tolist() == [
+    assert frame.loc[0, ["import_id", "user", "type", "base_snapshot"]].tolist() == [
         "imp-0001",
         "qa.analyst@council.example",
         "TIMESTAMP",
-        ROUND_FILES + 1 + RECORD_FILES,  # the round's files, the rounds file, the record
+        base,
     ]
+    # the round's cases (with its responses, roll-ups and completeness), its rounds row
+    assert list(frame.loc[0, "changed"]) == ["cases:alpha/r9", "rounds:alpha/r9"]
     assert abs(
         pd.Timestamp.now(tz="UTC").tz_localize(None) - frame.loc[0, "imported_at"]
     ) < pd.Timedelta(minutes=5)
@@ -615,46 +633,116 @@ def test_first_import_into_a_missing_directory_creates_a_catalogue_store(tmp_pat
     store = Store(data_dir)
     assert queries.audited_rounds(store, "permanency") == ["2021-03"]
     assert queries.audited_rounds(store, "missing") == []  # seed rounds hold no cases here
-    assert read_manifest(data_dir)["synthetic"] is False
+    assert store.manifest()["synthetic"] is False
 
 
 # --- atomic, all-or-nothing, concurrent --------------------------------------------------------
+
+
+def test_an_import_is_one_snapshot_with_its_rows_history_and_event(tiny_dir):
+    before = latest_snapshot(tiny_dir)
+    ingest.import_files(tiny_dir, [xlsx(good())], actor=ANALYST)
+    lake = Lake(tiny_dir)
+    try:
+        after = lake.latest_snapshot()
+        assert after == before + 1 and lake.data_snapshot() == after
+        made = lake.snapshots()[-1]
+        assert (made.snapshot_id, made.author, made.message) == (
+            after,
+            ANALYST.user,
+            "import imp-0001 (round.xlsx)",
+        )
+        trail = f"SELECT action, what, detail FROM {lake.alias}.audit_trail AT (VERSION => $s)"
+        assert lake.con.execute(trail, {"s": before}).fetchall() == []
+        assert lake.con.execute(trail, {"s": after}).fetchall() == [
+            ("import", "round.xlsx", "imp-0001")
+        ]
+    finally:
+        lake.close()
+    sql = ("SELECT (SELECT count(*) FROM cases WHERE round_id = 'r9') AS cases, "
+           "(SELECT count(*) FROM responses WHERE round_id = 'r9') AS responses, "
+           "(SELECT coalesce(sum(answers), 0) FROM response_counts WHERE round_id = 'r9') "
+           "AS answers, "
+           "(SELECT count(*) FROM rounds WHERE round_id = 'r9') AS rounds, "
+           "(SELECT count(*) FROM round_completeness) AS completeness, "
+           "(SELECT coalesce(list(import_id), []) FROM imports) AS history")  # fmt: skip
+    assert Store(tiny_dir, as_of=before).query(sql).iloc[0].tolist()[:5] == [0, 0, 0, 0, 0]
+    assert list(Store(tiny_dir, as_of=before).query(sql)["history"].iloc[0]) == []
+    now = Store(tiny_dir, as_of=after).query(sql).iloc[0]
+    assert now.tolist()[:5] == [4, 8, 8, 1, 1] and list(now["history"]) == ["imp-0001"]
+
+
+def test_a_refused_import_commits_no_snapshot(tiny_dir, tmp_path):
+    before, rows = latest_snapshot(tiny_dir), data_rows(tiny_dir)
+    taken = round_tables("alpha", "r2", ALPHA_QUESTIONS, prefix="R")  # r2 holds cases already
+    with pytest.raises(ImportRefused, match="already loaded"):
+        ingest.import_files(tiny_dir, [xlsx(taken)], actor=ANALYST)
+    assert latest_snapshot(tiny_dir) == before and data_rows(tiny_dir) == rows
+    assert audit_trail.read_trail(tiny_dir).empty
+    # Refused as a store's first import, it makes no store either.
+    new = tmp_path / "new-store"
+    tables = round_tables("permanency", "2021-03", ["PERM-01", "NOT-A-QUESTION"])
+    with pytest.raises(ImportRefused):
+        ingest.import_files(new, [xlsx(tables)], actor=ANALYST)
+    assert not new.exists()
 
 
 def test_a_crash_while_writing_leaves_the_store_as_it_was(tiny_dir, monkeypatch):
     real = ingest.apply_import
 
     def crash(*args, **kwargs):
-        real(*args, **kwargs)  # new files are written into the staging copy, then...
+        real(*args, **kwargs)  # the rows are written in the transaction, then...
         raise RuntimeError("power cut")
 
     monkeypatch.setattr(ingest, "apply_import", crash)
-    before = tree_hashes(tiny_dir)
+    before, rows = latest_snapshot(tiny_dir), data_rows(tiny_dir)
     with pytest.raises(RuntimeError):
         ingest.import_files(tiny_dir, [xlsx(good())], actor=ANALYST)
-    assert tree_hashes(tiny_dir) == before
-    assert sorted(p.name for p in tiny_dir.parent.iterdir() if p.name.startswith(".")) == [
-        ".tiny.lock"
-    ]
+    assert latest_snapshot(tiny_dir) == before
+    assert data_rows(tiny_dir) == rows and table_rows(tiny_dir, "imports") == []
+    monkeypatch.undo()
+    assert ingest.import_files(tiny_dir, [xlsx(good())], actor=ANALYST).import_id == "imp-0001"
 
 
-def test_exchange_is_atomic_here_and_the_fallback_works(tiny_dir, monkeypatch, tmp_path):
-    a, b = tmp_path / "a", tmp_path / "b"
-    a.mkdir(), b.mkdir()
-    (a / "x").write_text("a"), (b / "x").write_text("b")
-    assert atomic.exchange(a, b) is True  # renameat2(RENAME_EXCHANGE) on this file system
-    assert (a / "x").read_text() == "b" and (b / "x").read_text() == "a"
-    monkeypatch.setattr(atomic, "_RENAMEAT2", None)
-    assert atomic.exchange(a, b) is False
-    ingest.import_files(tiny_dir, [xlsx(good())], actor=ANALYST)  # two renames instead
-    assert queries.audited_rounds(Store(tiny_dir), "alpha")[-1] == "r9"
-
-
-def test_staging_shares_unchanged_files_by_hard_link(tiny_dir):
-    original = tiny_dir / "cases" / "theme_id=alpha" / "round_id=r1" / "part-0.parquet"
-    inode = original.stat().st_ino
+def test_an_import_leaves_the_other_rounds_files_as_they_were(tiny_dir):
+    lake = Lake(tiny_dir)
+    before = lake.files_at(lake.latest_snapshot())
+    lake.close()
     ingest.import_files(tiny_dir, [xlsx(good())], actor=ANALYST)
-    assert original.stat().st_ino == inode  # the same file, not a copy
+    lake = Lake(tiny_dir)
+    after = lake.files_at(lake.latest_snapshot())
+    lake.close()
+    for table in ("cases", "responses", "case_counts", "response_counts"):
+        assert set(before[table]) < set(after[table])  # the same files, and one more
+        assert [f for f in set(after[table]) - set(before[table]) if "round_id=r9/" in f]
+
+
+@pytest.mark.parametrize(
+    "point", ["import:validated", "import:rows-written", "import:before-commit"]
+)
+def test_an_import_killed_at_any_point_leaves_the_last_snapshot_intact(tiny_dir, tmp_path, point):
+    import signal
+    import subprocess
+    import sys
+
+    files = write(tmp_path, [xlsx(good())])
+    before, rows = latest_snapshot(tiny_dir), data_rows(tiny_dir)
+    root = Path(__file__).resolve().parent.parent
+    run = subprocess.Popen(
+        [sys.executable, "-m", "analytics", "ingest", *files, "--data-dir", str(tiny_dir)],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "AUDIT_STOP_AT": point},
+    )  # fmt: skip
+    try:
+        assert run.stdout.readline().strip() == f"stopped at {point}"  # waits there, no sleep
+    finally:
+        run.send_signal(signal.SIGKILL)
+        run.communicate(timeout=60)
+    assert run.returncode == -signal.SIGKILL
+    assert latest_snapshot(tiny_dir) == before and data_rows(tiny_dir) == rows
+    assert table_rows(tiny_dir, "imports") == [] and audit_trail.read_trail(tiny_dir).empty
+    again = ingest.import_files(tiny_dir, [xlsx(good())], actor=ANALYST)  # the store still works
+    assert again.import_id == "imp-0001" and latest_snapshot(tiny_dir) == before + 1
 
 
 def test_two_imports_at_once_are_serialised(tiny_dir):
@@ -720,18 +808,6 @@ def test_readers_never_see_half_an_import(tiny_dir):
         stop.set()
         reader.join()
     assert seen <= {(6, 12, 0), (10, 20, 1), (14, 28, 2), (18, 36, 3)}, seen
-
-
-def test_generate_takes_the_same_lock(tmp_path):
-    data_dir = tmp_path / "data"
-    with (
-        atomic.writer_lock(data_dir, timeout=5),
-        pytest.raises(AuditDataError, match="Another import is still writing"),
-        atomic.writer_lock(data_dir, timeout=0.2),
-    ):
-        pass
-    write_new_store(data_dir, tiny_tables().items(), {"synthetic": True, "notice": "x"})
-    assert (tmp_path / ".data.lock").exists() and (data_dir / "imports").is_dir()
 
 
 # --- the reader: every cell as the user typed it -------------------------------------------------
@@ -1138,67 +1214,43 @@ def test_an_empty_folder_becomes_a_new_store(tmp_path):
     assert queries.audited_rounds(Store(folder), "permanency") == ["2021-03"]
 
 
-def test_a_symlinked_data_dir_stays_a_link_and_shares_the_lock(tiny_dir, tmp_path):
+def test_a_symlinked_data_dir_stays_a_link(tiny_dir, tmp_path):
     link = tmp_path / "current"
     link.symlink_to(tiny_dir)
     ingest.import_files(link, [xlsx(good())], actor=ANALYST)
     assert link.is_symlink() and link.resolve() == tiny_dir
     assert queries.audited_rounds(Store(tiny_dir), "alpha")[-1] == "r9"
-    assert atomic.lock_path(link) == atomic.lock_path(tiny_dir) == tmp_path / ".tiny.lock"
-    with (
-        atomic.writer_lock(tiny_dir, timeout=5),
-        pytest.raises(AuditDataError, match="Another import is still writing"),
-        atomic.writer_lock(link, timeout=0.2),
-    ):
-        pass
     ingest.undo_import(link, "imp-0001", actor=ANALYST)
     assert link.is_symlink() and "r9" not in queries.audited_rounds(Store(tiny_dir), "alpha")
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".current")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["current", "tiny"]
 
 
-def test_an_os_error_while_importing_names_the_path_and_changes_nothing(tiny_dir):
-    lock = atomic.lock_path(tiny_dir)
-    lock.unlink(missing_ok=True)
-    lock.mkdir()  # a folder where the lock file goes: opening it fails, as on a read-only disk
-    before = tree_hashes(tiny_dir)
+def test_a_write_error_in_the_data_files_is_reported_and_commits_nothing(tiny_dir):
+    # A file where the new round's folder goes: writing its data file fails, as on a damaged
+    # or read-only disk.
+    blocked = tiny_dir / "files" / "main" / "cases" / "theme_id=alpha" / "round_id=r9"
+    blocked.parent.mkdir(parents=True, exist_ok=True)
+    blocked.write_text("in the way")
+    before, rows = latest_snapshot(tiny_dir), data_rows(tiny_dir)
     with pytest.raises(AuditDataError) as caught:
         ingest.import_files(tiny_dir, [xlsx(good())], actor=ANALYST)
     message = str(caught.value)
-    assert message.startswith(f"Nothing was imported: the audit store at {tiny_dir}")
-    assert f"({lock}: Is a directory)" in message
-    with pytest.raises(AuditDataError, match=r"^Nothing was undone: .*Is a directory"):
-        ingest.undo_import(tiny_dir, "imp-0001", actor=ANALYST)
-    assert tree_hashes(tiny_dir) == before
+    assert message.startswith(f"The audit store at {tiny_dir} could not be changed (")
+    assert message.endswith("Nothing was written.") and "Traceback" not in message
+    assert latest_snapshot(tiny_dir) == before and data_rows(tiny_dir) == rows
 
 
 def test_a_full_disk_while_writing_is_reported_and_rolled_back(tiny_dir, monkeypatch):
     import errno
 
     def full(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device", str(tiny_dir / "cases"))
+        raise OSError(errno.ENOSPC, "No space left on device", str(tiny_dir / "files"))
 
     monkeypatch.setattr(ingest, "apply_import", full)
-    before = tree_hashes(tiny_dir)
-    with pytest.raises(AuditDataError, match=r"cases: No space left on device\)"):
+    before, rows = latest_snapshot(tiny_dir), data_rows(tiny_dir)
+    with pytest.raises(AuditDataError, match=r"^Nothing was imported: .*files: No space left"):
         ingest.import_files(tiny_dir, [xlsx(good())], actor=ANALYST)
-    assert tree_hashes(tiny_dir) == before
-    assert not list(tiny_dir.parent.glob(".tiny.staging-*"))
-
-
-def test_retired_versions_are_purged_when_the_history_or_a_preview_is_read(tiny_dir, monkeypatch):
-    ingest.import_files(tiny_dir, [xlsx(good())], actor=ANALYST)
-    retired = list(tiny_dir.parent.glob(".tiny.old-*"))
-    assert len(retired) == 1  # kept for readers still in it
-    ingest.import_history(tiny_dir)
-    assert retired[0].exists()  # within the grace period
-    monkeypatch.setattr(atomic, "RETIRED_GRACE_SECONDS", 0.0)
-    ingest.import_history(tiny_dir)
-    assert not retired[0].exists()
-    # a file or a link left by an older release goes too (rmtree refuses both)
-    (tiny_dir.parent / ".tiny.old-1-aaaaaaaa").write_text("x")
-    (tiny_dir.parent / ".tiny.old-2-bbbbbbbb").symlink_to(tiny_dir)
-    ingest.preview(tiny_dir, [xlsx(good())])
-    assert not list(tiny_dir.parent.glob(".tiny.old-*")) and tiny_dir.is_dir()
+    assert latest_snapshot(tiny_dir) == before and data_rows(tiny_dir) == rows
 
 
 # --- every problem at once ---------------------------------------------------------------------
@@ -1384,10 +1436,10 @@ def test_a_formula_with_no_saved_result_is_a_problem(tiny_dir):
 
 def test_imports_into_the_sample_say_which_rounds_are_real(sample_dir, tmp_path):
     data_dir = copy_store(sample_dir, tmp_path / "data")
-    original = (data_dir / "store.json").read_bytes()
+    original = Store(data_dir).manifest()
     tables = round_tables("permanency", "2021-03", [f"PERM-{i:02d}" for i in range(1, 11)])
     result = ingest.import_files(data_dir, [xlsx(tables)], actor=ANALYST)
-    manifest = read_manifest(data_dir)
+    manifest = Store(data_dir).manifest()
     assert manifest["synthetic"] == "mixed"  # truthy: every page keeps showing the notice
     notice = manifest["notice"]
     assert notice.startswith("This store mixes synthetic sample data with imported audit rounds.")
@@ -1396,20 +1448,20 @@ def test_imports_into_the_sample_say_which_rounds_are_real(sample_dir, tmp_path)
     assert notice.endswith("Imported from audit files (real data): permanency 2021-03.")
     assert manifest["imported_rounds"] == ["permanency/2021-03"]
     # An export's data source must not call real rounds synthetic.
-    source = data_source(Store(data_dir), date=str)
-    assert source == (
+    store = Store(data_dir)
+    assert data_source(store, date=str) == (
         "Audit Insight store: synthetic sample rounds and imported rounds (permanency/2021-03); "
-        f"last import {result.import_id} on {dt.date.today()}"
+        f"last import {result.import_id} on {dt.date.today()}; store snapshot {store.snapshot}"
     )
     ingest.undo_import(data_dir, result.import_id, actor=ANALYST)
-    assert (data_dir / "store.json").read_bytes() == original
+    assert Store(data_dir).manifest() == original
 
 
 def test_a_sample_whose_rounds_are_all_replaced_is_no_longer_synthetic(tiny_dir):
     for round_id, prefix in (("r1", "R"), ("r2", "S")):
         tables = round_tables("alpha", round_id, ALPHA_QUESTIONS, prefix=prefix)
         ingest.import_files(tiny_dir, [xlsx(tables)], replace=True, actor=ANALYST)
-    manifest = read_manifest(tiny_dir)
+    manifest = Store(tiny_dir).manifest()
     assert manifest["synthetic"] is False
     assert manifest["notice"].startswith("Every audit round in this store was imported")
 
@@ -1428,11 +1480,11 @@ def test_benchmark_round_and_its_refusal_without_a_store(tmp_path):
 
 
 def test_benchmark_import_on_the_sample(sample_dir):
-    before = tree_hashes(sample_dir)
+    before, snapshot = tree_hashes(sample_dir), latest_snapshot(sample_dir)
     seconds = ingest.benchmark_import(sample_dir, cases=50)
     assert 0 < seconds < 120
     assert ingest.benchmark_import(sample_dir, cases=50, kind="csv") > 0
-    assert tree_hashes(sample_dir) == before
+    assert latest_snapshot(sample_dir) == snapshot and tree_hashes(sample_dir) == before
     assert not list(sample_dir.parent.glob(f".{sample_dir.name}.bench-*"))
 
 

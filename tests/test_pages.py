@@ -83,8 +83,8 @@ def test_overview_with_quadrant_in_url_shows_the_quadrant(app, sample_dir, sampl
     at = app.run()
     assert not at.exception
     assert at.sidebar.multiselect[0].value == ["NE"]
-    # NE's own figure beside the county's, computed here with plain DuckDB on the files.
-    glob = str(sample_dir / "responses" / "**" / "*.parquet")
+    # NE's own figure beside the county's, computed here with plain DuckDB on the data files.
+    glob = str(sample_dir / "files" / "main" / "responses" / "**" / "*.parquet")
     ((cases, n, met),) = duckdb.sql(NE_PERMANENCY, params={"glob": glob}).fetchall()
     table = at.dataframe[0].value.set_index("Theme")
     permanency = table.loc["Permanency for children"]

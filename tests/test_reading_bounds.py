@@ -24,7 +24,8 @@ from analytics.ingest import Source, reading
 from analytics.ingest import xlsx as xlsx_reader
 from analytics.ingest.trackers.layout import read_trackers
 from analytics.ingest.trackers.model import MappingRefused, parse_mapping
-from analytics.ingest.trackers.saved import MAPPINGS_FOLDER, load_mapping, read_saved
+from analytics.ingest.trackers.saved import load_mapping, read_saved
+from analytics.lake.catalog import Lake
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ["Q1", "Q2"]
@@ -453,19 +454,27 @@ def test_every_field_of_a_mapping_is_checked_and_named(changes, reason):
     assert any(r.startswith(reason) for r in caught.value.reasons), caught.value.reasons
 
 
-def test_a_hand_edited_saved_mapping_is_reported_not_a_traceback(tmp_path):
-    folder = tmp_path / MAPPINGS_FOLDER
-    folder.mkdir()
-    (folder / "deep.json").write_bytes(b"[" * 100_000)
-    (folder / "escape.json").write_bytes(mapping_text(name="NW\x1b[2J"))
-    (folder / "good.json").write_bytes(mapping_text())
-    pipe(folder / "pipe.json")
-    saved = read_saved(tmp_path)
+def test_a_hand_edited_saved_mapping_is_reported_not_a_traceback(tiny_dir, tmp_path):
+    rows = {
+        "deep": b"[" * 100_000,
+        "escape": mapping_text(name="NW\x1b[2J"),
+        "good": mapping_text(),
+    }
+    frame = pd.DataFrame(
+        {"slug": list(rows), "name": list(rows), "mapping": [v.decode() for v in rows.values()]}
+    )
+    lake = Lake(tiny_dir)  # rows written by hand, not through save_mapping
+    lake.write(lambda writer: writer.append("tracker_mappings", frame), author="t", message="t")
+    lake.close()
+    saved = read_saved(tiny_dir)
     assert [m.name for m in saved.mappings] == ["NW tracker"]
     assert saved.damaged == [
-        "deep.json: the JSON is nested deeper than 20 levels",
-        "escape.json: name: a control character (U+001B) is not allowed",
-        "pipe.json: not a regular file",
+        "deep: the JSON is nested deeper than 20 levels",
+        "escape: name: a control character (U+001B) is not allowed",
     ]
+    deep = tmp_path / "deep.json"
+    deep.write_bytes(rows["deep"])
     with pytest.raises(MappingRefused, match="nested deeper"):
-        load_mapping(tmp_path, str(folder / "deep.json"))
+        load_mapping(tiny_dir, str(deep))
+    with pytest.raises(MappingRefused, match="not a regular file"):
+        load_mapping(tiny_dir, str(pipe(tmp_path / "pipe.json")))

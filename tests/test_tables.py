@@ -159,7 +159,8 @@ def test_the_actions_export_keeps_raw_numbers_under_its_header_block(tiny):
         "Scope,Actions are county-wide: every action is listed; its before and after measures "
         "count only the chosen quadrants and teams.",
         "Date,2026-12-06",
-        "Data source,Audit Insight store: synthetic sample data; no real child is described",
+        "Data source,Audit Insight store: synthetic sample data; no real child is described; "
+        f"store snapshot {tiny.snapshot}",
         "Mode,standard",
         "Note,pct columns are percentages (0-100).",
         "",

@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from conftest import tiny_tables
-from ingest_helpers import ANALYST, data_hashes, tree_hashes, xlsx
+from ingest_helpers import ANALYST, data_rows, latest_snapshot, tree_hashes, xlsx
 
 from analytics import ingest
 from analytics.errors import ImportRefused
@@ -500,6 +500,7 @@ def test_tracker_import_equals_the_same_round_through_the_template(store_dir, tm
     import shutil
 
     shutil.copytree(store_dir, twin)
+    before = latest_snapshot(store_dir)
     result = ingest.import_files(
         store_dir, [tracker_file()], actor=ANALYST, tracker=TrackerImport(mapping(), ROUND)
     )
@@ -532,25 +533,27 @@ def test_tracker_import_equals_the_same_round_through_the_template(store_dir, tm
     for table in ("cases", "responses"):
         pd.testing.assert_frame_equal(stored(store_dir, table), stored(twin, table))
     assert len(stored(store_dir, "responses")) == 8
-    saved = store_dir / "tracker_mappings" / "alpha-tracker.json"
-    assert saved.read_text() == mapping().to_json()
+    # The mapping is saved with its import, in the import's one snapshot.
+    assert latest_snapshot(store_dir) == before + 1
+    saved = Store(store_dir).query("SELECT slug, name, mapping FROM tracker_mappings")
+    assert saved.values.tolist() == [["alpha-tracker", mapping().name, mapping().to_json()]]
 
 
 def test_the_same_tracker_again_changes_nothing(store_dir):
     tracker, source = TrackerImport(mapping(), ROUND), tracker_file()  # the very same bytes
     first = ingest.import_files(store_dir, [source], actor=ANALYST, tracker=tracker)
-    before = data_hashes(store_dir)
+    before, snapshot = data_rows(store_dir), latest_snapshot(store_dir)
     again = ingest.import_files(store_dir, [source], actor=ANALYST, tracker=tracker)
     assert (again.changed, again.import_id) == (False, first.import_id)
     assert "already imported" in again.message
-    assert data_hashes(store_dir) == before
+    assert latest_snapshot(store_dir) == snapshot and data_rows(store_dir) == before
 
 
 def test_a_tracker_with_no_mapping_is_refused_with_how_to_map_it(store_dir):
-    before = tree_hashes(store_dir)
+    before, snapshot = tree_hashes(store_dir), latest_snapshot(store_dir)
     with pytest.raises(ImportRefused) as caught:
         ingest.import_files(store_dir, [tracker_file()], actor=ANALYST)
-    assert tree_hashes(store_dir) == before
+    assert latest_snapshot(store_dir) == snapshot and tree_hashes(store_dir) == before
     problems = caught.value.problems
     assert len(problems) == 1
     assert problems["rule"].iloc[0].startswith("this is not the template")

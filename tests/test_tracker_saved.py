@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -22,8 +21,8 @@ from analytics.ingest.trackers.model import (
     parse_mapping,
 )
 from analytics.ingest.trackers.saved import (
-    MAPPINGS_FOLDER,
     NO_LAYOUT,
+    SaveResult,
     load_mapping,
     read_saved,
     recognise,
@@ -32,6 +31,7 @@ from analytics.ingest.trackers.saved import (
     slug,
     write_into,
 )
+from analytics.lake.catalog import Lake
 from analytics.store import Store
 from tests.ingest_helpers import ANALYST
 
@@ -90,42 +90,69 @@ def test_slug_is_the_name_in_lower_case_with_dashes():
     assert slug("✓✓") == "mapping"
 
 
-def test_save_writes_the_mapping_file_and_records_who(tiny_dir):
+def saved_rows(data_dir: Path) -> list[list[str]]:
+    """The store's tracker_mappings rows as they are now: slug, name, JSON."""
+    lake = Lake(data_dir)
+    try:
+        rows = lake.con.execute(
+            f"SELECT slug, name, mapping FROM {lake.alias}.tracker_mappings ORDER BY slug"
+        )
+        return [list(row) for row in rows.fetchall()]
+    finally:
+        lake.close()
+
+
+def test_save_writes_the_mapping_row_and_records_who_in_one_snapshot(tiny_dir):
     cases_before = Store(tiny_dir).query("SELECT count(*) AS n FROM cases")["n"].iloc[0]
+    before = Lake(tiny_dir).latest_snapshot()
     result = save_mapping(tiny_dir, NW_MAPPING, ANALYST)
-    path = tiny_dir / MAPPINGS_FOLDER / "nw-permanency-tracker.json"
-    assert result.path == path and result.replaced is None
-    assert path.read_text(encoding="utf-8") == NW_MAPPING.to_json()  # the pure mapping, no who/when
+    assert result == SaveResult(
+        "NW permanency tracker", "nw-permanency-tracker", None,
+        "Saved the mapping 'NW permanency tracker' in the store (as nw-permanency-tracker).",
+    )  # fmt: skip
+    # the pure mapping, exactly as downloaded: no who or when
+    assert saved_rows(tiny_dir) == [
+        ["nw-permanency-tracker", "NW permanency tracker", NW_MAPPING.to_json()]
+    ]
     assert saved_mappings(tiny_dir) == [NW_MAPPING]
     trail = audit_trail.read_trail(tiny_dir)
     saved = trail[trail["action"] == "save mapping"]
     assert saved[["user", "role", "what", "theme_id", "outcome"]].values.tolist() == [
         ["qa.analyst@council.example", "analyst", "NW permanency tracker", "permanency", "done"]
     ]
-    assert saved["detail"].iloc[0].startswith("nw-permanency-tracker.json; layouts: North West;")
+    assert saved["detail"].iloc[0].startswith("nw-permanency-tracker; layouts: North West;")
+    # the row and its event are one snapshot, by the analyst
+    snapshots = Lake(tiny_dir).snapshots()
+    assert [(s.snapshot_id, s.author, s.message) for s in snapshots if s.snapshot_id > before] == [
+        (before + 1, "qa.analyst@council.example", "save mapping NW permanency tracker")
+    ]
     # the data is untouched
     assert Store(tiny_dir).query("SELECT count(*) AS n FROM cases")["n"].iloc[0] == cases_before
 
 
-def test_saving_under_a_saved_name_replaces_it_and_never_writes_in_place(tiny_dir, tmp_path):
+def test_saving_under_a_saved_name_replaces_it_and_the_earlier_snapshot_keeps_the_old(tiny_dir):
     save_mapping(tiny_dir, NW_MAPPING, ANALYST)
-    path = tiny_dir / MAPPINGS_FOLDER / "nw-permanency-tracker.json"
-    pinned = tmp_path / "pinned.json"
-    os.link(path, pinned)  # what a reader of the previous version holds
+    first = Lake(tiny_dir).latest_snapshot()
     revised = NW_MAPPING.model_copy(update={"name": "NW Permanency Tracker", "blank_answer":
                                             "Not applicable"})  # fmt: skip
     result = save_mapping(tiny_dir, revised, ANALYST)
-    assert result.replaced == "NW permanency tracker"
+    assert (result.name, result.slug, result.replaced) == (
+        "NW Permanency Tracker",
+        "nw-permanency-tracker",
+        "NW permanency tracker",
+    )
     assert "replaces the saved mapping 'NW permanency tracker'" in result.message
-    assert sorted(p.name for p in (tiny_dir / MAPPINGS_FOLDER).iterdir()) == [path.name]
+    assert saved_rows(tiny_dir) == [
+        ["nw-permanency-tracker", "NW Permanency Tracker", revised.to_json()]
+    ]
     assert saved_mappings(tiny_dir) == [revised]
-    assert pinned.read_text(encoding="utf-8") == NW_MAPPING.to_json()
+    assert saved_mappings(Store(tiny_dir, as_of=first)) == [NW_MAPPING]  # what a reader held
 
 
 def test_a_reader_may_not_save_a_mapping_and_the_refusal_is_recorded(tiny_dir):
     with pytest.raises(AccessRefused, match="may not save mapping NW permanency tracker"):
         save_mapping(tiny_dir, NW_MAPPING, READER)
-    assert not (tiny_dir / MAPPINGS_FOLDER).exists()
+    assert saved_rows(tiny_dir) == []
     trail = audit_trail.read_trail(tiny_dir)
     assert trail[["user", "action", "outcome"]].values.tolist() == [
         ["reader@council.example", "save mapping", "refused"]
@@ -135,32 +162,56 @@ def test_a_reader_may_not_save_a_mapping_and_the_refusal_is_recorded(tiny_dir):
 def test_saving_needs_a_store(tmp_path):
     with pytest.raises(AuditDataError, match=r"No audit store at .*import a round first"):
         save_mapping(tmp_path / "none", NW_MAPPING, ANALYST)
-    assert not (tmp_path / "none" / MAPPINGS_FOLDER).exists()
+    assert not (tmp_path / "none").exists()
+    with pytest.raises(AccessRefused):  # a refusal with no store to record it in creates none
+        save_mapping(tmp_path / "none", NW_MAPPING, READER)
+    assert not (tmp_path / "none").exists()
 
 
-def test_a_damaged_saved_file_is_reported_and_the_others_still_read(tiny_dir):
+def test_a_damaged_saved_row_is_reported_and_the_others_still_read(tiny_dir):
     save_mapping(tiny_dir, NW_MAPPING, ANALYST)
-    folder = tiny_dir / MAPPINGS_FOLDER
-    (folder / "broken.json").write_text("{not json", encoding="utf-8")
-    (folder / "huge.json").write_bytes(b" " * (MAX_MAPPING_BYTES + 1))
-    (folder / "wrong.json").write_text('{"name": "x", "theme_id": "t", "layouts": []}')
+    damaged = pd.DataFrame(
+        {
+            "slug": ["broken", "huge", "wrong"],
+            "name": ["broken", "huge", "wrong"],
+            "mapping": ["{not json", " " * (MAX_MAPPING_BYTES + 1),
+                        '{"name": "x", "theme_id": "t", "layouts": []}'],
+        }
+    )  # fmt: skip
+    lake = Lake(tiny_dir)
+    lake.write(lambda writer: writer.append("tracker_mappings", damaged), author="t", message="t")
+    lake.close()
     saved = read_saved(tiny_dir)
-    assert saved.mappings == [NW_MAPPING]
-    assert [d.split(":")[0] for d in saved.damaged] == ["broken.json", "huge.json", "wrong.json"]
+    assert saved.mappings == [NW_MAPPING] and saved.slugs == ["nw-permanency-tracker"]
+    assert [d.split(":")[0] for d in saved.damaged] == ["broken", "huge", "wrong"]
     assert "not a JSON file" in saved.damaged[0]
     assert f"the file is {MAX_MAPPING_BYTES + 1:,} bytes" in saved.damaged[1]
     assert "layouts: List should have at least 1 item" in saved.damaged[2]
 
 
-def test_write_into_refuses_a_mapping_over_the_size_limit(tmp_path):
+def test_write_into_saves_inside_a_transaction_once_and_refuses_a_mapping_too_big(tiny_dir):
     wide = [f"{i:03d} " + "x" * 290 for i in range(500)]  # 500 headers of 294 characters
     big = mapping("Wide", layout("A", wide), layout("B", wide))
+    lake = Lake(tiny_dir)
+    before = lake.latest_snapshot()
     with pytest.raises(MappingRefused, match="a mapping is at most 256,000"):
-        write_into(tmp_path, big)
-    assert not (tmp_path / MAPPINGS_FOLDER).exists()
-    assert write_into(tmp_path, NW_MAPPING) == [
-        tmp_path / MAPPINGS_FOLDER / "nw-permanency-tracker.json"
+        lake.write(lambda writer: write_into(writer, big, ANALYST), author="t", message="t")
+    assert lake.latest_snapshot() == before and saved_rows(tiny_dir) == []  # nothing committed
+    first, _ = lake.write(lambda writer: write_into(writer, NW_MAPPING, ANALYST), author="t",
+                          message="t")  # fmt: skip
+    assert (first.name, first.slug, first.replaced) == (
+        "NW permanency tracker",
+        "nw-permanency-tracker",
+        None,
+    )
+    again, _ = lake.write(lambda writer: write_into(writer, NW_MAPPING, ANALYST), author="t",
+                          message="t")  # fmt: skip
+    lake.close()
+    assert again is None  # saved as it is already: no row, no event
+    assert saved_rows(tiny_dir) == [
+        ["nw-permanency-tracker", "NW permanency tracker", NW_MAPPING.to_json()]
     ]
+    assert audit_trail.read_trail(tiny_dir)["action"].tolist() == ["save mapping"]
 
 
 def test_load_mapping_takes_a_file_or_a_saved_name(tiny_dir, tmp_path):
@@ -253,10 +304,11 @@ def test_two_sheets_with_one_layout_each_pick_theirs_by_name_when_headers_are_eq
     assert result.exact and result.layouts == {"NE": "NE", "NW": "NW"}
 
 
-def test_a_saved_file_survives_a_round_trip_through_the_store(tiny_dir):
+def test_a_saved_mapping_survives_a_round_trip_through_a_downloaded_file(tiny_dir, tmp_path):
     save_mapping(tiny_dir, NW_MAPPING, ANALYST)
-    path = Path(tiny_dir) / MAPPINGS_FOLDER / "nw-permanency-tracker.json"
-    again = load_mapping(tiny_dir, str(path))
+    downloaded = tmp_path / "nw-permanency-tracker.json"
+    downloaded.write_text(saved_rows(tiny_dir)[0][2], encoding="utf-8")
+    again = load_mapping(tiny_dir, str(downloaded))
     assert again == NW_MAPPING and again.digest == NW_MAPPING.digest
 
 
@@ -291,7 +343,7 @@ def test_the_readmes_example_mapping_is_a_valid_mapping():
     example = section.split("```json\n", 1)[1].split("```", 1)[0]
     documented = parse_mapping(example, "README.md")
     assert documented.name == "NW permanency tracker"
-    assert slug(documented.name) + ".json" in section  # the file name the README gives
+    assert f"`{slug(documented.name)}`" in section  # the slug the README gives
     assert documented.layouts[0].comments == {"Comments": "PERM-01"}
 
 

@@ -89,12 +89,13 @@ def actions_table(actions: pd.DataFrame) -> pd.DataFrame:
 
 
 def export_blocked() -> str | None:
-    """Return why this session cannot export here (its role; a replica with nowhere to record
-    exports), or None: the buttons then say so instead of failing when clicked."""
+    """Return why this session cannot export (its role, or a store that is read-only here and
+    so cannot record exports), or None: the buttons then say so instead of failing when
+    clicked."""
     if not auth.can(Permission.EXPORT):
         return NO_EXPORT_TEXT
     try:
-        audit_trail.home(data.store())
+        audit_trail.require_writable(data.store().lake, "export")
     except AuditDataError as error:
         return str(error).replace(" Nothing was exported.", "")
     return None

@@ -6,8 +6,8 @@ The URL is read once per run (a snapshot taken when the filter bar is drawn). It
 only when the widget has no state yet and the URL's value is not the one this session wrote
 itself: a copied link opens on its values, while a choice made here (say, another sidebar
 quadrant) moves the widgets that follow it. Values the URL cannot mean (an unknown quadrant, a
-round the theme lacks, a hostile string) are dropped, never shown. `as_of` is reserved for store
-snapshots: it is left as it is.
+round the theme lacks, a hostile string) are dropped, never shown. `as_of` (a store snapshot, read
+by ui.data.begin_run) is left in the URL; one that names no snapshot is listed as ignored.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import streamlit as st
 from analytics.domain import COUNTY, INCOMPLETE, QUADRANT_LABELS, QUADRANTS, Filters
 from analytics.errors import AuditDataError
 from analytics.narrative import escape_markdown
+from ui import data
 from ui.data import no_cases, query
 
 STATE_KEY = "filters"
@@ -34,7 +35,7 @@ FILTER_KEYS = ("quadrant", "round", "team")
 CIRCULATION_KEY = "suppress_below"
 PAGE_KEYS = ("compare", "standard", "area")
 VIEW_KEYS = (*FILTER_KEYS, CIRCULATION_KEY, *PAGE_KEYS)
-RESERVED_KEYS = ("as_of",)  # store snapshots (a later issue): never read or written here
+AS_OF_KEY = data.AS_OF_KEY  # the store snapshot shown (ui.data): never written here
 
 _URL_SNAPSHOT = "_view_url"  # the URL as this run found it
 _WRITTEN = "_view_written"  # what this session last wrote, per key
@@ -50,6 +51,7 @@ IGNORED_WHY = {
     "compare": "not a round to compare with here",
     "standard": "not a standard of this theme",
     "area": "not an area of this drill-down",
+    AS_OF_KEY: "not a snapshot of this store, or a time before it existed: the newest data shown",
 }
 # A dropped value is repeated only when it is plainly words; anything else is not echoed.
 _PLAIN_VALUE = re.compile(r"[\w .,+()'-]{1,40}")
@@ -175,6 +177,7 @@ def render(theme_id: str | None, home_quadrants: tuple[str, ...] = ()) -> Filter
     st.session_state[_PUT_THIS_RUN] = set()
     st.session_state[_IGNORED] = []
     st.session_state[VIEW_KEY] = ViewState()
+    _as_of_note()
     sidebar = st.sidebar
     sidebar.header("Filters")
     _seed_widget("filter_quadrants", _from_url("quadrant", QUADRANTS) or list(home_quadrants))
@@ -219,6 +222,20 @@ def render(theme_id: str | None, home_quadrants: tuple[str, ...] = ()) -> Filter
     # Filled by finish(), once the page's own choices (compare, standard, area) are read too.
     st.session_state[_IGNORED_SLOT] = sidebar.empty()
     return filters
+
+
+def _as_of_note() -> None:
+    # An older snapshot from the link: said at the top of the page, with the way back.
+    text = data.as_of_text()  # first: it looks the run's snapshot up if nothing has yet
+    if data.ignored_as_of() is not None:
+        _note_ignored(AS_OF_KEY, [data.ignored_as_of()])
+    if text is None:
+        return
+    note, back = st.columns([5, 1], vertical_alignment="center")
+    note.info(text)
+    if back.button("Show the newest data", key="as_of_newest"):
+        del st.query_params[AS_OF_KEY]
+        st.rerun()
 
 
 def _say_if_empty(sidebar, theme_id: str | None, filters: Filters) -> None:

@@ -171,12 +171,13 @@ def template_bytes(theme: str | None) -> bytes:
 
 
 def audit_trail() -> tuple[pd.DataFrame, str | None]:
-    """Return every recorded import, undo and export, newest first, or why there is no trail
-    to show here (a replica on a URL store without AUDIT_TRAIL_DIR)."""
+    """Return every recorded import, undo, export and refusal, newest first (the trail as
+    committed now, past the snapshot the page reads), or why it could not be read."""
+    current = data.store()
     try:
-        return trail.read_trail(trail.home(data.store())), None
+        return trail.read_trail(current.where, lake=current.lake), None
     except AuditDataError as error:
-        return pd.DataFrame(), str(error).replace(" Nothing was exported.", "")
+        return pd.DataFrame(), str(error)
 
 
 def show_trail(events: pd.DataFrame) -> None:

@@ -96,7 +96,7 @@ def theme_questions(theme: str) -> pd.DataFrame:
 
 
 def _saved_mappings() -> list[TrackerMapping]:
-    return saved.saved_mappings(data.data_dir())
+    return saved.saved_mappings(data.store())
 
 
 @dataclass

@@ -6,7 +6,7 @@ from importlib import resources
 
 import pandas as pd
 
-from analytics.store import to_arrow
+from analytics.lake.catalog import to_arrow
 
 DATE_COLUMNS = {"rounds": ["start_date", "end_date"], "actions": ["due_date"]}
 CATALOGUE_TABLES = ("themes", "rounds", "questions", "actions", "quotes")

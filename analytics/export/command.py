@@ -12,6 +12,7 @@ from analytics.access import local_operator
 from analytics.atomic import write_file
 from analytics.cli import (
     EXTRA_PARSERS,
+    add_as_of_option,
     add_filter_options,
     add_suppression_option,
     command,
@@ -36,6 +37,7 @@ def add_export_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> Non
         "--theme", default=None, help="theme id (a pptx without --theme covers every theme)"
     )
     add_filter_options(parser)
+    add_as_of_option(parser)
     parser.add_argument(
         "--chart", choices=CHARTS, default=None, help=f"default {DEFAULT_CHART}; not for pptx"
     )
@@ -78,7 +80,7 @@ def run_export(args: argparse.Namespace) -> int:
         raise AuditDataError("--round needs --theme: each theme has its own rounds.")
     if args.theme is None and args.fmt != "pptx" and args.chart in NEEDS_THEME:
         raise AuditDataError(f"--theme is needed for the {args.chart} chart.")
-    store = Store(resolve_data_dir(args.data_dir))
+    store = Store(resolve_data_dir(args.data_dir), as_of=args.as_of)
     if args.theme is not None:
         queries.check_theme(store, args.theme)
     known_teams = queries.teams(store, args.theme)

@@ -14,11 +14,13 @@ from analytics.export.tables import (
     actions_header,
     chart_csv,
     chart_xlsx,
+    data_source,
     table_csv,
     table_xlsx,
     theme_titles,
 )
-from analytics.images import DEFAULT_WIDTH, figure_image
+from analytics.export.text import xml_safe
+from analytics.images import DEFAULT_WIDTH, figure_image, with_description
 from analytics.store import Store
 from analytics.views import ChartView
 
@@ -44,7 +46,8 @@ def view_bytes(store: Store, view: ChartView, fmt: str, threshold: int | None = 
     if fmt in IMAGE_SCALE:
         titles = views.theme_titles(store) if view.name == "category_matrix" else None
         figure = stamped(export_view(view, threshold, titles).figure, threshold)
-        return figure_image(figure, fmt, width=DEFAULT_WIDTH, scale=IMAGE_SCALE[fmt])
+        image = figure_image(figure, fmt, width=DEFAULT_WIDTH, scale=IMAGE_SCALE[fmt])
+        return with_description(image, fmt, xml_safe(f"Data source: {data_source(store)}"))
     if fmt == "csv":
         return chart_csv(store, view, threshold)
     if fmt == "xlsx":

@@ -34,9 +34,9 @@ from analytics.export.fonts import text_width
 from analytics.export.slides import Cell, Deck, chart_area
 from analytics.export.suppression import SUPPRESSED, for_circulation, mode_text
 from analytics.export.tables import data_source, theme_title
-from analytics.export.text import day_month_year
+from analytics.export.text import day_month_year, xml_safe
 from analytics.images import DEFAULT_HEIGHT, DEFAULT_WIDTH, image_later
-from analytics.store import Store, read_manifest
+from analytics.store import Store
 from analytics.views import ChartView
 
 Progress = Callable[[float, str], None]
@@ -235,7 +235,7 @@ class _Builder:
         return self._shown[id(frame)]
 
     def title_slide(self, round_text: str) -> None:
-        manifest = read_manifest(self.store.data_dir)
+        manifest = self.store.manifest()
         lines = [
             "Executive slide pack" if self.theme else "Executive slide pack: every audited theme",
             f"Round: {round_text}",
@@ -514,6 +514,10 @@ def build_pack(
     builder.actions_slides()
     builder.report((2 * len(plan) + 3) / steps, "Quotes")
     builder.quotes_slide()
+    # The file names its data too (the title slide says it): File > Properties shows it.
+    properties = builder.deck.prs.core_properties
+    properties.identifier = f"store snapshot {store.snapshot}"
+    properties.comments = xml_safe(f"Data source: {data_source(store, day_month_year)}")
     data = builder.deck.save()
     builder.report(1.0, "Slide pack ready")
     return data

@@ -1,4 +1,5 @@
-"""Every export goes through here: the actor's permission is checked, then the export recorded."""
+"""Every export goes through here: the actor's permission is checked, then the export recorded
+with the snapshot it was made from."""
 
 from __future__ import annotations
 
@@ -25,9 +26,11 @@ def recorded_export(
 
     `what` names the file (for the trail); theme, filters and threshold describe the view.
     """
-    event = audit_trail.Event(actor, "export", what, theme, filters, mode_text(threshold))
-    trail = audit_trail.home(store)
-    audit_trail.require_recorded(trail, Permission.EXPORT, event)
+    event = audit_trail.Event(
+        actor, "export", what, theme, filters, mode_text(threshold), snapshot_id=store.snapshot
+    )
+    audit_trail.require_recorded(store.where, Permission.EXPORT, event, lake=store.lake)
+    audit_trail.require_writable(store.lake, "export")
     data = make()
-    audit_trail.record(trail, event)
+    audit_trail.record(store.where, event, lake=store.lake)
     return data

@@ -22,7 +22,7 @@ from analytics.export.circulation import export_view
 from analytics.export.suppression import SUPPRESSED, for_circulation, mode_text
 from analytics.export.text import xml_safe
 from analytics.ingest.writing import read_history
-from analytics.store import Store, read_manifest
+from analytics.store import Store
 from analytics.views import ChartView
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -271,7 +271,7 @@ def theme_title(store: Store, theme_id: str | None) -> str:
 def data_source(store: Store, date: Callable[[dt.date], str] = dt.date.isoformat) -> str:
     """Return where the numbers come from, without any server path: the kind of store, when it
     was generated, and the last import into it (dates written by `date`)."""
-    manifest = read_manifest(store.data_dir)
+    manifest = store.manifest()
     if manifest.get("synthetic") == "mixed":  # a sample store that real rounds were added to
         imported = ", ".join(str(r) for r in manifest.get("imported_rounds") or [])
         text = f"Audit Insight store: synthetic sample rounds and imported rounds ({imported})"
@@ -282,13 +282,14 @@ def data_source(store: Store, date: Callable[[dt.date], str] = dt.date.isoformat
             text += f"; generated {date(dt.date.fromisoformat(made))}"
     else:
         text = "Audit Insight store: imported audit rounds"
-    history = read_history(store.data_dir)
+    history = read_history(store)
     active = history[history["status"] == "active"] if "status" in history.columns else history
     if len(active):
         last = active.iloc[-1]
         when = pd.Timestamp(last["imported_at"])
         text += f"; last import {last['import_id']} on {date(when.date())}"
-    return text
+    # The snapshot names the exact data: `--as-of` on the command line reads it again.
+    return f"{text}; store snapshot {store.snapshot}"
 
 
 def header_block(

@@ -1,22 +1,22 @@
 """Import real audit rounds: check a workbook or CSV files, load them all-or-nothing, keep history.
 
-    preview(data_dir, files)        what an import would load, or every problem (writes nothing),
+    preview(store, files)           what an import would load, or every problem (writes nothing),
                                     and how completely it answers each round's standards
-    import_files(data_dir, files)   load it atomically, or raise ImportRefused with every problem
-                                    (either with tracker=TrackerImport(mapping, round_id): a QA
-                                    team's own tracker, translated by its mapping, which is saved
-                                    in the store with the import: analytics.ingest.trackers)
-    undo_import(data_dir, id)       revert one import exactly
-    accept_rounds(data_dir, rounds) accept incomplete rounds, held back until then (completeness)
-    import_history(data_dir)        the imports, newest first, with what can be undone
-    template_workbook(data_dir)     the XLSX template, drop-down lists from the store's catalogue
-    benchmark_import(data_dir)      seconds to import a 10,000-case round into a copy of the store
+    import_files(store, files)      load it as one transaction, or raise ImportRefused with every
+                                    problem (either with tracker=TrackerImport(mapping, round_id):
+                                    a QA team's own tracker, translated by its mapping, which is
+                                    saved in the store with the import: analytics.ingest.trackers)
+    undo_import(store, id)          revert one import exactly
+    accept_rounds(store, rounds)    accept incomplete rounds, held back until then (completeness)
+    import_history(store)           the imports, newest first, with what can be undone
+    template_workbook(store)        the XLSX template, drop-down lists from the store's catalogue
+    benchmark_import(store)         seconds to import a 10,000-case round into a copy of the store
 
-Writers hold the store's lock and build the next version beside it (analytics.atomic), so a
-reader sees the store before an import or after it, never half of one. The data directory is
-used by its real path (a symbolic link stays a link), and must be a store, or an empty or absent
-folder (which becomes a new store holding the seed catalogue); a file or a folder of other
-things is refused, never replaced.
+`store` is a store folder or a PostgreSQL catalog setting (analytics.lake.location). An import
+is one DuckLake transaction (analytics.lake.catalog.Lake.write): it is checked against the very
+snapshot it starts from, and its rows, roll-ups, history record, manifest, saved mapping and
+audit-trail event commit together as one snapshot, or nothing does. A folder without a store
+becomes one, holding the seed catalogue, with its first import.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import contextlib
 import csv
 import io
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -36,15 +35,6 @@ import pandas as pd
 
 from analytics import audit_trail, queries
 from analytics.access import Actor, Permission
-from analytics.atomic import (
-    check_store_target,
-    clone_dir,
-    fsync_paths,
-    local_store_dir,
-    purge_retired,
-    sibling,
-    writer_lock,
-)
 from analytics.catalogue import CATALOGUE_TABLES, catalogue_table
 from analytics.domain import QUADRANTS, ROUND_STATUSES_WITH_DATA
 from analytics.errors import ImportRefused
@@ -73,13 +63,14 @@ from analytics.ingest.trackers.apply import (
     import_identity,
 )
 from analytics.ingest.trackers.layout import TrackerRead, read_trackers
-from analytics.ingest.trackers.model import TrackerMapping
 from analytics.ingest.trackers.vocabulary import WORD_COLUMNS
 from analytics.ingest.validate import Checked, check
 from analytics.ingest.writing import (
     Progress,
     append_history,
     apply_import,
+    base_store,
+    check_target,
     history_row,
     is_intact,
     next_import_id,
@@ -87,11 +78,12 @@ from analytics.ingest.writing import (
     refresh_manifest,
     step,
     store_errors,
-    swap_in,
-    write_history,
+    write_manifest,
 )
-from analytics.store import MANIFEST_NAME, Store, write_store_files
-from analytics.store import write_table_files as write_store_table
+from analytics.lake.catalog import Lake, Writer
+from analytics.lake.location import StoreLocation, parse_location
+from analytics.lake.location import is_store as _location_is_store
+from analytics.store import Store, write_new_store
 
 __all__ = [
     "DEFAULT_MAX_MB",
@@ -197,27 +189,40 @@ def _new_store_manifest() -> dict[str, object]:
     }
 
 
-def is_store(data_dir: Path) -> bool:
-    """Return whether the folder holds an audit store (its manifest)."""
-    return (Path(data_dir) / MANIFEST_NAME).is_file()
+Location = StoreLocation | str | os.PathLike[str]
+
+
+def is_store(location: Location) -> bool:
+    """Return whether the location holds an audit store (a folder: its catalog file)."""
+    return _location_is_store(parse_location(location))
 
 
 @contextlib.contextmanager
-def _readable_base(data_dir: Path) -> Iterator[Path]:
-    """Yield the store to check against: the store, or a catalogue-only one if there is none."""
-    if is_store(data_dir):
-        yield data_dir
-        return
-    with tempfile.TemporaryDirectory(prefix="audit-preview-") as folder:
+def _catalogue_only() -> Iterator[Store]:
+    """Yield a throw-away store holding the seed catalogue only: what a new store starts as."""
+    with tempfile.TemporaryDirectory(prefix="audit-catalogue-") as folder:
         base = Path(folder) / "store"
-        write_store_files(base, catalogue_chunks(), _new_store_manifest())
-        yield base
+        write_new_store(base, catalogue_chunks, _new_store_manifest(), message="seed catalogue")
+        with Store(base) as store:
+            yield store
 
 
-def _identical(base: Path, history: pd.DataFrame, sha256: str) -> str | None:
+@contextlib.contextmanager
+def _readable_base(where: StoreLocation) -> Iterator[Store]:
+    """Yield the store to check against: its newest snapshot, or a catalogue-only one if there
+    is no store yet."""
+    if not _location_is_store(where):
+        with _catalogue_only() as store:
+            yield store
+        return
+    with Store(where) as store:
+        yield store
+
+
+def _identical(history: pd.DataFrame, sha256: str) -> str | None:
     same = history[(history["sha256"] == sha256) & (history["status"] == "active")]
     for _, record in same.iterrows():
-        if is_intact(base, record):
+        if is_intact(history, record):
             return str(record["import_id"])
     return None
 
@@ -234,14 +239,12 @@ class _Pending:
 
 
 def _tracker_for(
-    data_dir: Path, read: TrackerRead, round_id: str | None
+    base: Store, read: TrackerRead, round_id: str | None
 ) -> tuple[TrackerImport | None, str]:
     """Return the saved mapping that fits a tracker exactly (and what was recognised), or None.
 
     With no round_id, the round comes from the audit dates (apply_mapping)."""
-    if not is_store(data_dir):
-        return None, ""
-    recognition = saved_mappings.recognise(read, saved_mappings.saved_mappings(data_dir))
+    recognition = saved_mappings.recognise(read, saved_mappings.saved_mappings(base))
     if recognition.mapping is None or not recognition.exact:
         return None, recognition.message if recognition.mapping is not None else ""
     tracker = TrackerImport(recognition.mapping, round_id, dict(recognition.layouts))
@@ -249,7 +252,7 @@ def _tracker_for(
 
 
 def _pending(
-    data_dir: Path, sources: list[Source], tracker: TrackerImport | None, max_mb: float
+    base: Store, sources: list[Source], tracker: TrackerImport | None, max_mb: float
 ) -> _Pending:
     """Read the files: as the template, or as a tracker with its mapping (given or saved)."""
     if tracker is None and is_template(sources):
@@ -259,7 +262,7 @@ def _pending(
     note = None
     if tracker is None or tracker.mapping is None:
         round_id = tracker.round_id if tracker is not None else None
-        tracker, note = _tracker_for(data_dir, tracker_read, round_id)
+        tracker, note = _tracker_for(base, tracker_read, round_id)
         if tracker is None:
             problems = Problems()
             problems.add_one(
@@ -286,30 +289,26 @@ def _pending(
     return _Pending(identity, translate, tracker, note)
 
 
-def _evaluate(base: Path, pending: _Pending, replace: bool, progress: Progress | None) -> Preview:
-    """Check a read import against the store at `base`; return its preview."""
+def _evaluate(store: Store, pending: _Pending, replace: bool, progress: Progress | None) -> Preview:
+    """Check a read import against one snapshot of the store; return its preview."""
     read = pending.read
-    store = Store(base)
-    try:
-        state = None
-        if pending.tracker is not None and pending.tracker.round_id is None:
-            # The round comes from the audit dates: translate first, so that the identity names
-            # the round found (importing again, with or without --round, changes nothing).
-            state = store_state(store)
+    state = None
+    if pending.tracker is not None and pending.tracker.round_id is None:
+        # The round comes from the audit dates: translate first, so that the identity names
+        # the round found (importing again, with or without --round, changes nothing).
+        state = store_state(store)
+        read = pending.translate(state)
+    already = _identical(read_history(store), read.sha256) if read.sha256 else None
+    if already is not None:
+        result = _preview_of(read, Checked(problems=empty_problems()), already)
+        result.mapping_note = pending.note
+        return result
+    step(progress, 0.35, "Checking every value against the contract and the store")
+    if state is None:
+        state = store_state(store)
+        if pending.translate is not None:
             read = pending.translate(state)
-        already = _identical(base, read_history(base), read.sha256) if read.sha256 else None
-        if already is not None:
-            result = _preview_of(read, Checked(problems=empty_problems()), already)
-            result.mapping_note = pending.note
-            return result
-        step(progress, 0.35, "Checking every value against the contract and the store")
-        if state is None:
-            state = store_state(store)
-            if pending.translate is not None:
-                read = pending.translate(state)
-        checked = check(read, state, replace)
-    finally:
-        store.close()
+    checked = check(read, state, replace)
     result = _preview_of(read, checked, None)
     result.mapping_note = pending.note
     if isinstance(read, TrackerResult):
@@ -366,7 +365,7 @@ def _preview_of(read: ReadResult, checked: Checked, already: str | None) -> Prev
 
 
 def preview(
-    data_dir: str | os.PathLike[str],
+    location: Location,
     files: Sequence[FileLike],
     replace: bool = False,
     max_mb: float = DEFAULT_MAX_MB,
@@ -378,19 +377,19 @@ def preview(
     A tracker is read with `tracker` (its mapping and round), or with the saved mapping its
     layout matches exactly; any other file that is not the template is refused: map it first.
     """
-    data_dir = local_store_dir(data_dir)
-    check_store_target(data_dir)
+    where = parse_location(location)
+    check_target(where)
     step(progress, 0.05, "Reading the file")
-    pending = _pending(data_dir, _sources(files, max_mb), tracker, max_mb)
-    with store_errors(data_dir, "The file was not checked"), _readable_base(data_dir) as base:
+    sources = _sources(files, max_mb)
+    with store_errors(where.shown(), "The file was not checked"), _readable_base(where) as base:
+        pending = _pending(base, sources, tracker, max_mb)
         result = _evaluate(base, pending, replace, progress)
-        purge_retired(data_dir)  # versions no reader needs any more (no lock needed)
     step(progress, 1.0, "Checked")
     return result
 
 
 def import_files(
-    data_dir: str | os.PathLike[str],
+    location: Location,
     files: Sequence[FileLike],
     replace: bool = False,
     *,
@@ -403,7 +402,7 @@ def import_files(
     """Import one workbook (or CSV set) all-or-nothing; raise ImportRefused listing every problem.
 
     A tracker is imported with `tracker` (or the saved mapping its layout matches exactly), and
-    its mapping is saved in the store in the same swap (analytics.ingest.trackers.saved).
+    its mapping is saved in the store in the same transaction (analytics.ingest.trackers.saved).
 
     Only an actor with the import permission may (AccessRefused otherwise, recorded in the audit
     trail). An identical file that is already imported (and not since replaced or undone) changes
@@ -411,138 +410,156 @@ def import_files(
     cases are replaced only with `replace=True`. A round under the completeness threshold is
     loaded but held back until accepted: `accept_incomplete=True` accepts it now, recorded.
     """
-    data_dir = local_store_dir(data_dir)
-    check_store_target(data_dir)  # a file or a folder of other things is never replaced
-    with store_errors(data_dir, "Nothing was imported"):
+    where = parse_location(location)
+    check_target(where)  # a file or a folder of other things is never made a store
+    with store_errors(where.shown(), "Nothing was imported"):
         names = ", ".join(_file_names(files))
         audit_trail.require_recorded(
-            audit_trail.folder_for(data_dir),
-            Permission.IMPORT,
-            audit_trail.Event(actor, "import", names),
+            where, Permission.IMPORT, audit_trail.Event(actor, "import", names)
         )
         step(progress, 0.05, "Reading the file")
-        pending = _pending(data_dir, _sources(files, max_mb), tracker, max_mb)
-        step(progress, 0.25, "Waiting for other imports to finish")
-        with writer_lock(data_dir):
-            check_store_target(data_dir)  # again: it may have changed while we waited
-            result = _import_locked(data_dir, pending, replace, actor, progress, accept_incomplete)
+        sources = _sources(files, max_mb)
+        existed = _location_is_store(where)
+        with contextlib.ExitStack() as stack:
+            seed = None if existed else stack.enter_context(_catalogue_only())
+            if seed is not None:
+                pending = _pending(seed, sources, tracker, max_mb)
+                # A first import: a refused file must not leave a new, empty store behind.
+                first = _evaluate(seed, pending, replace, None)
+                if not first.ok:
+                    raise ImportRefused(pending.read.file_name, first.problems)
+            lake = stack.enter_context(contextlib.closing(Lake(where, create=True)))
+            if existed:
+                with Store(where, lake=lake) as base:
+                    pending = _pending(base, sources, tracker, max_mb)
+            step(progress, 0.25, "Checking the file against the store")
+            result = _import_into(lake, pending, seed, replace, actor, progress, accept_incomplete)
     step(progress, 1.0, "Imported")
     return result
 
 
-def _import_locked(
-    data_dir: Path,
+ACCEPTED_ON_IMPORT = "accepted on import"
+
+
+class _Unchanged(Exception):
+    """An identical file is already imported: the transaction ends without a snapshot."""
+
+    def __init__(self, result: ImportResult):
+        super().__init__(result.message)
+        self.result = result
+
+
+def _import_into(
+    lake: Lake,
     pending: _Pending,
+    seed: Store | None,
     replace: bool,
     actor: Actor,
     progress: Progress | None,
     accept_incomplete: bool = False,
 ) -> ImportResult:
-    """Check the import against a clone of the store and swap it in (the writer's lock held)."""
+    """Check the import against the snapshot its transaction starts from and write it, all in
+    one transaction (run again from the start if another writer commits first). `seed`: the
+    catalogue-only store a new store's first import was checked against, if open."""
     read = pending.read
-    staging = sibling(data_dir, "staging")
-    try:
-        # Check against the very snapshot that will be written: a clone of the store.
-        if is_store(data_dir):
-            clone_dir(data_dir, staging)
-        else:
-            write_store_files(staging, catalogue_chunks(), _new_store_manifest())
-            trail = data_dir / audit_trail.TRAIL_DIR
-            if trail.is_dir():  # events recorded before the first import stay
-                clone_dir(trail, staging / audit_trail.TRAIL_DIR)
-        checked = _evaluate(staging, pending, replace, progress)
+
+    def change(writer: Writer) -> ImportResult:
+        new_store = writer.read("store_manifest").empty
+        if new_store:  # the first import makes the store: the seed catalogue, then its rows
+            for name, frame in catalogue_chunks():
+                writer.append(name, frame)
+            write_manifest(writer, _new_store_manifest())
+        with _checked_against(lake, writer, new_store, seed) as base:
+            checked = _evaluate(base, pending, replace, progress)
         if checked.already_imported:
-            shutil.rmtree(staging)
-            message = (
-                f"{read.file_name} is already imported as {checked.already_imported} "
-                "(an identical file): nothing changed."
-            )
-            changed = False
-            if accept_incomplete:
-                accepted = _accept_held_of(data_dir, checked.already_imported, actor)
-                changed = bool(accepted.accepted)
-                if accepted.message:
-                    message += " " + accepted.message
-            return ImportResult(checked.already_imported, changed, checked, message)
+            return _already_imported(writer, lake, checked, actor, accept_incomplete)
         if not checked.ok or checked.checked is None:
             raise ImportRefused(read.file_name, checked.problems)
+        writer.checkpoint("import:validated")
         step(progress, 0.6, "Writing the new rounds")
-        history = read_history(staging)
+        history = read_history(writer)
         import_id = next_import_id(history)
-        added, removed, replaced = apply_import(staging, checked.checked, import_id)
-        added += _write_completeness(staging, checked, import_id, actor, accept_incomplete)
+        changed, replaced = apply_import(writer, checked.checked, history)
+        held = checked.incomplete if accept_incomplete else None
+        completeness.write_completeness(
+            writer, checked.completeness, import_id, held, actor, ACCEPTED_ON_IMPORT
+        )
+        writer.checkpoint("import:rows-written")
         row = history_row(
             import_id,
             read.file_name,
             checked.sha256,  # a tracker's names the round found from its dates
             checked.checked,
             actor.user,
-            added,
-            removed,
+            writer.base_snapshot,
+            changed,
             replaced,
         )
-        history = append_history(history, row)
-        event = audit_trail.Event(actor, "import", read.file_name, detail=import_id)
-        events = [event]
+        append_history(writer, row)
+        refresh_manifest(writer)
         if pending.tracker is not None:  # the mapping confirmed is saved with its import
-            events += _stage_mapping(staging, pending.tracker.mapping, actor)
-        if accept_incomplete and len(checked.incomplete):
-            held = checked.incomplete.assign(import_id=import_id)
-            events += completeness.acceptance_events(actor, held, ACCEPTED_ON_IMPORT)
-        step(progress, 0.9, "Swapping the new version of the store in")
-        written = [write_history(staging, history), refresh_manifest(staging, history)]
-        swap_in(staging, data_dir, written, events)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return ImportResult(import_id, True, checked, _summary(import_id, checked, accept_incomplete))
+            saved_mappings.write_into(writer, pending.tracker.mapping, actor)
+        audit_trail.append_event(
+            writer, audit_trail.Event(actor, "import", read.file_name, detail=import_id)
+        )
+        step(progress, 0.9, "Committing the import")
+        writer.checkpoint("import:before-commit")
+        return ImportResult(
+            import_id, True, checked, _summary(import_id, checked, accept_incomplete)
+        )
 
-
-ACCEPTED_ON_IMPORT = "accepted on import"
-
-
-def _stage_mapping(staging: Path, mapping: TrackerMapping, actor: Actor) -> list[audit_trail.Event]:
-    """Write the import's mapping into the staging store unless saved as it is; its event."""
-    path = saved_mappings.mappings_dir(staging) / f"{saved_mappings.slug(mapping.name)}.json"
-    if path.is_file() and path.read_bytes() == saved_mappings.mapping_bytes(mapping):
-        return []
-    replaced = saved_mappings.replaced_name(staging, mapping)
-    fsync_paths(saved_mappings.write_into(staging, mapping))
-    return [saved_mappings.save_event(actor, mapping, replaced)]
-
-
-def _write_completeness(
-    staging: Path, checked: Preview, import_id: str, actor: Actor, accept_incomplete: bool
-) -> list[str]:
-    """Write the import's round_completeness rows (and its acceptances); return the files."""
-    if checked.completeness.empty:
-        return []
-    written = write_store_table(
-        staging, "round_completeness",
-        completeness.completeness_frame(import_id, checked.completeness), import_id,
-    )  # fmt: skip
-    held = checked.incomplete
-    if accept_incomplete and len(held):
-        triples = [(t, r, import_id) for t, r in zip(held["theme_id"], held["round_id"],
-                                                     strict=True)]  # fmt: skip
-        frame = completeness.acceptance_frame(triples, actor.user, ACCEPTED_ON_IMPORT)
-        written += completeness.write_acceptances(staging, frame, import_id)
-    fsync_paths(written)
-    return [p.relative_to(staging).as_posix() for p in written]
-
-
-def _accept_held_of(data_dir: Path, import_id: str, actor: Actor) -> completeness.AcceptResult:
-    """Accept the held-back rounds an already active import loaded (the writer's lock held)."""
-    store = Store(data_dir)
     try:
+        result, _ = lake.write(
+            change,
+            author=actor.user,
+            message=lambda done: f"import {done.import_id} ({read.file_name})",
+        )
+    except _Unchanged as unchanged:
+        return unchanged.result
+    return result
+
+
+def _checked_against(
+    lake: Lake, writer: Writer, new_store: bool, seed: Store | None
+) -> contextlib.AbstractContextManager[Store]:
+    """Return the store a transaction checks its import against: the snapshot it starts from,
+    or for a store not made yet, the seed catalogue alone."""
+    if not new_store:
+        return base_store(lake, writer)
+    return contextlib.nullcontext(seed) if seed is not None else _catalogue_only()
+
+
+def _already_imported(
+    writer: Writer, lake: Lake, checked: Preview, actor: Actor, accept_incomplete: bool
+) -> ImportResult:
+    """An identical file is active already: accept its held-back rounds if asked (committed),
+    else raise _Unchanged (nothing is)."""
+    import_id = str(checked.already_imported)
+    message = (
+        f"{checked.file_name} is already imported as {import_id} (an identical file): "
+        "nothing changed."
+    )
+    if accept_incomplete:
+        accepted = _accept_held_of(writer, lake, import_id, actor)
+        if accepted.message:
+            message += " " + accepted.message
+        if accepted.accepted:
+            return ImportResult(import_id, True, checked, message)
+    raise _Unchanged(ImportResult(import_id, False, checked, message))
+
+
+def _accept_held_of(
+    writer: Writer, lake: Lake, import_id: str, actor: Actor
+) -> completeness.AcceptResult:
+    """Accept the held-back rounds an already active import loaded, in the writer's
+    transaction."""
+    with base_store(lake, writer) as store:
         held = queries.held_rounds(store)
-    finally:
-        store.close()
     held = held[held["import_id"] == import_id]
     pairs = list(zip(held["theme_id"], held["round_id"], strict=True))
     if not pairs:
         return completeness.AcceptResult([], "")
-    return completeness.accept_locked(data_dir, pairs, actor, ACCEPTED_ON_IMPORT)
+    return completeness.accept_in(writer, lake, pairs, actor, ACCEPTED_ON_IMPORT, quiet=True)
 
 
 def _file_names(files: Sequence[FileLike]) -> list[str]:

@@ -614,7 +614,7 @@ def run_mappings(args: argparse.Namespace) -> int:
                 "sheets": [
                     ", ".join(layout.source for layout in m.layouts) for m in saved.mappings
                 ],
-                "file": [p.name for p in saved.files],
+                "slug": saved.slugs,
             }
         )
         print(format_problems(table))

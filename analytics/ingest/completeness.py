@@ -15,24 +15,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
 from analytics import audit_trail, queries
 from analytics.access import Actor, Permission
-from analytics.atomic import (
-    clone_dir,
-    local_store_dir,
-    sibling,
-    writer_lock,
-)
 from analytics.domain import COMPLETE_ANSWERED_SHARE, Filters
 from analytics.errors import AuditDataError
-from analytics.ingest.writing import read_history, refresh_manifest, swap_in
-from analytics.store import MANIFEST_NAME, Store, write_table_files
+from analytics.ingest.writing import base_store, refresh_manifest
+from analytics.lake.catalog import Lake, Writer
+from analytics.lake.location import StoreLocation, is_store, parse_location
 
 # The import summary lists this many cases with the fewest standards answered.
 FEWEST_SHOWN = 5
@@ -189,18 +182,31 @@ def acceptance_events(actor: Actor, held: pd.DataFrame, how: str) -> list[audit_
     ]
 
 
-def write_acceptances(staging: Path, frame: pd.DataFrame, stem: str) -> list[Path]:
-    """Write acceptance rows into the staging store as a new file (the table is append-only)."""
-    return write_table_files(staging, "round_acceptances", frame, stem)
+def write_acceptances(writer: Writer, frame: pd.DataFrame) -> None:
+    """Append acceptance rows in the writer's transaction (the table is append-only)."""
+    writer.append("round_acceptances", frame)
 
 
-def _next_stem(staging: Path) -> str:
-    folder = staging / "round_acceptances"
-    taken = {p.stem for p in folder.glob("*.parquet")} if folder.is_dir() else set()
-    n = 1
-    while f"accepted-{n:04d}" in taken:
-        n += 1
-    return f"accepted-{n:04d}"
+def write_completeness(
+    writer: Writer,
+    per_round: pd.DataFrame,
+    import_id: str,
+    held: pd.DataFrame | None,
+    actor: Actor,
+    how: str,
+) -> None:
+    """Append an import's round_completeness rows and, for `held` rounds accepted on import,
+    their acceptances with their events (all under the rounds' "cases:theme/round" keys: undo
+    puts them back with the rounds' cases)."""
+    if per_round.empty:
+        return
+    writer.append("round_completeness", completeness_frame(import_id, per_round))
+    if held is not None and len(held):
+        triples = [(t, r, import_id) for t, r in zip(held["theme_id"], held["round_id"],
+                                                     strict=True)]  # fmt: skip
+        write_acceptances(writer, acceptance_frame(triples, actor.user, how))
+        for event in acceptance_events(actor, held.assign(import_id=import_id), how):
+            audit_trail.append_event(writer, event)
 
 
 @dataclass(frozen=True)
@@ -212,7 +218,7 @@ class AcceptResult:
 
 
 def accept_rounds(
-    data_dir: str | os.PathLike[str],
+    location: str | os.PathLike[str] | StoreLocation,
     rounds: list[tuple[str, str]],
     *,
     actor: Actor,
@@ -223,28 +229,49 @@ def accept_rounds(
     Only an actor with the import permission may. A round that is complete or already accepted
     is left as it is (said in the message); an unknown round or one without results is refused.
     """
-    data_dir = local_store_dir(data_dir)
-    if not (data_dir / MANIFEST_NAME).is_file():
-        raise AuditDataError(f"No audit store at {data_dir}.")
+    where = location if isinstance(location, StoreLocation) else parse_location(location)
+    if not is_store(where):
+        raise AuditDataError(f"No audit store at {where.shown()}.")
     what = ", ".join(f"{t}/{r}" for t, r in rounds)
-    audit_trail.require_recorded(
-        audit_trail.folder_for(data_dir),
-        Permission.IMPORT,
-        audit_trail.Event(actor, "accept-round", what),
-    )
-    with writer_lock(data_dir):
-        return accept_locked(data_dir, rounds, actor, how)
-
-
-def accept_locked(
-    data_dir: Path, rounds: list[tuple[str, str]], actor: Actor, how: str
-) -> AcceptResult:
-    """Accept rounds in a clone of the store and swap it in (the writer's lock held)."""
-    store = Store(data_dir)
+    lake = Lake(where)
     try:
-        checks = queries.round_checks(store)
+        audit_trail.require_recorded(
+            where, Permission.IMPORT, audit_trail.Event(actor, "accept-round", what), lake=lake
+        )
+        result, _ = lake.write(
+            lambda writer: accept_in(writer, lake, rounds, actor, how),
+            author=actor.user,
+            message=f"accept-round {what}",
+        )
+    except _NothingAccepted as nothing:
+        result = nothing.result
     finally:
-        store.close()
+        lake.close()
+    return result
+
+
+class _NothingAccepted(Exception):
+    """Nothing to accept: the transaction is left without a snapshot."""
+
+    def __init__(self, result: AcceptResult):
+        super().__init__(result.message)
+        self.result = result
+
+
+def accept_in(
+    writer: Writer,
+    lake: Lake,
+    rounds: list[tuple[str, str]],
+    actor: Actor,
+    how: str,
+    *,
+    quiet: bool = False,
+) -> AcceptResult:
+    """Accept rounds inside a writer's transaction: their acceptance rows, the manifest and
+    their events. With nothing to accept, raise _NothingAccepted (nothing is committed) unless
+    `quiet` (the caller's transaction goes on)."""
+    with base_store(lake, writer) as store:
+        checks = queries.round_checks(store)
     wanted, said = [], []
     for theme_id, round_id in rounds:
         row = checks[(checks["theme_id"] == theme_id) & (checks["round_id"] == round_id)]
@@ -266,23 +293,20 @@ def accept_locked(
         else:
             wanted.append(record)
     if not wanted:
-        return AcceptResult([], " ".join(said))
+        result = AcceptResult([], " ".join(said))
+        if quiet:
+            return result
+        raise _NothingAccepted(result)
     held = pd.DataFrame(wanted)
     frame = acceptance_frame(
         list(zip(held["theme_id"], held["round_id"], held["import_id"], strict=True)),
         actor.user,
         how,
     )
-    events = acceptance_events(actor, held, how)
-    staging = sibling(data_dir, "staging")
-    try:
-        clone_dir(data_dir, staging)
-        written = write_acceptances(staging, frame, _next_stem(staging))
-        written.append(refresh_manifest(staging, read_history(staging)))  # a new version
-        swap_in(staging, data_dir, written, events)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    write_acceptances(writer, frame)
+    refresh_manifest(writer)
+    for event in acceptance_events(actor, held, how):
+        audit_trail.append_event(writer, event)
     accepted = [f"{t}/{r}" for t, r in zip(held["theme_id"], held["round_id"], strict=True)]
     lines = [
         f"Accepted {a} ({percent(r.answered / r.expected)} of standards answered): it now counts "

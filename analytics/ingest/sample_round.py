@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
@@ -18,10 +21,16 @@ import numpy as np
 import pandas as pd
 
 from analytics.access import local_operator
-from analytics.atomic import clone_dir
 from analytics.domain import GRADES, QUADRANTS, RESPONSES
 from analytics.errors import AuditDataError
 from analytics.ingest.reading import Source
+from analytics.lake.location import (
+    CATALOG_FILE,
+    DATA_FOLDER,
+    StoreLocation,
+    is_store,
+    parse_location,
+)
 
 BENCH_THEME = "permanency"
 BENCH_ROUND = "2021-03-bench"
@@ -117,34 +126,63 @@ def import_files_for(frames: dict[str, pd.DataFrame], kind: str) -> list[Source]
     raise ValueError(f"unknown kind {kind!r}: xlsx or csv")
 
 
-@contextlib.contextmanager
-def store_clone(data_dir: Path) -> Iterator[Path]:
-    """Yield a throw-away copy of the store whose files are hard links to the originals.
+def copy_store(source: StoreLocation, destination: Path) -> None:
+    """Copy an embedded store: its catalog through SQLite's backup (consistent while others
+    write), its data files as hard links where the file system allows (DuckLake never changes
+    a data file in place), else as copies."""
+    assert source.folder is not None
+    destination.mkdir(parents=True)
+    with (
+        contextlib.closing(sqlite3.connect(source.folder / CATALOG_FILE)) as original,
+        contextlib.closing(sqlite3.connect(destination / CATALOG_FILE)) as copy,
+    ):
+        original.backup(copy)
+    files = source.folder / DATA_FOLDER
+    for path in sorted(files.rglob("*")) if files.is_dir() else []:
+        target = destination / DATA_FOLDER / path.relative_to(files)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, target)
+        except OSError:  # another file system, or no hard links here
+            shutil.copy2(path, target)
 
-    Beside the store where possible (hard links need one file system), else in the system's
-    temporary folder; writers never change a file in place, so the store itself is untouched.
-    """
-    data_dir = Path(data_dir).resolve()
+
+@contextlib.contextmanager
+def store_clone(location: str | os.PathLike[str] | StoreLocation) -> Iterator[Path]:
+    """Yield a throw-away copy of an embedded store (copy_store), beside it where possible
+    (hard links need one file system), else in the system's temporary folder."""
+    source = location if isinstance(location, StoreLocation) else parse_location(location)
+    if source.folder is None:
+        raise AuditDataError(
+            f"Only a store folder can be copied; {source.shown()} has its catalog in PostgreSQL."
+        )
     try:
-        folder = tempfile.TemporaryDirectory(prefix=f".{data_dir.name}.bench-", dir=data_dir.parent)
+        folder = tempfile.TemporaryDirectory(
+            prefix=f".{source.folder.name}.bench-", dir=source.folder.parent
+        )
     except OSError:  # a read-only parent: copy elsewhere
         folder = tempfile.TemporaryDirectory(prefix="audit-bench-")
     with folder as name:
         clone = Path(name) / "store"
-        clone_dir(data_dir, clone)
+        copy_store(source, clone)
         yield clone
 
 
-def benchmark_import(data_dir: Path, cases: int = 10_000, kind: str = "xlsx") -> float:
+def benchmark_import(
+    location: str | os.PathLike[str] | StoreLocation, cases: int = 10_000, kind: str = "xlsx"
+) -> float:
     """Return the seconds taken to import a synthetic `cases`-case permanency round (a workbook,
-    or CSV files) into a hard-link clone of the store; the store itself is never touched."""
+    or CSV files) into a copy of an embedded store; the store itself is never touched."""
     from analytics.ingest import import_files
 
-    data_dir = Path(data_dir).resolve()
-    if not (data_dir / "store.json").is_file():
-        raise AuditDataError(f"No audit store at {data_dir} to time an import against.")
+    where = location if isinstance(location, StoreLocation) else parse_location(location)
+    if not is_store(where):
+        raise AuditDataError(f"No audit store at {where.shown()} to time an import against.")
     sources = import_files_for(round_frames(cases), kind)
-    with store_clone(data_dir) as clone:
+    with store_clone(where) as clone:
         start = time.perf_counter()
         result = import_files(clone, sources, replace=True, actor=local_operator("benchmark"))
         elapsed = time.perf_counter() - start

@@ -12,6 +12,7 @@ from analytics.access import local_operator
 from analytics.atomic import write_file
 from analytics.cli import (
     EXTRA_PARSERS,
+    add_as_of_option,
     add_filter_options,
     add_suppression_option,
     command,
@@ -30,6 +31,7 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
         "--theme", action="append", default=[], help="repeat for several (default: every audited)"
     )
     add_filter_options(parser)
+    add_as_of_option(parser)
     parser.add_argument("--out", required=True, help="where to write the .docx")
     add_suppression_option(parser)
     parser.add_argument("--no-charts", action="store_true", help="leave the charts out (faster)")
@@ -52,7 +54,7 @@ def run_report_doc(args: argparse.Namespace) -> int:
         raise AuditDataError(f"--out: the folder {out.parent} does not exist.")
     if out.is_dir():
         raise AuditDataError(f"--out: {out} is a folder; give a file name ending .docx.")
-    store = Store(resolve_data_dir(args.data_dir))
+    store = Store(resolve_data_dir(args.data_dir), as_of=args.as_of)
     started = time.perf_counter()
     filters = filters_from(args)
     themes = args.theme or None

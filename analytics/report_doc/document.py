@@ -503,6 +503,7 @@ def _data_source(
         lines.append(W.SOURCE_SUPPRESSION.format(below=threshold - 1))
     lines += charts.notes
     lines.append(W.SOURCE_GENERATED.format(date=F.long_date(as_of)))
+    lines.append(W.SOURCE_SNAPSHOT.format(snapshot=store.snapshot))
     for line in lines:
         doc.add_paragraph(line)
     doc.add_paragraph(W.SOURCE_METHOD)
@@ -581,6 +582,7 @@ def build_report(
     report((steps - 1) / steps, "Writing the future audits and data source")
     _future(doc, store, future_section)
     _data_source(doc, store, future_section + 1, filters, threshold, plan, as_of)
+    doc.core_properties.identifier = f"store snapshot {store.snapshot}"
     _a4(doc)  # every section, however many were added on the way
     _marking(doc, marking)
     out = io.BytesIO()

@@ -294,6 +294,10 @@ SOURCE_SUPPRESSION: Final = (
     "intervals and exact p-values are not stated where a count they rest on is hidden."
 )
 SOURCE_GENERATED: Final = "Generated on {date} by Audit Insight."
+SOURCE_SNAPSHOT: Final = (
+    "Read from store snapshot {snapshot}: `python -m analytics report-doc --as-of {snapshot}` "
+    "drafts it again from the same data."
+)
 SOURCE_METHOD: Final = (
     "Share met = Met \u00f7 (Met + Partially met + Not met); Not applicable answers are left "
     "out. The word given with each finding comes from these bands:"

@@ -26,6 +26,7 @@ from analytics.domain import QUADRANT_LABELS, QUADRANTS
 from analytics.errors import AuditDataError
 from analytics.ingest.reading import Source
 from analytics.ingest.sample_round import BENCH_THEME, store_clone
+from analytics.lake.location import is_store, parse_location
 
 TRACKER_ROUND = "2021-09-tracker-bench"
 SETUP_ROUND = "2021-08-tracker-bench-setup"
@@ -170,7 +171,7 @@ def benchmark_tracker_import(
     from analytics.store import Store
 
     data_dir = Path(data_dir).resolve()
-    if not (data_dir / "store.json").is_file():
+    if not is_store(parse_location(data_dir)):
         raise AuditDataError(f"No audit store at {data_dir} to time a tracker import against.")
     db = Store(data_dir)
     try:

@@ -1,15 +1,14 @@
 """Tracker mappings saved in the store, and recognising a tracker's layout next round.
 
-A saved mapping is the mapping's own JSON (analytics.ingest.trackers.model), one file per name:
-`<store>/tracker_mappings/<slug>.json`, where the slug is the name in lower case with every run
-of other characters made one "-" ("NW permanency tracker" -> nw-permanency-tracker.json). Saving
-under a name that is already saved replaces that file (the old one stays in the previous store
-version until it is purged). Who saved it and when is in the audit trail ("save mapping"), so
-the file stays exactly what a person downloads, edits and uploads again.
+A saved mapping is a row of the store's `tracker_mappings` table: its slug (the name in lower
+case with every run of other characters made one "-": "NW permanency tracker" ->
+nw-permanency-tracker), its name, and its JSON exactly as a person downloads it
+(analytics.ingest.trackers.model). Saving under a name whose slug is saved replaces that row
+(earlier snapshots keep the old one). Who saved it and when is in the audit trail
+("save mapping"), so the JSON stays exactly what a person downloads, edits and uploads again.
 
-A saving writer builds the next store version beside the store under the writer's lock and
-swaps it in (analytics.atomic), as every writer does; an import that confirms a mapping writes
-it into its own staging version (write_into) so the two land together.
+Saving is one transaction with its audit-trail event (save_mapping); an import that confirms a
+mapping writes it inside its own transaction (write_into), so the two land together.
 
 Recognition compares NORMALISED headers (analytics.ingest.spec.normalise_header: case,
 punctuation and spacing aside), as a multiset, so a column moved elsewhere is the same layout.
@@ -20,7 +19,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import shutil
 import stat
 from collections import Counter
 from collections.abc import Sequence
@@ -28,18 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import duckdb
 import pandas as pd
 
 from analytics import audit_trail
 from analytics.access import Actor, Permission
-from analytics.atomic import (
-    clone_dir,
-    local_store_dir,
-    replace_file,
-    sibling,
-    writer_lock,
-)
-from analytics.config import is_url
 from analytics.errors import AuditDataError
 from analytics.ingest.spec import normalise_header
 from analytics.ingest.trackers.model import (
@@ -50,13 +41,14 @@ from analytics.ingest.trackers.model import (
     parse_mapping,
 )
 from analytics.ingest.trackers.vocabulary import quadrant_named
-from analytics.ingest.writing import swap_in
-from analytics.store import MANIFEST_NAME
+from analytics.lake.catalog import Lake, Writer, first_line
+from analytics.lake.location import StoreLocation, is_store, parse_location
+from analytics.store import Store
 
 if TYPE_CHECKING:
     from analytics.ingest.trackers.layout import TrackerRead, TrackerSheet
 
-MAPPINGS_FOLDER = "tracker_mappings"
+TABLE = "tracker_mappings"
 SAVE_ACTION = "save mapping"
 MAX_SLUG_CHARS = 80
 # A sheet near-matches a layout when the headers they share are at least this share of all the
@@ -64,17 +56,15 @@ MAX_SLUG_CHARS = 80
 # qualifies; two trackers of one team that share only their case columns do not.
 NEAR_MATCH_MIN_SHARED = 0.6
 DIFFERENCE_COLUMNS = ["sheet", "layout", "added", "removed"]
+# Where saved mappings are read from: a store folder or setting, a Store (its snapshot), or an
+# open transaction (its own writes included).
+Source = Store | Writer | StoreLocation | str | os.PathLike[str]
 
 
 def slug(name: str) -> str:
-    """Return a mapping's file stem: 'NW permanency tracker' -> nw-permanency-tracker."""
+    """Return a mapping's key in the store: 'NW permanency tracker' -> nw-permanency-tracker."""
     text = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")[:MAX_SLUG_CHARS].strip("-")
     return text or "mapping"
-
-
-def mappings_dir(data_dir: str | os.PathLike[str]) -> Path:
-    """Return the folder of a store's saved mappings."""
-    return Path(data_dir) / MAPPINGS_FOLDER
 
 
 def read_mapping_file(path: Path) -> TrackerMapping:
@@ -93,44 +83,65 @@ def read_mapping_file(path: Path) -> TrackerMapping:
 
 @dataclass(frozen=True)
 class SavedMappings:
-    """The mappings a store holds, and the files that could not be read (with why)."""
+    """The mappings a store holds, and the saved rows that could not be read (with why)."""
 
     mappings: list[TrackerMapping]
-    files: list[Path]  # beside each mapping, its file
-    damaged: list[str]  # "<file name>: reason"
+    slugs: list[str]  # beside each mapping, its key in the store
+    damaged: list[str]  # "<slug>: reason"
 
 
-def read_saved(data_dir: str | os.PathLike[str]) -> SavedMappings:
-    """Return every saved mapping, by name; a damaged file is listed, never fatal."""
-    if is_url(data_dir):  # a published store: its mappings stay with the writer's store
-        return SavedMappings([], [], [])
-    folder = mappings_dir(data_dir)
-    paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
-    found: list[tuple[TrackerMapping, Path]] = []
+def _rows(source: Source) -> pd.DataFrame:
+    """Return the saved rows (slug, name, mapping) as the source sees them."""
+    columns = "slug, name, mapping"
+    if isinstance(source, Writer):
+        return source.read(TABLE)[["slug", "name", "mapping"]]
+    if isinstance(source, Store):
+        return source.query(f"SELECT {columns} FROM {TABLE}")
+    location = source if isinstance(source, StoreLocation) else parse_location(source)
+    if not is_store(location):
+        return pd.DataFrame(columns=["slug", "name", "mapping"])
+    lake = Lake(location)
+    cursor = lake.con.cursor()
+    try:
+        return cursor.execute(f"SELECT {columns} FROM {lake.alias}.{TABLE}").df()
+    except duckdb.CatalogException:  # a store no one has written to yet
+        return pd.DataFrame(columns=["slug", "name", "mapping"])
+    except duckdb.Error as error:
+        raise AuditDataError(
+            f"The saved tracker mappings of the store at {location.shown()} could not be read: "
+            f"{first_line(error)}"
+        ) from error
+    finally:
+        cursor.close()
+        lake.close()
+
+
+def read_saved(source: Source) -> SavedMappings:
+    """Return every saved mapping, by name; a row that is not a valid mapping is listed as
+    damaged, never fatal."""
+    found: list[tuple[TrackerMapping, str]] = []
     damaged = []
-    for path in paths:
+    for row in _rows(source).sort_values("slug").itertuples(index=False):
         try:
-            found.append((read_mapping_file(path), path))
+            found.append((parse_mapping(row.mapping or "", f"{row.slug}"), row.slug))
         except MappingRefused as refused:
-            damaged.append(f"{path.name}: " + "; ".join(refused.reasons))
-        except OSError as error:
-            damaged.append(f"{path.name}: cannot be read ({error.strerror or error})")
-    found.sort(key=lambda pair: (pair[0].name.casefold(), pair[1].name))
-    return SavedMappings([m for m, _ in found], [p for _, p in found], damaged)
+            damaged.append(f"{row.slug}: " + "; ".join(refused.reasons))
+    found.sort(key=lambda pair: (pair[0].name.casefold(), pair[1]))
+    return SavedMappings([m for m, _ in found], [s for _, s in found], damaged)
 
 
-def saved_mappings(data_dir: str | os.PathLike[str]) -> list[TrackerMapping]:
-    """Return every readable saved mapping, sorted by name (read_saved lists damaged files)."""
-    return read_saved(data_dir).mappings
+def saved_mappings(source: Source) -> list[TrackerMapping]:
+    """Return every readable saved mapping, sorted by name (read_saved lists damaged rows)."""
+    return read_saved(source).mappings
 
 
-def find_saved(data_dir: str | os.PathLike[str], name: str) -> TrackerMapping:
-    """Return the saved mapping with this name (or file stem), ignoring case; AuditDataError
+def find_saved(source: Source, name: str) -> TrackerMapping:
+    """Return the saved mapping with this name (or slug), ignoring case; AuditDataError
     naming the saved ones otherwise."""
-    saved = read_saved(data_dir)
+    saved = read_saved(source)
     wanted = name.strip().casefold()
-    for mapping, path in zip(saved.mappings, saved.files, strict=True):
-        if wanted in (mapping.name.casefold(), path.stem, path.name):
+    for mapping, key in zip(saved.mappings, saved.slugs, strict=True):
+        if wanted in (mapping.name.casefold(), key):
             return mapping
     for mapping in saved.mappings:
         if slug(name) == slug(mapping.name):
@@ -139,17 +150,17 @@ def find_saved(data_dir: str | os.PathLike[str], name: str) -> TrackerMapping:
     raise AuditDataError(f"No saved mapping is called {name!r}. Saved mappings: {names}.")
 
 
-def load_mapping(data_dir: str | os.PathLike[str], path_or_name: str) -> TrackerMapping:
-    """Return the mapping in a file, or else the saved mapping of that name.
+def load_mapping(source: Source, path_or_name: str) -> TrackerMapping:
+    """Return the mapping in a JSON file on disk, or else the saved mapping of that name.
 
     Raises MappingRefused for a file that is not a valid mapping, AuditDataError for an unknown
     name.
     """
     path = Path(path_or_name)
-    if path.is_file():
+    if path.exists() and not path.is_dir():  # a pipe or device is refused by name, not read
         return read_mapping_file(path)
     try:
-        return find_saved(data_dir, path_or_name)
+        return find_saved(source, path_or_name)
     except AuditDataError as unknown:
         if path.suffix.lower() == ".json" or os.sep in path_or_name:  # meant as a file
             raise AuditDataError(f"file not found: {path}. {unknown}") from None
@@ -340,93 +351,109 @@ def recognise(read: TrackerRead, saved: Sequence[TrackerMapping]) -> Recognition
 
 
 def mapping_bytes(mapping: TrackerMapping) -> bytes:
-    """Return the file a mapping is saved as, checked to read back as the same mapping."""
+    """Return the JSON a mapping is saved as, checked to read back as the same mapping."""
     data = mapping.to_json().encode("utf-8")
     if len(data) > MAX_MAPPING_BYTES:
         raise MappingRefused(
             mapping.name,
             [f"the mapping is {len(data):,} bytes; a mapping is at most {MAX_MAPPING_BYTES:,}"],
         )
-    if parse_mapping(data, f"{slug(mapping.name)}.json") != mapping:  # never save what won't load
+    if parse_mapping(data, slug(mapping.name)) != mapping:  # never save what won't load
         raise MappingRefused(mapping.name, ["the mapping does not read back as itself"])
     return data
-
-
-def write_into(staging: Path, mapping: TrackerMapping) -> list[Path]:
-    """Write the mapping into a staging store version (a clone: its files are hard links to the
-    live store's, so the file is replaced, never written in place); return the files written."""
-    data = mapping_bytes(mapping)
-    path = Path(staging) / MAPPINGS_FOLDER / f"{slug(mapping.name)}.json"
-    replace_file(path, lambda p: p.write_bytes(data))
-    return [path]
 
 
 def save_event(
     actor: Actor, mapping: TrackerMapping, replaced: str | None = None
 ) -> audit_trail.Event:
-    """Return the audit-trail event of saving a mapping (an import saving one stages it too)."""
+    """Return the audit-trail event of saving a mapping."""
     layouts = ", ".join(layout.source for layout in mapping.layouts)
-    detail = f"{slug(mapping.name)}.json; layouts: {layouts}; digest {mapping.digest[:12]}"
+    detail = f"{slug(mapping.name)}; layouts: {layouts}; digest {mapping.digest[:12]}"
     if replaced is not None:
         detail += f"; replaces the saved mapping {replaced!r}"
     return audit_trail.Event(actor, SAVE_ACTION, mapping.name, theme_id=mapping.theme_id,
                              detail=detail)  # fmt: skip
 
 
-def replaced_name(data_dir: str | os.PathLike[str], mapping: TrackerMapping) -> str | None:
+def replaced_name(source: Source, mapping: TrackerMapping) -> str | None:
     """Return the name of the saved mapping that saving `mapping` would replace, if any."""
-    path = mappings_dir(data_dir) / f"{slug(mapping.name)}.json"
-    if not path.is_file():
+    key = slug(mapping.name)
+    rows = _rows(source)
+    same = rows[rows["slug"] == key]
+    if same.empty:
         return None
-    try:
-        return read_mapping_file(path).name
-    except (MappingRefused, OSError):
-        return path.name
+    return str(same["name"].iloc[-1] or key)
 
 
 @dataclass(frozen=True)
 class SaveResult:
-    """The outcome of saving a mapping: its file in the store and what it replaced."""
+    """The outcome of saving a mapping: its name and key in the store, and what it replaced."""
 
-    path: Path
+    name: str
+    slug: str
     replaced: str | None
     message: str
 
 
+def _write(writer: Writer, mapping: TrackerMapping, actor: Actor | None) -> SaveResult:
+    data = mapping_bytes(mapping)
+    key = slug(mapping.name)
+    replaced = replaced_name(writer, mapping)
+    writer.delete(TABLE, "slug = $slug", {"slug": key})
+    writer.append(
+        TABLE, pd.DataFrame({"slug": [key], "name": [mapping.name], "mapping": [data.decode()]})
+    )
+    if actor is not None:
+        audit_trail.append_event(writer, save_event(actor, mapping, replaced))
+    said = f" It replaces the saved mapping {replaced!r}." if replaced else ""
+    message = f"Saved the mapping {mapping.name!r} in the store (as {key}).{said}"
+    return SaveResult(mapping.name, key, replaced, message)
+
+
+def write_into(
+    writer: Writer, mapping: TrackerMapping, actor: Actor | None = None
+) -> SaveResult | None:
+    """Save the mapping inside an open transaction (an import's), with its audit-trail event
+    when `actor` is given; None, and nothing written, if exactly this mapping is saved already.
+    MappingRefused for a mapping that cannot be saved (too big, or not reading back)."""
+    data = mapping_bytes(mapping)
+    rows = _rows(writer)
+    same = rows[rows["slug"] == slug(mapping.name)]
+    if len(same) == 1 and same["mapping"].iloc[0] == data.decode():
+        return None
+    return _write(writer, mapping, actor)
+
+
 def save_mapping(
-    data_dir: str | os.PathLike[str], mapping: TrackerMapping, actor: Actor
+    location: StoreLocation | str | os.PathLike[str], mapping: TrackerMapping, actor: Actor
 ) -> SaveResult:
     """Save a mapping in the store under its name (replacing one of that name); recorded.
 
     Only an actor with the import permission may (AccessRefused otherwise, recorded). The store
     must exist: a mapping saved with a store's first import goes through write_into instead.
     """
-    data_dir = local_store_dir(data_dir)
-    mapping_bytes(mapping)  # refuse a mapping that cannot be saved before taking the lock
+    where = location if isinstance(location, StoreLocation) else parse_location(location)
+    mapping_bytes(mapping)  # refuse a mapping that cannot be saved before anything else
     audit_trail.require_recorded(
-        audit_trail.folder_for(data_dir),
+        where,
         Permission.IMPORT,
         audit_trail.Event(actor, SAVE_ACTION, mapping.name, theme_id=mapping.theme_id),
     )
-    with writer_lock(data_dir):
-        if not (data_dir / MANIFEST_NAME).is_file():
-            raise AuditDataError(
-                f"No audit store at {data_dir}: import a round first (the mapping used is saved "
-                "with it)."
-            )
-        replaced = replaced_name(data_dir, mapping)
-        event = save_event(actor, mapping, replaced)
-        staging = sibling(data_dir, "staging")
-        try:
-            clone_dir(data_dir, staging)
-            written = write_into(staging, mapping)
-            swap_in(staging, data_dir, written, [event])
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-    path = mappings_dir(data_dir) / written[0].name
-    said = f" It replaces the saved mapping {replaced!r}." if replaced else ""
-    return SaveResult(path, replaced, f"Saved the mapping {mapping.name!r} as {path}.{said}")
+    if not is_store(where):
+        raise AuditDataError(
+            f"No audit store at {where.shown()}: import a round first (the mapping used is saved "
+            "with it)."
+        )
+    lake = Lake(where)
+    try:
+        result, _ = lake.write(
+            lambda writer: _write(writer, mapping, actor),
+            author=actor.user,
+            message=f"{SAVE_ACTION} {mapping.name}",
+        )
+    finally:
+        lake.close()
+    return result
 
 
 def pair_layouts(read: TrackerRead, mapping: TrackerMapping) -> dict[str, str]:

@@ -1,0 +1,120 @@
+"""The store's own sub-commands: `snapshots` (what each snapshot changed, when, by whom) and `sql`
+(a read-only SELECT over the contract's tables at one snapshot)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections import defaultdict
+from collections.abc import Callable
+
+import pandas as pd
+
+from analytics.cli import EXTRA_PARSERS, add_as_of_option, command, print_frame
+from analytics.config import resolve_data_dir
+from analytics.lake.catalog import TURN_TABLE, Lake
+from analytics.lake.readonly import run_select
+from analytics.store import Store
+
+SNAPSHOT_COLUMNS = ["snapshot_id", "time_utc", "changes", "author", "message"]
+KEEPING = (
+    "Snapshots are kept for ever: this store never expires them (no ducklake_expire_snapshots "
+    "is run), so --as-of reaches back to the store's creation. An operator who expires "
+    "snapshots (DuckLake's ducklake_expire_snapshots, then ducklake_cleanup_old_files) "
+    "shortens that reach and makes imports before that point impossible to undo."
+)
+# DuckLake's names for kinds of change -> words; anything else is shown with its own name.
+CHANGE_WORDS: dict[str, str] = {
+    "created_schema": "created schema",
+    "created_table": "created",
+    "inserted_into_table": "inserted into",
+    "deleted_from_table": "deleted from",
+    "altered_table": "altered",
+    "dropped_table": "dropped",
+    "compacted_table": "compacted",
+}
+_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
+
+
+def _add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    snapshots = add("snapshots", "list the store's snapshots: id, time, what changed, by whom")
+    snapshots.description = f"List every snapshot of the store, oldest first. {KEEPING}"
+    snapshots.add_argument("--format", choices=("csv", "json", "table"), default="table")
+
+    sql = add("sql", "run one read-only SELECT over the store's tables")
+    sql.description = (
+        "Run one SELECT over the contract's tables (cases, responses, rounds, …) as they are at "
+        "one snapshot. Nothing can be written and no file outside the store can be read."
+    )
+    sql.add_argument("query", metavar="SELECT", help='one SELECT statement, e.g. "SELECT …"')
+    add_as_of_option(sql)
+    sql.add_argument("--format", choices=("csv", "json", "table"), default="table")
+
+
+EXTRA_PARSERS.append(_add_parsers)
+
+
+def _table_name(item: str, names: dict[str, str]) -> str:
+    """Return the table a change names: DuckLake gives an id, or a quoted "schema"."table"."""
+    if item.isdigit():
+        return names.get(item, f"table {item}")
+    quoted = [part.replace('""', '"') for part in _QUOTED.findall(item)]
+    return quoted[-1] if quoted else item
+
+
+def changes_text(changes: str, names: dict[str, str]) -> str:
+    """Return DuckLake's list of changes in words, table names instead of ids ("inserted into
+    cases, responses; deleted from imports"); the writers' turn, a bookkeeping row, is left
+    out."""
+    grouped: dict[str, set[str]] = defaultdict(set)
+    for item in filter(None, (part.strip() for part in changes.split(","))):
+        kind, _, what = item.partition(":")
+        name = _table_name(what.strip(), names)
+        if name == TURN_TABLE:
+            continue
+        words = CHANGE_WORDS.get(kind.strip(), kind.strip().replace("_", " "))
+        grouped[words].add(name)
+    order = list(CHANGE_WORDS.values())  # a fixed order of kinds, tables by name
+    kinds = sorted(grouped, key=lambda words: (order.index(words) if words in order else 99, words))
+    return "; ".join(f"{words} {', '.join(sorted(grouped[words]))}" for words in kinds)
+
+
+def snapshot_rows(lake: Lake) -> pd.DataFrame:
+    """Return every snapshot, oldest first: id, time (UTC), what changed, author, message."""
+    cursor = lake.con.cursor()
+    try:
+        names = {
+            str(table_id): name
+            for table_id, name in cursor.execute(
+                f"SELECT table_id, table_name FROM {lake.meta}.ducklake_table"
+            ).fetchall()
+        }
+    finally:
+        cursor.close()
+    rows = [
+        (s.snapshot_id, s.time.isoformat(sep=" "), changes_text(s.changes, names), s.author,
+         s.message)
+        for s in lake.snapshots()
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS)
+
+
+@command("snapshots")
+def run_snapshots(args: argparse.Namespace) -> int:
+    """Print the store's snapshots."""
+    lake = Lake(resolve_data_dir(args.data_dir))
+    try:
+        frame = snapshot_rows(lake)
+    finally:
+        lake.close()
+    print_frame(frame, args.format, text_left=True)
+    return 0
+
+
+@command("sql")
+def run_sql(args: argparse.Namespace) -> int:
+    """Print the result of one read-only SELECT at the chosen snapshot."""
+    with Store(resolve_data_dir(args.data_dir), as_of=args.as_of) as store:
+        frame = run_select(store, args.query)
+    print_frame(frame, args.format)
+    return 0

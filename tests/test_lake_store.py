@@ -1,0 +1,279 @@
+"""The embedded store on DuckLake: extensions from the wheels only, a store that works wherever it
+is copied, several processes at once (two imports, a dashboard reading during an import), and an
+import killed at any point leaving the last snapshot whole."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from ingest_helpers import ANALYST, data_rows, latest_snapshot, round_tables, xlsx_bytes
+from lake_workers import ALPHA_QUESTIONS, import_round, read_while_importing
+
+from analytics import queries
+from analytics.cli import main
+from analytics.domain import Filters
+from analytics.errors import AuditDataError
+from analytics.lake import extensions
+from analytics.lake.catalog import STOP_AT_ENV, Lake
+from analytics.lake.location import parse_location
+from analytics.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SPAWN = multiprocessing.get_context("spawn")
+
+
+# --- extensions: from the wheels, never downloaded --------------------------------------------
+
+
+def test_extensions_load_from_the_wheels_and_nothing_is_ever_fetched():
+    con = extensions.connect("ducklake", "sqlite")
+    settings = dict(
+        con.execute(
+            "SELECT name, value FROM duckdb_settings() WHERE name IN "
+            "('autoinstall_known_extensions', 'autoload_known_extensions', 'extension_directory')"
+        ).fetchall()
+    )
+    assert settings["autoinstall_known_extensions"] == "false"
+    assert settings["autoload_known_extensions"] == "false"
+    folder = Path(settings["extension_directory"])
+    for name, entry in extensions.EXTENSIONS.items():
+        link = next(folder.rglob(f"{entry}.duckdb_extension"))
+        assert link.resolve() == extensions.wheel_file(name).resolve()
+    started = time.monotonic()
+    with pytest.raises(duckdb.Error):
+        con.execute("LOAD spatial")  # not pinned: fails at once, no download attempted
+    assert time.monotonic() - started < 5
+
+
+def test_a_missing_extension_wheel_fails_at_once_naming_the_package(monkeypatch):
+    monkeypatch.setitem(extensions.EXTENSIONS, "nosuch", "nosuch")
+    with pytest.raises(AuditDataError) as caught:
+        extensions.wheel_file("nosuch")
+    assert f"duckdb-extension-nosuch=={duckdb.__version__}" in str(caught.value)
+
+
+# --- where a store lives ---------------------------------------------------------------------
+
+
+def test_a_copied_store_answers_exactly_as_the_original(tiny_dir, tmp_path):
+    expected = queries.quadrant_comparison(Store(tiny_dir), "alpha", Filters())
+    moved = tmp_path / "elsewhere" / "store"
+    shutil.copytree(tiny_dir, moved)
+    shutil.rmtree(tiny_dir)  # nothing may still point at the old folder
+    store = Store(moved)
+    assert queries.quadrant_comparison(store, "alpha", Filters()).equals(expected)
+    assert data_rows(moved)["cases"]  # every file found under the new folder
+
+
+def test_a_quote_in_the_location_cannot_break_out_of_the_sql(tiny_dir, tmp_path):
+    odd = tmp_path / "it's; DROP VIEW cases; --"
+    shutil.copytree(tiny_dir, odd)
+    assert int(queries.store_contents(Store(odd))["cases"].sum()) == 6
+
+
+def test_a_url_is_not_a_store_and_the_message_says_what_is(tmp_path):
+    with pytest.raises(AuditDataError) as caught:
+        parse_location("s3://bucket/audit")
+    assert "postgres:" in str(caught.value) and "data_path=" in str(caught.value)
+
+
+def test_no_store_at_a_folder_says_how_to_make_one(tmp_path):
+    with pytest.raises(AuditDataError) as caught:
+        Store(tmp_path / "nothing")
+    assert "python -m analytics generate" in str(caught.value)
+
+
+def test_the_command_line_reads_a_copied_store(tiny_dir, tmp_path, capsys):
+    assert main(["report", "--theme", "alpha", "--format", "csv", "--data-dir", str(tiny_dir)]) == 0
+    original = capsys.readouterr().out
+    moved = shutil.copytree(tiny_dir, tmp_path / "moved")
+    assert main(["report", "--theme", "alpha", "--format", "csv", "--data-dir", str(moved)]) == 0
+    assert capsys.readouterr().out == original and "alpha,r2,Q1,NW" in original
+
+
+# --- several processes at once -----------------------------------------------------------------
+
+
+def test_two_imports_at_once_both_land(tiny_dir):
+    barrier, results = SPAWN.Barrier(2), SPAWN.Queue()
+    workers = [
+        SPAWN.Process(target=import_round, args=(str(tiny_dir), round_id, barrier, results))
+        for round_id in ("r8", "r9")
+    ]
+    for worker in workers:
+        worker.start()
+    outcomes = sorted(results.get(timeout=180) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [(r, status) for r, status, _ in outcomes] == [("r8", "ok"), ("r9", "ok")], outcomes
+    assert sorted(o[2] for o in outcomes) == ["imp-0001", "imp-0002"]  # one id each, no clash
+    store = Store(tiny_dir)
+    history = store.query("SELECT import_id, theme_rounds FROM imports ORDER BY import_id")
+    assert sorted(r for rounds in history["theme_rounds"] for r in rounds) == [
+        "alpha/r8",
+        "alpha/r9",
+    ]
+    counts = store.query(
+        "SELECT round_id, count(*) AS n FROM cases WHERE round_id IN ('r8', 'r9') GROUP BY 1 "
+        "ORDER BY 1"
+    )
+    assert counts.values.tolist() == [["r8", 4], ["r9", 4]]
+
+
+def test_the_dashboard_reads_whole_snapshots_while_an_import_runs(tiny_dir):
+    before = (
+        Store(tiny_dir)
+        .query("SELECT (SELECT count(*) FROM cases) AS c, (SELECT count(*) FROM responses) AS r")
+        .values.tolist()[0]
+    )
+    barrier, results, stop = SPAWN.Barrier(2), SPAWN.Queue(), SPAWN.Event()
+    reader = SPAWN.Process(
+        target=read_while_importing, args=(str(tiny_dir), barrier, stop, results)
+    )
+    reader.start()
+    from analytics import ingest
+
+    tables = round_tables("alpha", "r9", ALPHA_QUESTIONS, n_cases=40)
+    barrier.wait(timeout=60)
+    ingest.import_files(tiny_dir, [_source(tables)], actor=ANALYST)
+    stop.set()
+    counts, errors, reads = results.get(timeout=120)
+    reader.join(timeout=60)
+    assert errors == []
+    after = [before[0] + 40, before[1] + 40 * len(ALPHA_QUESTIONS)]
+    assert set(map(tuple, counts)) <= {tuple(before), tuple(after)}, counts  # never a mix
+    assert reads >= 3
+
+
+def _source(tables):
+    from ingest_helpers import xlsx
+
+    return xlsx(tables)
+
+
+# --- an import killed at any point -------------------------------------------------------------
+
+CHECKPOINTS = ["import:validated", "import:rows-written", "import:before-commit"]
+
+
+@pytest.mark.parametrize("checkpoint", CHECKPOINTS)
+def test_an_import_killed_at_any_point_leaves_the_last_snapshot_whole(
+    tiny_dir, tmp_path, checkpoint
+):
+    workbook = tmp_path / "round.xlsx"
+    workbook.write_bytes(xlsx_bytes(round_tables("alpha", "r9", ALPHA_QUESTIONS)))
+    before_rows, before_snapshot = data_rows(tiny_dir), latest_snapshot(tiny_dir)
+    command = [sys.executable, "-m", "analytics", "ingest", str(workbook)]
+    command += ["--data-dir", str(tiny_dir)]
+    env = {**os.environ, STOP_AT_ENV: checkpoint, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True) as child:
+        line = child.stdout.readline()  # the child says where it stopped, then waits there
+        assert line.strip() == f"stopped at {checkpoint}", line
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    assert latest_snapshot(tiny_dir) == before_snapshot  # nothing was committed
+    assert data_rows(tiny_dir) == before_rows  # and the last snapshot reads whole
+    # The store takes the same import afterwards.
+    assert main(["ingest", str(workbook), "--data-dir", str(tiny_dir)]) == 0
+    assert latest_snapshot(tiny_dir) > before_snapshot
+
+
+# --- the store's own faults: named, with what still works ---------------------------------------
+
+
+def test_a_corrupt_catalog_is_named_and_nothing_crashes(tiny_dir):
+    catalog = tiny_dir / "catalog.sqlite"
+    catalog.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(AuditDataError) as caught:
+        Store(tiny_dir)
+    message = str(caught.value)
+    assert message.startswith(f"The audit store at {tiny_dir} could not be opened: its catalog")
+
+
+def test_a_read_only_store_is_read_and_refuses_writes_saying_why(tiny_dir, monkeypatch):
+    from analytics.lake import catalog
+
+    expected = queries.quadrant_comparison(Store(tiny_dir), "alpha", Filters())
+    before = latest_snapshot(tiny_dir)
+    real_access = os.access
+    monkeypatch.setattr(
+        catalog.os,
+        "access",
+        lambda path, mode: False if Path(path) == tiny_dir else real_access(path, mode),
+    )
+    store = Store(tiny_dir)
+    assert queries.quadrant_comparison(store, "alpha", Filters()).equals(expected)
+    with pytest.raises(AuditDataError) as caught:
+        store.lake.write(lambda writer: None, author="test", message="nothing")
+    assert "is read-only here" in str(caught.value) and "Its pages still read it" in str(
+        caught.value
+    )
+    monkeypatch.undo()
+    assert latest_snapshot(tiny_dir) == before
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_damaged_file_in_one_round_is_named_and_not_carried_into_the_next_import(
+    tiny_dir, damage
+):
+    from analytics import ingest
+
+    lake = Lake(tiny_dir)
+    try:
+        before = lake.files_at(lake.latest_snapshot())
+    finally:
+        lake.close()
+    (damaged,) = [Path(f) for f in before["responses"] if "round_id=r1/" in f]
+    whole = damaged.read_bytes()
+    damaged.write_bytes(b"garbage" * 50 if damage == "garbage" else whole[: len(whole) // 2])
+    ingest.import_files(
+        tiny_dir, [_source(round_tables("alpha", "r9", ALPHA_QUESTIONS))], actor=ANALYST
+    )
+    store = Store(tiny_dir)
+    # The other rounds answer, the new one included; the damaged round names the file at fault.
+    assert queries.quadrant_comparison(store, "alpha", Filters(round_id="r9"))["n"].sum() > 0
+    with pytest.raises(AuditDataError) as caught:
+        queries.cases_behind(store, "alpha", "Q1", Filters(round_id="r1"))
+    assert str(damaged) in str(caught.value)
+    # The import wrote only r9's files; r1's damaged file is the one it was, not copied onward.
+    after = store.lake.files_at(store.snapshot)["responses"]
+    added = sorted(set(after) - set(before["responses"]))
+    assert added and all("round_id=r9/" in f for f in added)
+    assert [f for f in after if "round_id=r1/" in f] == [str(damaged)]
+
+
+# --- one snapshot per page run --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["overview", "permanency"])
+def test_a_page_run_looks_the_snapshot_up_once(sample_dir, monkeypatch, page):
+    from streamlit.testing.v1 import AppTest
+
+    lookups: list[int] = []
+    real = Lake.data_snapshot
+
+    def counted(self: Lake) -> int:
+        lookups.append(1)
+        return real(self)
+
+    monkeypatch.setattr(Lake, "data_snapshot", counted)
+    monkeypatch.setenv("AUDIT_DATA_DIR", str(sample_dir))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
+    if page != "overview":
+        at.switch_page("pages/theme.py")  # the first theme: permanency
+    lookups.clear()
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == (
+        "Audit Insight" if page == "overview" else "Permanency for children"
+    )
+    assert len(lookups) == 1  # every query and chart of the run read that one snapshot
