@@ -113,10 +113,15 @@ def require_recorded(
         require(event.actor, permission, f"{event.action} {event.what}".strip())
     except AccessRefused as refused:
         refusal = replace(event, outcome="refused", detail=str(refused))
-        if lake is not None or is_store(parse_location(location)):
-            with_lake(
-                location, lake, lambda open_lake: _record_unless_read_only(open_lake, refusal)
-            )
+        try:
+            if lake is not None or is_store(parse_location(location)):
+                with_lake(
+                    location, lake, lambda open_lake: _record_unless_read_only(open_lake, refusal)
+                )
+        except AuditDataError as failed:  # the refusal stands, and says it went unrecorded
+            raise AccessRefused(
+                f"{refused} The refusal could not be recorded in the audit trail: {failed}"
+            ) from failed
         raise
 
 

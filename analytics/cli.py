@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -135,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--to", dest="new_dir", required=True, metavar="NEW_DIR",
         help="the new store: a new or empty folder, or postgres:… data_path=…",
     )  # fmt: skip
+    migrate.add_argument(
+        "--trail-dir", default=os.environ.get(OLD_TRAIL_DIR_ENV) or None, metavar="DIR",
+        help=f"where the old deployment kept its audit trail, if {OLD_TRAIL_DIR_ENV} named a "
+        f"folder (default: ${OLD_TRAIL_DIR_ENV}, if set)",
+    )  # fmt: skip
 
     for extra in EXTRA_PARSERS:
         extra(add)
@@ -167,7 +175,10 @@ def run_migrate_store(args: argparse.Namespace) -> int:
     from analytics.access import local_operator
     from analytics.lake.migrate import migrate_store
 
-    print(migrate_store(args.old_dir, args.new_dir, author=local_operator().user).message)
+    migrated = migrate_store(
+        args.old_dir, args.new_dir, author=local_operator().user, trail_dir=args.trail_dir
+    )
+    print(migrated.message)
     return 0
 
 
@@ -239,14 +250,33 @@ def _dash_values_attached(argv: Sequence[str]) -> list[str]:
     return out
 
 
+# Where the old layout kept a deployment's shared audit trail (migrate-store reads it).
+OLD_TRAIL_DIR_ENV = "AUDIT_TRAIL_DIR"
+
 # Options whose values may start with a dash (team names are the audit tool's own).
 VALUE_OPTIONS = ("--team",)
 
 
+# The exit code of a command whose reader stopped reading (`| head`): what a shell reports for a
+# process ended by SIGPIPE, as other command-line tools end.
+READER_GONE = 128 + 13
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the exit code (2 and a message on bad input)."""
-    with _terminal_streams():
-        return _main(sys.argv[1:] if argv is None else list(argv))
+    try:
+        with _terminal_streams():
+            return _main(sys.argv[1:] if argv is None else list(argv))
+    except BrokenPipeError:
+        _quiet_stdout()
+        return READER_GONE
+
+
+def _quiet_stdout() -> None:
+    # Python flushes stdout once more at exit: into the closed pipe, that prints a second error.
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _main(argv: list[str]) -> int:
@@ -260,6 +290,8 @@ def _main(argv: list[str]) -> int:
     except FileNotFoundError as error:
         print(f"error: file not found: {Path(error.filename or '')}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise  # the reader is gone, not an error of ours (main)
     except OSError as error:  # a read-only folder, a full disk, --out naming a folder
         where = f" ({error.filename})" if error.filename else ""
         print(f"error: {error.strerror or error}{where}", file=sys.stderr)

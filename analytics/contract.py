@@ -161,9 +161,25 @@ for _base, (_rollup, _groups, _count) in ROLLUPS.items():
         ]
     )
 
-PARTITIONED_TABLES: frozenset[str] = frozenset(
-    {"cases", "responses", *(r[0] for r in ROLLUPS.values())}
+# Cases with an applicable answer per practice area (question category): a count of distinct
+# cases that the per-question counts cannot give. It depends on the questions' categories as well
+# as the responses, so a writer recomputes it, before it commits, for every partition whose
+# responses or whose theme's questions it changed (analytics.lake.catalog.Writer.refresh_derived).
+# A case sits in one theme, round, quadrant and team, so these counts add up exactly.
+AREA_CASE_COUNTS = "area_case_counts"
+SCHEMAS[AREA_CASE_COUNTS] = pa.schema(
+    [
+        ("theme_id", pa.string()),
+        ("round_id", pa.string()),
+        ("quadrant", pa.string()),
+        ("team", pa.string()),
+        ("category", pa.string()),
+        ("cases", pa.int64()),
+    ]
 )
+ROLLUP_TABLES: frozenset[str] = frozenset({*(r[0] for r in ROLLUPS.values()), AREA_CASE_COUNTS})
+
+PARTITIONED_TABLES: frozenset[str] = frozenset({"cases", "responses", *ROLLUP_TABLES})
 TABLES: tuple[str, ...] = tuple(SCHEMAS)
 
 

@@ -21,14 +21,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analytics.contract import PARTITIONED_TABLES, ROLLUPS, SCHEMAS, TABLES, duckdb_type
+from analytics.contract import (
+    PARTITIONED_TABLES,
+    ROLLUP_TABLES,
+    SCHEMAS,
+    TABLES,
+    duckdb_type,
+)
 from analytics.errors import AuditDataError
 from analytics.lake.catalog import RECORD_SCHEMAS, Lake, first_line, quoted, sql_string
 from analytics.lake.location import StoreLocation, parse_location
 
 T = TypeVar("T")
 SMALL_TABLES: tuple[str, ...] = ("themes", "rounds", "questions", "actions", "quotes")
-ROLLUP_TABLES: frozenset[str] = frozenset(rollup for rollup, _, _ in ROLLUPS.values())
 # Read whole into memory once per snapshot; cases and responses stay views over their files.
 IN_MEMORY_TABLES: frozenset[str] = frozenset(
     {*SMALL_TABLES, "imports", "round_completeness", "round_acceptances", *ROLLUP_TABLES,

@@ -370,3 +370,19 @@ def test_an_unverified_email_matches_no_line(policy):
     actor = policy.actor_for(claims)
     assert actor.role is None and actor.user == "x-123"
     assert policy.actor_for({**claims, "email_verified": True}).role == "analyst"
+
+
+def test_a_refusal_that_cannot_be_recorded_is_still_a_refusal_and_says_so(tiny_dir, monkeypatch):
+    from analytics.lake.catalog import Lake
+
+    def full_disk(self, *args, **kwargs):
+        raise AuditDataError("The audit store at X could not be changed (disk full).")
+
+    monkeypatch.setattr(Lake, "write", full_disk)
+    event = audit_trail.Event(READER, "import", "round.xlsx")
+    with pytest.raises(AccessRefused) as caught:
+        audit_trail.require_recorded(tiny_dir, Permission.IMPORT, event)
+    assert str(caught.value).endswith(
+        "Nothing was changed. The refusal could not be recorded in the audit trail: The audit "
+        "store at X could not be changed (disk full)."
+    )

@@ -231,3 +231,20 @@ def test_several_quadrants_after_one_option_or_repeated(tiny_dir, capsys):
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]
     assert sorted({line.split(",")[3] for line in outputs[0].splitlines()[1:]}) == ["NE", "NW"]
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(sample_dir):
+    # `… | head -1`: the command ends as a process ended by SIGPIPE does (141), and prints no
+    # error for a pipe its reader closed.
+    command = [sys.executable, "-m", "analytics", "sql", "SELECT * FROM responses"]
+    command += ["--format", "csv", "--data-dir", str(sample_dir)]
+    with subprocess.Popen(
+        command, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    ) as child:  # fmt: skip
+        first = child.stdout.readline()
+        child.stdout.close()  # as head does, after its line
+        err = child.stderr.read()
+        code = child.wait(timeout=60)
+    assert first == "audit_id,theme_id,round_id,question_id,response,comment,quadrant,team\n"
+    assert (code, err) == (141, "")

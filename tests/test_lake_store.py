@@ -4,6 +4,7 @@ import killed at any point leaving the last snapshot whole."""
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import os
 import shutil
@@ -14,8 +15,9 @@ import time
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
-from ingest_helpers import ANALYST, data_rows, latest_snapshot, round_tables, xlsx_bytes
+from ingest_helpers import ANALYST, data_rows, latest_snapshot, round_tables, xlsx, xlsx_bytes
 from lake_workers import ALPHA_QUESTIONS, import_round, read_while_importing
 
 from analytics import queries
@@ -182,9 +184,45 @@ def test_an_import_killed_at_any_point_leaves_the_last_snapshot_whole(
         child.wait(timeout=30)
     assert latest_snapshot(tiny_dir) == before_snapshot  # nothing was committed
     assert data_rows(tiny_dir) == before_rows  # and the last snapshot reads whole
+    # Files the killed import wrote are listed by tidy-store, and removing them changes nothing.
+    left = _orphans(tiny_dir)
+    assert all("/files/main/" in path for path in left)
+    assert any("/writer_turn/" in path for path in left)  # the turn it took, at any point
+    wrote_rows = any("/responses/theme_id=alpha/round_id=r9/" in path for path in left)
+    assert wrote_rows == (checkpoint != "import:validated")
+    assert main(["tidy-store", "--data-dir", str(tiny_dir), "--older-than", "0", "--remove"]) == 0
+    assert _orphans(tiny_dir) == []
+    assert data_rows(tiny_dir) == before_rows
+    assert not any(Path(path).exists() for path in left)
     # The store takes the same import afterwards.
     assert main(["ingest", str(workbook), "--data-dir", str(tiny_dir)]) == 0
     assert latest_snapshot(tiny_dir) > before_snapshot
+
+
+def _orphans(data_dir: Path) -> list[str]:
+    lake = Lake(data_dir)
+    try:
+        return lake.orphaned_files(dt.timedelta(0), remove=False)
+    finally:
+        lake.close()
+
+
+def test_tidy_store_leaves_young_files_and_a_whole_store_alone(tiny_dir, capsys):
+    stray = tiny_dir / "files" / "main" / "cases" / "stray.parquet"
+    stray.write_bytes(b"a file an import is writing now")
+    assert main(["tidy-store", "--data-dir", str(tiny_dir), "--remove"]) == 0  # default: 24 h
+    assert stray.exists()
+    assert capsys.readouterr().out == (
+        "No data file outside the snapshots (not changed for 24 hours): nothing to tidy.\n"
+    )
+    assert main(["tidy-store", "--data-dir", str(tiny_dir), "--older-than", "0"]) == 0
+    assert stray.exists()  # listed, not removed
+    assert capsys.readouterr().out == (
+        f"{stray}\n1 data file that no snapshot lists (not changed for 0 hours). Nothing was "
+        "removed: run again with --remove to delete them.\n"
+    )
+    stray.unlink()
+    assert _orphans(tiny_dir) == []  # a whole store's files are all listed by its snapshots
 
 
 # --- the store's own faults: named, with what still works ---------------------------------------
@@ -277,3 +315,61 @@ def test_a_page_run_looks_the_snapshot_up_once(sample_dir, monkeypatch, page):
         "Audit Insight" if page == "overview" else "Permanency for children"
     )
     assert len(lookups) == 1  # every query and chart of the run read that one snapshot
+
+
+# --- the area case counts follow every writer ----------------------------------------------------
+
+AREA_COUNTS = (
+    "SELECT theme_id, round_id, quadrant, team, category, cases FROM area_case_counts ORDER BY ALL"
+)
+AREA_COUNTS_FROM_THE_ROWS = (
+    "SELECT r.theme_id, r.round_id, r.quadrant, r.team, q.category, "
+    "count(DISTINCT r.audit_id) AS cases FROM responses AS r JOIN questions AS q "
+    "USING (theme_id, question_id) WHERE r.response <> 'Not applicable' GROUP BY ALL ORDER BY ALL"
+)
+
+
+def _area_counts(data_dir: Path) -> list[tuple]:
+    """Return the stored area case counts, having checked them against the rows themselves."""
+    with Store(data_dir) as store:
+        stored = [tuple(row) for row in store.query(AREA_COUNTS).itertuples(index=False)]
+        recounted = store.query(AREA_COUNTS_FROM_THE_ROWS).itertuples(index=False)
+        assert stored == [tuple(row) for row in recounted]
+    return stored
+
+
+def test_the_area_case_counts_follow_imports_undo_and_a_revised_category(tiny_dir):
+    from analytics import ingest
+
+    # The tiny store by hand (conftest): in r2, A1 answered Q1 (Timeliness) Met and Q2 (Voice
+    # of the child) Not applicable, A2 to A4 answered both, so 4 cases for one and 3 the other.
+    before = _area_counts(tiny_dir)
+    assert sum(n for t, r, *_, c, n in before if (r, c) == ("r2", "Timeliness")) == 4
+    assert sum(n for t, r, *_, c, n in before if (r, c) == ("r2", "Voice of the child")) == 3
+
+    # A new round is counted (round_tables: N1 NW/T2, N2 NE/T1, N3 SW/T2, N4 SE/T1; answers
+    # cycle Met, Not met, Partially met, Not applicable, so N3 skips Q2 and N4 skips Q1).
+    ingest.import_files(tiny_dir, [xlsx(round_tables("alpha", "r9", ALPHA_QUESTIONS))],
+                        actor=ANALYST)  # fmt: skip
+    r9 = [row for row in _area_counts(tiny_dir) if row[1] == "r9"]
+    assert sorted((q, team, c, n) for _, _, q, team, c, n in r9) == [
+        ("NE", "T1", "Timeliness", 1), ("NE", "T1", "Voice of the child", 1),
+        ("NW", "T2", "Timeliness", 1), ("NW", "T2", "Voice of the child", 1),
+        ("SE", "T1", "Voice of the child", 1),
+        ("SW", "T2", "Timeliness", 1),
+    ]  # fmt: skip
+
+    # Q2 moves to Timeliness (with a round r8): every round of alpha is counted again, so a
+    # case that answered both questions counts once there.
+    questions = pd.DataFrame([{"theme_id": "alpha", "question_id": "Q2",
+                               "text": "The child is heard", "category": "Timeliness"}])  # fmt: skip
+    revising = round_tables("alpha", "r8", ALPHA_QUESTIONS, prefix="M") | {"questions": questions}
+    ingest.import_files(tiny_dir, [xlsx(revising)], replace=True, actor=ANALYST)
+    revised = _area_counts(tiny_dir)
+    assert {c for *_, c, _ in revised} == {"Timeliness"}
+    assert sum(n for t, r, *_, n in revised if r == "r2") == 4  # A1 to A4, each once
+
+    # Undo puts the categories back, and the counts with them.
+    last = ingest.import_history(tiny_dir)["import_id"].iloc[0]  # newest first
+    ingest.undo_import(tiny_dir, last, actor=ANALYST)
+    assert [row for row in _area_counts(tiny_dir) if row[1] != "r9"] == before

@@ -320,3 +320,39 @@ def test_migrate_store_refuses_to_overwrite_or_to_read_a_non_store(old_store, tm
     with pytest.raises(AuditDataError, match=r"quotes/part-0.parquet could not be read"):
         migrate_store(old_store, empty)
     assert list(empty.iterdir()) == []
+
+
+@pytest.mark.parametrize("given_by", ["option", "environment"])
+def test_migrate_store_carries_over_a_shared_audit_trail(
+    old_store, tmp_path, capsys, monkeypatch, given_by
+):
+    # An old deployment with AUDIT_TRAIL_DIR set kept the events of that time in the shared
+    # folder: both halves come over, an event in both once.
+    shared = tmp_path / "shared-trail"
+    later = {**TRAIL[1], "event_id": "e3", "at": T(2026, 2, 1, 8, 0), "user": "cy"}
+    write(shared / "audit_trail" / "e3.parquet", [later], OLD_TRAIL)
+    write(shared / "audit_trail" / "e2.parquet", [TRAIL[1]], OLD_TRAIL)
+    new = tmp_path / "new"
+    argv = ["migrate-store", str(old_store), "--to", str(new)]
+    if given_by == "option":
+        monkeypatch.delenv("AUDIT_TRAIL_DIR", raising=False)
+        argv += ["--trail-dir", str(shared)]
+    else:
+        monkeypatch.setenv("AUDIT_TRAIL_DIR", str(shared))
+    assert cli.main(argv) == 0
+    assert f"3 audit-trail event(s) (with those in {shared})" in capsys.readouterr().out
+    lake = Lake(new)
+    trail = lake.con.execute(f'SELECT * FROM {lake.alias}.audit_trail ORDER BY "at"').fetchall()
+    lake.close()
+    assert trail == [(*event.values(), None) for event in (*TRAIL, later)]
+
+
+def test_migrate_store_refuses_a_trail_folder_without_a_trail(old_store, tmp_path, capsys):
+    new = tmp_path / "new"
+    argv = ["migrate-store", str(old_store), "--to", str(new), "--trail-dir", str(tmp_path)]
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path} holds no audit_trail/ folder: name the folder AUDIT_TRAIL_DIR named "
+        "for the old store (or unset it). Nothing was migrated.\n"
+    )
+    assert not new.exists()

@@ -67,6 +67,9 @@ def test_overview(app, sample):
     assert all(r.startswith(("Overdue by ", "Delayed", "Due soon")) for r in urgent["RAG"])
     # The sample's one delayed action, not yet due, is amber, never "On track".
     assert "Delayed" in urgent["RAG"].tolist()
+    # When the data last changed, said in UTC (the catalog's time zone).
+    changed = sample.last_changed()
+    assert f"Data last loaded: {changed:%d %B %Y %H:%M} UTC" in [c.value for c in at.caption]
 
 
 NE_PERMANENCY = """

@@ -32,11 +32,11 @@ ANALYST_EMAIL = "qa.analyst@council.example"
 # The tiny store as conftest writes it: 0 the catalog, 1 its tables with the tiny rows (the
 # first write creates the tables in its own transaction).
 CREATED_AND_FILLED = (
-    "created actions, audit_trail, case_counts, cases, imports, questions, quotes, "
-    "response_counts, responses, round_acceptances, round_completeness, rounds, store_manifest, "
-    "themes, tracker_mappings; inserted into actions, case_counts, cases, questions, quotes, "
-    "response_counts, responses, rounds, store_manifest, themes; "
-    "altered case_counts, cases, response_counts, responses"
+    "created actions, area_case_counts, audit_trail, case_counts, cases, imports, questions, "
+    "quotes, response_counts, responses, round_acceptances, round_completeness, rounds, "
+    "store_manifest, themes, tracker_mappings; inserted into actions, area_case_counts, "
+    "case_counts, cases, questions, quotes, response_counts, responses, rounds, store_manifest, "
+    "themes; altered area_case_counts, case_counts, cases, response_counts, responses"
 )
 TINY_SNAPSHOTS = [
     [0, "created schema main", "", ""],
@@ -100,8 +100,9 @@ def test_snapshots_lists_each_change_in_words_by_whom(tiny_dir, capsys):
     assert added == 2
     assert [[r["snapshot_id"], r["changes"], r["author"], r["message"]] for r in listed] == [
         *TINY_SNAPSHOTS,
-        [2, "inserted into case_counts, cases, response_counts, responses; deleted from quotes",
-         ANALYST_EMAIL, "two NE cases in round two"],
+        # r2's area case counts are recomputed with its new responses: deleted, then inserted
+        [2, "inserted into area_case_counts, case_counts, cases, response_counts, responses; "
+            "deleted from area_case_counts, quotes", ANALYST_EMAIL, "two NE cases in round two"],
     ]  # fmt: skip
     times = [pd.Timestamp(r["time_utc"]) for r in listed]
     assert times == sorted(times)
@@ -236,7 +237,7 @@ def test_sql_runs_a_select_at_a_snapshot(tiny_dir, capsys):
 OUTSIDE = (
     "error: sql reads the store's tables only (themes, rounds, questions, cases, responses, "
     "actions, quotes, imports, round_completeness, round_acceptances, response_counts, "
-    "case_counts): the query tried to reach something else (Permission Error: Cannot access "
+    "case_counts, area_case_counts): the query tried to reach something else (Permission Error: Cannot access "
 )
 
 

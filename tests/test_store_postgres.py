@@ -298,3 +298,38 @@ def test_an_unreachable_catalog_is_reported_without_the_password(monkeypatch):
     message = str(caught.value)
     assert "could not be opened" in message and "s3cret" not in message
     assert "password=…" in message
+
+
+def test_the_undo_hint_runs_as_printed_and_never_shows_the_password(
+    postgres_database, tmp_path, capsys
+):
+    import shlex
+
+    from ingest_helpers import round_tables, xlsx_bytes
+
+    from analytics.cli import main
+
+    # The test cluster trusts 127.0.0.1, so a password is accepted and ignored: it must not be
+    # printed. The data folder's name has a space (quoted as libpq quotes values), so the hint
+    # must be quoted to run.
+    shared = tmp_path / "shared files"
+    setting = f"postgres:{postgres_database.libpq} password=s3cret data_path='{shared}/'"
+    assert parse_location(setting).data_path == f"{shared}/"
+    _write_tiny(setting)
+    workbook = tmp_path / "round.xlsx"
+    workbook.write_bytes(xlsx_bytes(round_tables("alpha", "r9", ["Q1", "Q2"])))
+    assert main(["ingest", str(workbook), "--data-dir", setting]) == 0
+    with Store(setting) as store:
+        assert round_counts(store, ["r9"]) == [["r9", 4, 8]]
+    out = capsys.readouterr().out
+    assert "s3cret" not in out
+    (hint,) = [line for line in out.splitlines() if line.startswith("Undo with: ")]
+    argv = shlex.split(hint.removeprefix("Undo with: "))
+    assert argv[:4] == ["python", "-m", "analytics", "undo-import"]
+    assert argv[-2:] == ["--data-dir", parse_location(setting).shown()]
+    assert "password=…" in argv[-1]
+    assert main(argv[3:]) == 0
+    assert "Undid imp-0001 (round.xlsx)" in capsys.readouterr().out
+    assert (shared / "main" / "cases").is_dir()  # the files went to the quoted folder
+    with Store(setting) as store:
+        assert round_counts(store, ["r9"]) == []  # no round r9 holds cases now

@@ -138,7 +138,7 @@ def store_caption(show_location: bool) -> str:
     current = store()
     where = current.location if show_location else "the audit store"
     changed = current.last_changed()
-    when = f" (last changed {changed:%d %B %Y %H:%M})" if changed is not None else " (empty)"
+    when = f" (last changed {changed:%d %B %Y %H:%M} UTC)" if changed is not None else " (empty)"
     return f"Store: {where}{when}"
 
 
@@ -146,7 +146,9 @@ def last_loaded_text() -> str:
     """Say when the data was last loaded (for the overview)."""
     changed = store().last_changed()
     return (
-        f"Data last loaded: {changed:%d %B %Y %H:%M}" if changed is not None else "No data loaded"
+        f"Data last loaded: {changed:%d %B %Y %H:%M} UTC"
+        if changed is not None
+        else "No data loaded"
     )
 
 

@@ -18,6 +18,7 @@ from analytics.cli import EXTRA_PARSERS, command
 from analytics.config import resolve_data_dir
 from analytics.domain import QUADRANTS
 from analytics.errors import ImportRefused
+from analytics.lake.location import parse_location
 
 if TYPE_CHECKING:  # the tracker modules load only when a tracker command runs
     from analytics.ingest.trackers.apply import TrackerImport
@@ -195,9 +196,8 @@ def run_ingest(args: argparse.Namespace) -> int:
     if result.preview.ignored_sheets:
         print("Sheets and rows not imported: " + "; ".join(result.preview.ignored_sheets))
     if result.changed:
-        print(
-            f"Undo with: python -m analytics undo-import {result.import_id} --data-dir {data_dir}"
-        )
+        where = shlex.quote(parse_location(data_dir).shown())  # never a password
+        print(f"Undo with: python -m analytics undo-import {result.import_id} --data-dir {where}")
     return 0
 
 

@@ -11,6 +11,7 @@ in the audit trail takes no turn and, being no change to the data, leaves the da
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import itertools
 import os
 import random
@@ -30,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 
 from analytics.contract import (
+    AREA_CASE_COUNTS,
     PARTITION_COLUMNS,
     PARTITIONED_TABLES,
     RECORD_SCHEMAS,
@@ -37,6 +39,7 @@ from analytics.contract import (
     SCHEMAS,
     duckdb_type,
 )
+from analytics.domain import NOT_APPLICABLE
 from analytics.errors import AuditDataError
 from analytics.lake import extensions
 from analytics.lake.location import (
@@ -62,6 +65,12 @@ ALL_SCHEMAS: dict[str, pa.Schema] = {
 SORT_KEYS: dict[str, tuple[str, ...]] = {
     "responses": ("question_id", "quadrant", "team", "audit_id"),
     "cases": ("quadrant", "team", "audit_id"),
+}
+# The tables the area case counts are computed from, and the columns that say which partitions
+# a change to them makes stale.
+_AREA_SOURCES: dict[str, tuple[str, ...]] = {
+    "responses": PARTITION_COLUMNS,
+    "questions": ("theme_id",),
 }
 WRITE_ATTEMPTS = 40  # a writer that keeps losing the turn gives up after this many tries
 STOP_AT_ENV = "AUDIT_STOP_AT"  # tests: a named point inside a writer where it waits to be killed
@@ -124,6 +133,10 @@ class Writer:
         self.cursor = cursor
         self.base_snapshot = base_snapshot  # the snapshot this transaction started from
         self.alias = alias  # the name the store's catalog is attached under
+        # What the area case counts must be recomputed for before commit: (theme, round)
+        # partitions whose responses changed, and themes whose questions changed.
+        self._stale_partitions: set[tuple[str, str]] = set()
+        self._stale_themes: set[str] = set()
 
     def read(
         self, table: str, where: str = "", params: Mapping[str, Any] | None = None
@@ -160,21 +173,67 @@ class Writer:
             self.cursor.unregister(name)
         if table in ROLLUPS:
             self.append(ROLLUPS[table][0], rollup_frame(table, frame))
+        self._note_change(table, frame)
         return len(frame)
 
     def delete(self, table: str, where: str, params: Mapping[str, Any] | None = None) -> None:
         """Delete the rows matching an SQL condition (ours, with bound $parameters)."""
+        if table in _AREA_SOURCES:
+            columns = ", ".join(_AREA_SOURCES[table])
+            touched = self.cursor.execute(
+                f"SELECT DISTINCT {columns} FROM {self.alias}.{table} WHERE {where}",
+                dict(params or {}),
+            ).df()
+            self._note_change(table, touched)
         self.cursor.execute(f"DELETE FROM {self.alias}.{table} WHERE {where}", dict(params or {}))
+
+    def _note_change(self, table: str, frame: pd.DataFrame) -> None:
+        if table == "responses":
+            pairs = frame[list(PARTITION_COLUMNS)].drop_duplicates().itertuples(index=False)
+            self._stale_partitions |= {(str(t), str(r)) for t, r in pairs}
+        elif table == "questions":
+            self._stale_themes |= {str(t) for t in frame["theme_id"].unique()}
+
+    def refresh_derived(self) -> None:
+        """Recompute the area case counts of the partitions this transaction made stale (called
+        by Lake.write before commit: the counts always match the rows and categories)."""
+        stale = set(self._stale_partitions)
+        if self._stale_themes:
+            rounds = self.cursor.execute(
+                f"SELECT DISTINCT theme_id, round_id FROM {self.alias}.{ROLLUPS['responses'][0]} "
+                "WHERE list_contains($themes, theme_id)",
+                {"themes": sorted(self._stale_themes)},
+            ).fetchall()
+            stale |= {(str(t), str(r)) for t, r in rounds}
+        self._stale_partitions.clear()
+        self._stale_themes.clear()
+        for theme_id, round_id in sorted(stale):
+            # One partition at a time, by equality: DuckLake then reads only its files, so a
+            # damaged file elsewhere stops nothing.
+            params = {"theme": theme_id, "round": round_id}
+            self.delete(AREA_CASE_COUNTS, "theme_id = $theme AND round_id = $round", params)
+            self.cursor.execute(
+                f"INSERT INTO {self.alias}.{AREA_CASE_COUNTS} "
+                "SELECT r.theme_id, r.round_id, r.quadrant, r.team, q.category, "
+                "count(DISTINCT r.audit_id)::BIGINT AS cases "
+                f"FROM {self.alias}.responses AS r JOIN {self.alias}.questions AS q "
+                "USING (theme_id, question_id) "
+                "WHERE r.theme_id = $theme AND r.round_id = $round AND r.response <> $na "
+                "GROUP BY ALL ORDER BY ALL",
+                {**params, "na": NOT_APPLICABLE},
+            )
 
     def delete_partitions(self, keys: Iterable[tuple[str, str]]) -> None:
         """Delete every row of these (theme, round) partitions from cases, responses and their
         roll-ups: whole files go, so readers keep reading plain Parquet files."""
         for theme_id, round_id in keys:
+            self._stale_partitions.add((theme_id, round_id))  # without reading its files
             for table in sorted(PARTITIONED_TABLES):
-                self.delete(
-                    table, "theme_id = $theme AND round_id = $round",
+                self.cursor.execute(
+                    f"DELETE FROM {self.alias}.{table} "
+                    "WHERE theme_id = $theme AND round_id = $round",
                     {"theme": theme_id, "round": round_id},
-                )  # fmt: skip
+                )
 
     def checkpoint(self, name: str) -> None:
         """A named point inside a write: with AUDIT_STOP_AT=<name>, the process says so on
@@ -480,7 +539,9 @@ class Lake:
         self._ensure_tables(cursor)
         if exclusive:
             cursor.execute(f"UPDATE {self.alias}.{TURN_TABLE} SET turn = turn + 1")
-        result = change(Writer(cursor, base, self.alias))
+        writer = Writer(cursor, base, self.alias)
+        result = change(writer)
+        writer.refresh_derived()
         said = message(result) if callable(message) else message
         cursor.execute(
             f"CALL {self.alias}.set_commit_message($author, $message)",
@@ -511,6 +572,34 @@ class Lake:
             # Every row in Parquet files, none inlined in the catalog: readers list files once
             # per snapshot and read them directly.
             cursor.execute(f"CALL {self.alias}.set_option('data_inlining_row_limit', 0)")
+
+    # --- upkeep -----------------------------------------------------------------------------
+
+    def orphaned_files(self, older_than: dt.timedelta, *, remove: bool) -> list[str]:
+        """Return the data files under the data path that no snapshot lists (left by a writer
+        killed or failed before its commit) and not changed for `older_than`; delete them if
+        `remove`. Younger files may be a write in progress, so they are never touched."""
+        if remove and self.read_only:
+            raise AuditDataError(
+                f"The audit store at {self.location.shown()} is read-only here ({self.read_only}):"
+                " nothing was removed."
+            )
+        cutoff = dt.datetime.now(dt.UTC) - older_than
+        cursor = self.con.cursor()
+        try:
+            rows = cursor.execute(
+                "CALL ducklake_delete_orphaned_files($catalog, dry_run => $dry, "
+                "older_than => $cutoff)",
+                {"catalog": self.alias, "dry": not remove, "cutoff": cutoff},
+            ).fetchall()
+        except duckdb.Error as error:
+            raise AuditDataError(
+                f"The audit store at {self.location.shown()} could not be tidied "
+                f"({first_line(error)})."
+            ) from error
+        finally:
+            cursor.close()
+        return sorted(str(path) for (path,) in rows)
 
     def close(self) -> None:
         """Detach the catalog and close this store's connection (also done when the Lake is

@@ -1,9 +1,11 @@
-"""The store's own sub-commands: `snapshots` (what each snapshot changed, when, by whom) and `sql`
-(a read-only SELECT over the contract's tables at one snapshot)."""
+"""The store's own sub-commands: `snapshots` (what each snapshot changed, when, by whom), `sql`
+(a read-only SELECT over the contract's tables at one snapshot) and `tidy-store` (data files no
+snapshot lists, left by a writer that was killed)."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -49,6 +51,29 @@ def _add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     sql.add_argument("query", metavar="SELECT", help='one SELECT statement, e.g. "SELECT …"')
     add_as_of_option(sql)
     sql.add_argument("--format", choices=("csv", "json", "table"), default="table")
+
+    tidy = add("tidy-store", "remove data files no snapshot lists (left by a killed import)")
+    tidy.description = (
+        "List, and with --remove delete, the data files under the store's data path that no "
+        "snapshot lists: an import or undo killed or failed before its commit leaves them. "
+        "Nothing reads them, so removing them changes no snapshot. Files changed within "
+        "--older-than hours may belong to a write in progress and are left alone."
+    )
+    tidy.add_argument(
+        "--older-than", type=_hours, default=24.0, metavar="HOURS",
+        help="only files not changed for this many hours (default 24)",
+    )  # fmt: skip
+    tidy.add_argument("--remove", action="store_true", help="delete them (default: list only)")
+
+
+def _hours(text: str) -> float:
+    try:
+        hours = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of hours: {text!r}") from None
+    if not 0 <= hours < 24 * 365 * 100:
+        raise argparse.ArgumentTypeError(f"hours must be 0 or more: {text!r}")
+    return hours
 
 
 EXTRA_PARSERS.append(_add_parsers)
@@ -117,4 +142,28 @@ def run_sql(args: argparse.Namespace) -> int:
     with Store(resolve_data_dir(args.data_dir), as_of=args.as_of) as store:
         frame = run_select(store, args.query)
     print_frame(frame, args.format)
+    return 0
+
+
+@command("tidy-store")
+def run_tidy_store(args: argparse.Namespace) -> int:
+    """List (or remove) the data files no snapshot lists; say how many and their size."""
+    lake = Lake(resolve_data_dir(args.data_dir))
+    try:
+        files = lake.orphaned_files(dt.timedelta(hours=args.older_than), remove=args.remove)
+    finally:
+        lake.close()
+    for path in files:
+        print(path)
+    age = f"not changed for {args.older_than:g} hours"
+    counted = f"{len(files)} data file{'' if len(files) == 1 else 's'}"
+    if not files:
+        print(f"No data file outside the snapshots ({age}): nothing to tidy.")
+    elif args.remove:
+        print(f"Removed {counted} that no snapshot lists ({age}).")
+    else:
+        print(
+            f"{counted} that no snapshot lists ({age}). Nothing was removed: run again with "
+            "--remove to delete them."
+        )
     return 0

@@ -6,7 +6,8 @@
 - `postgres:<libpq settings> data_path=<where the files live>`, for several machines: the
   catalog in PostgreSQL, the Parquet files on object storage (s3://bucket/prefix/, gs://…) or a
   shared folder, e.g. `postgres:dbname=audit host=db.internal user=audit
-  data_path=s3://council-audit/lake/`. The password comes from libpq's own PGPASSWORD or
+  data_path=s3://council-audit/lake/`; a path with spaces is quoted as libpq quotes values,
+  `data_path='/mnt/Audit files/'`. The password comes from libpq's own PGPASSWORD or
   ~/.pgpass, never from this setting; S3 credentials from the AWS_* environment variables.
 """
 
@@ -22,7 +23,9 @@ from analytics.errors import AuditDataError
 CATALOG_FILE = "catalog.sqlite"
 DATA_FOLDER = "files"
 POSTGRES_PREFIX = "postgres:"
-_DATA_PATH = re.compile(r"(?:^|\s)data_path=(\S+)")
+# data_path=VALUE, or quoted as libpq quotes its values (data_path='/mnt/Audit files/').
+_DATA_PATH = re.compile(r"""(?:^|\s)data_path=(?:'((?:[^'\\]|\\.)*)'|(\S+))""")
+_ESCAPED = re.compile(r"\\(.)")
 # A libpq password, bare or quoted, in a setting or in an error quoting the connection string.
 _PASSWORD = re.compile(r"""(?<![^\s":])password\s*=\s*(?:'(?:[^'\\]|\\.)*'|[^\s"']+)""")
 
@@ -77,7 +80,9 @@ def parse_location(setting: str | os.PathLike[str] | StoreLocation) -> StoreLoca
                 "(or a folder every machine shares)."
             )
         conninfo = _DATA_PATH.sub("", text[len(POSTGRES_PREFIX) :]).strip()
-        data_path = found.group(1).rstrip("/") + "/"
+        quoted, bare = found.groups()
+        path = bare if quoted is None else _ESCAPED.sub(r"\1", quoted)
+        data_path = path.rstrip("/") + "/"
         return StoreLocation(text, f"postgres:{conninfo}", data_path, None)
     if "://" in text:
         raise AuditDataError(

@@ -3,7 +3,9 @@
 The old layout: `store.json` (the manifest), one folder per table of Parquet files (cases,
 responses and their roll-ups in `theme_id=…/round_id=…` folders, without those two columns),
 `imports/` (the import history, with the files each import added and removed),
-`audit_trail/*.parquet` (one file per event, or merged files) and `tracker_mappings/<slug>.json`.
+`audit_trail/*.parquet` (one file per event, or merged files; a deployment that set
+AUDIT_TRAIL_DIR kept them under that folder's `audit_trail/` instead) and
+`tracker_mappings/<slug>.json`.
 Everything is carried over in one snapshot: every table's rows (read with pyarrow, unioned by
 column name, typed by the contract; the roll-ups are made again from the rows), the history, the
 audit trail, the saved mappings and the manifest. The `.history/` folder of replaced files is
@@ -26,13 +28,13 @@ import pyarrow.parquet as pq
 from analytics.contract import (
     PARTITIONED_TABLES,
     RECORD_SCHEMAS,
+    ROLLUP_TABLES,
     SCHEMAS,
     TABLES,
 )
 from analytics.errors import AuditDataError
 from analytics.lake.catalog import Lake, Snapshot, Writer
 from analytics.lake.location import CATALOG_FILE, StoreLocation, parse_location
-from analytics.store import ROLLUP_TABLES
 
 OLD_MANIFEST = "store.json"
 OLD_TRAIL = "audit_trail"
@@ -155,10 +157,21 @@ def read_old_history(folder: Path, base_snapshot: int) -> pd.DataFrame:
     return history[SCHEMAS["imports"].names]
 
 
-def read_old_trail(folder: Path) -> pd.DataFrame:
+def read_old_trail(folder: Path, shared: Path | None = None) -> pd.DataFrame:
     """Return every event of the old audit trail, once each (a merge may repeat some), oldest
-    first; events recorded before snapshots existed name none."""
-    trail = read_old_table(folder, OLD_TRAIL, RECORD_SCHEMAS["audit_trail"])
+    first; events recorded before snapshots existed name none. `shared`: the folder an old
+    deployment's AUDIT_TRAIL_DIR named, whose audit_trail/ held the events recorded while it
+    was set (the store's own folder holds the others)."""
+    schema = RECORD_SCHEMAS["audit_trail"]
+    frames = [read_old_table(folder, OLD_TRAIL, schema)]
+    if shared is not None:
+        if not (shared / OLD_TRAIL).is_dir():
+            raise AuditDataError(
+                f"{shared} holds no {OLD_TRAIL}/ folder: name the folder AUDIT_TRAIL_DIR named "
+                "for the old store (or unset it). Nothing was migrated."
+            )
+        frames.append(read_old_table(shared, OLD_TRAIL, schema))
+    trail = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     trail = trail.drop_duplicates("event_id").sort_values(["at", "event_id"], kind="stable")
     trail["snapshot_id"] = trail["snapshot_id"].astype("Int64")
     return trail.reset_index(drop=True)
@@ -217,10 +230,13 @@ def migrate_store(
     new_location: str | os.PathLike[str] | StoreLocation,
     *,
     author: str = "audit-insight",
+    trail_dir: str | os.PathLike[str] | None = None,
 ) -> Migrated:
     """Convert an old-layout store into a new DuckLake store, in one snapshot; return what was
-    carried over. Refuses a target that is not empty and a source that is no old-layout store."""
+    carried over. Refuses a target that is not empty and a source that is no old-layout store.
+    `trail_dir`: the old deployment's AUDIT_TRAIL_DIR, whose events are carried over too."""
     folder = Path(old_dir).expanduser().absolute()
+    shared = None if trail_dir is None else Path(trail_dir).expanduser().absolute()
     target = (
         new_location if isinstance(new_location, StoreLocation) else parse_location(new_location)
     )
@@ -245,7 +261,7 @@ def migrate_store(
                 counts[table] = writer.append(table, read_old_history(folder, writer.base_snapshot))
             else:
                 counts[table] = writer.append(table, read_old_table(folder, table, SCHEMAS[table]))
-        counts["audit_trail"] = writer.append("audit_trail", read_old_trail(folder))
+        counts["audit_trail"] = writer.append("audit_trail", read_old_trail(folder, shared))
         counts["tracker_mappings"] = writer.append("tracker_mappings", read_old_mappings(folder))
         writer.append("store_manifest", pd.DataFrame({"manifest": [manifest_text]}))
 
@@ -269,8 +285,9 @@ def migrate_store(
     message = (
         f"Migrated {folder} to {target.shown()} as snapshot {snapshot}: {rows['cases']} cases, "
         f"{rows['responses']} responses, {imports} import(s) in the history, "
-        f"{rows['audit_trail']} audit-trail event(s), {rows['tracker_mappings']} saved tracker "
-        "mapping(s) and the manifest."
+        f"{rows['audit_trail']} audit-trail event(s)"
+        + (f" (with those in {shared})" if shared is not None else "")
+        + f", {rows['tracker_mappings']} saved tracker mapping(s) and the manifest."
     )
     if imports:
         message += f" The imports stay listed, but {NOT_UNDOABLE}."

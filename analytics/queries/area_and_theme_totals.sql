@@ -21,15 +21,14 @@ audited AS (
 ),
 area_cases AS (
     -- a case counts for an area only where it has an applicable answer there, so an area's
-    -- cases never outnumber its answers (from the responses: the roll-ups hold no case ids)
-    SELECT q.category, count(DISTINCT r.audit_id)::BIGINT AS cases
-    FROM responses AS r
-    JOIN questions AS q USING (theme_id, question_id)
-    WHERE list_contains($theme_rounds::VARCHAR[], r.theme_id || '|' || r.round_id)
-      AND (len($quadrants::VARCHAR[]) = 0 OR list_contains($quadrants::VARCHAR[], r.quadrant))
-      AND (len($teams::VARCHAR[]) = 0 OR list_contains($teams::VARCHAR[], r.team))
-      AND r.response <> 'Not applicable'
-    GROUP BY q.category
+    -- cases never outnumber its answers (a case sits in one partition, quadrant and team, so
+    -- the roll-up's counts add up)
+    SELECT category, sum(cases)::BIGINT AS cases
+    FROM area_case_counts
+    WHERE list_contains($theme_rounds::VARCHAR[], theme_id || '|' || round_id)
+      AND (len($quadrants::VARCHAR[]) = 0 OR list_contains($quadrants::VARCHAR[], quadrant))
+      AND (len($teams::VARCHAR[]) = 0 OR list_contains($teams::VARCHAR[], team))
+    GROUP BY category
 ),
 by_area AS (
     SELECT 'area' AS kind, a.category AS name, NULL::VARCHAR AS theme_id,
