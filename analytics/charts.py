@@ -71,7 +71,12 @@ def plain_title(fig: go.Figure) -> str:
 
 def _layout(fig: go.Figure, title: str, subtitle: str, height: int) -> go.Figure:
     text = {"color": TEXT_COLOUR}
+    # Every axis, the small multiples' included, in the same one update: plotly's per-call
+    # validation is most of a chart's build time (update_xaxes and update_yaxes cost twice).
+    axes = [name for name in fig.layout if name.startswith(("xaxis", "yaxis"))]
     fig.update_layout(
+        {name: {"tickfont": text, "title_font": text} for name in axes or ("xaxis", "yaxis")},
+        # Its own template whatever the process's default (importing streamlit sets one).
         template=CHART_TEMPLATE,
         title={
             "text": literal(title),
@@ -89,9 +94,6 @@ def _layout(fig: go.Figure, title: str, subtitle: str, height: int) -> go.Figure
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1,
                 "font": text, "title": {"font": text}},
     )  # fmt: skip
-    # Every axis, the small multiples' included.
-    fig.update_xaxes(tickfont=text, title_font=text)
-    fig.update_yaxes(tickfont=text, title_font=text)
     return fig
 
 
@@ -175,7 +177,8 @@ def finding_frequency_figure(frame: pd.DataFrame, subtitle: str = "", top: int =
             )
         )
     keys = list(zip(chosen["theme_id"], chosen["question_id"], strict=True))
-    county_not_met = [county["pct_not_met"].get(k) for k in keys]
+    county_pct_not_met = county["pct_not_met"]
+    county_not_met = [county_pct_not_met.get(k) for k in keys]
     fig.add_trace(
         go.Scatter(
             x=county_not_met,

@@ -496,10 +496,12 @@ def weakest(
     found = pd.DataFrame(rows, columns=[*WEAKEST_COLUMNS, "next_name", "next_pct_met",
                                         "clearly_lowest"])  # fmt: skip
     if filters.quadrants:
-        county = area_and_theme_totals(
-            store, Filters(round_id=filters.round_id, teams=filters.teams)
-        )
-        county = county.set_index(["kind", "name"])
+        # The county's figures are the same whichever quadrants are chosen: once per snapshot.
+        whole = Filters(round_id=filters.round_id, teams=filters.teams)
+        county = store.memo(
+            f"county_area_and_theme_totals|{whole.round_id}|{'|'.join(whole.teams)}",
+            lambda: area_and_theme_totals(store, whole),
+        ).set_index(["kind", "name"])
         for column in ("n", "met", "pct_met", "cases", "ci_low", "ci_high"):
             found[f"county_{column}"] = [
                 county[column].get((kind, name), np.nan)
