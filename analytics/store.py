@@ -22,14 +22,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analytics.contract import (
+    AREA_CASE_COUNTS,
     PARTITIONED_TABLES,
     ROLLUP_TABLES,
     SCHEMAS,
     TABLES,
     duckdb_type,
 )
+from analytics.domain import NOT_APPLICABLE
 from analytics.errors import AuditDataError
-from analytics.lake.catalog import RECORD_SCHEMAS, Lake, first_line, quoted, sql_string
+from analytics.lake.catalog import (
+    RECORD_SCHEMAS,
+    Lake,
+    area_case_counts_sql,
+    first_line,
+    quoted,
+    sql_string,
+)
 from analytics.lake.location import StoreLocation, parse_location
 
 T = TypeVar("T")
@@ -255,6 +264,11 @@ def _set_up(lake: Lake, snapshot: int, pinned: _Pinned) -> None:
     present = lake.files_at(snapshot)
     for table in READ_TABLES:
         target = f"{schema}.{table}"
+        if table == AREA_CASE_COUNTS and table not in present and "responses" in present:
+            # A snapshot written before this roll-up existed: counted from its rows here.
+            counted = area_case_counts_sql(f"{schema}.responses", f"{schema}.questions")
+            con.execute(f"CREATE TABLE {target} AS {counted}", {"na": NOT_APPLICABLE})
+            continue
         files = present.get(table, [])
         if files is None:  # rows deleted by delete files: DuckLake's own scan reads it right
             source = (

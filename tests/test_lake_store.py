@@ -373,3 +373,49 @@ def test_the_area_case_counts_follow_imports_undo_and_a_revised_category(tiny_di
     last = ingest.import_history(tiny_dir)["import_id"].iloc[0]  # newest first
     ingest.undo_import(tiny_dir, last, actor=ANALYST)
     assert [row for row in _area_counts(tiny_dir) if row[1] != "r9"] == before
+
+
+def test_a_store_older_than_the_area_case_counts_reads_them_and_gets_them_at_its_next_write(
+    tiny_dir,
+):
+    from analytics import ingest
+
+    counted = _area_counts(tiny_dir)
+    lake = Lake(tiny_dir)
+    try:  # the store as the first DuckLake version wrote it: no area case counts
+        lake.write(
+            lambda writer: writer.cursor.execute(f"DROP TABLE {writer.alias}.area_case_counts"),
+            author="test", message="a store older than the roll-up",
+        )  # fmt: skip
+    finally:
+        lake.close()
+    # Read: counted from the snapshot's rows in memory, so the practice areas are all there.
+    assert _area_counts(tiny_dir) == counted
+    with Store(tiny_dir) as store:
+        assert sorted(set(queries.weakest(store, min_cases=1)["kind"])) == ["area", "theme"]
+    # The next write makes the table and counts every partition, not only the one it wrote.
+    ingest.import_files(tiny_dir, [xlsx(round_tables("alpha", "r9", ALPHA_QUESTIONS))],
+                        actor=ANALYST)  # fmt: skip
+    lake = Lake(tiny_dir)
+    try:
+        stored = lake.con.execute(
+            f"SELECT * FROM {lake.alias}.area_case_counts WHERE round_id <> 'r9' ORDER BY ALL"
+        ).fetchall()
+    finally:
+        lake.close()
+    assert stored == counted
+    assert len(_area_counts(tiny_dir)) == len(counted) + 6  # r9's six rows (above)
+
+
+def test_tidy_store_removes_nothing_where_the_data_path_holds_others_files(tiny_dir, capsys):
+    foreign = tiny_dir / "files" / "staging" / "theirs.parquet"
+    foreign.parent.mkdir()
+    foreign.write_bytes(b"another store's file")
+    old = time.time() - 3 * 24 * 3600
+    os.utime(foreign, (old, old))
+    assert main(["tidy-store", "--data-dir", str(tiny_dir), "--remove"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: The data path {tiny_dir}/files/ holds files that are not this store's (such as "
+        f"{foreign}): nothing was removed. Give the store a data path of its own.\n"
+    )
+    assert foreign.exists()

@@ -18,7 +18,7 @@ from analytics.cli import EXTRA_PARSERS, command
 from analytics.config import resolve_data_dir
 from analytics.domain import QUADRANTS
 from analytics.errors import ImportRefused
-from analytics.lake.location import parse_location
+from analytics.lake.location import parse_location, without_password
 
 if TYPE_CHECKING:  # the tracker modules load only when a tracker command runs
     from analytics.ingest.trackers.apply import TrackerImport
@@ -196,7 +196,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     if result.preview.ignored_sheets:
         print("Sheets and rows not imported: " + "; ".join(result.preview.ignored_sheets))
     if result.changed:
-        where = shlex.quote(parse_location(data_dir).shown())  # never a password
+        where = shlex.quote(without_password(parse_location(data_dir).setting))
         print(f"Undo with: python -m analytics undo-import {result.import_id} --data-dir {where}")
     return 0
 

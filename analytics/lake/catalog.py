@@ -76,6 +76,18 @@ WRITE_ATTEMPTS = 40  # a writer that keeps losing the turn gives up after this m
 STOP_AT_ENV = "AUDIT_STOP_AT"  # tests: a named point inside a writer where it waits to be killed
 
 
+def area_case_counts_sql(responses: str, questions: str, where: str = "true") -> str:
+    """Return the SELECT counting the area case counts' rows from responses and questions
+    (`where`: a condition on the responses `r`, ours, with bound $parameters; $na: the answer
+    that counts for no area)."""
+    return (
+        "SELECT r.theme_id, r.round_id, r.quadrant, r.team, q.category, "
+        "count(DISTINCT r.audit_id)::BIGINT AS cases "
+        f"FROM {responses} AS r JOIN {questions} AS q USING (theme_id, question_id) "
+        f"WHERE ({where}) AND r.response <> $na GROUP BY ALL ORDER BY ALL"
+    )
+
+
 class StoreBusy(AuditDataError):
     """Other writers kept the store busy: nothing was written."""
 
@@ -194,6 +206,14 @@ class Writer:
         elif table == "questions":
             self._stale_themes |= {str(t) for t in frame["theme_id"].unique()}
 
+    def count_every_partition(self) -> None:
+        """Have refresh_derived count every partition that holds responses (a store written
+        before the area case counts existed gets them with its next write)."""
+        rows = self.cursor.execute(
+            f"SELECT DISTINCT theme_id, round_id FROM {self.alias}.{ROLLUPS['responses'][0]}"
+        ).fetchall()
+        self._stale_partitions |= {(str(t), str(r)) for t, r in rows}
+
     def refresh_derived(self) -> None:
         """Recompute the area case counts of the partitions this transaction made stale (called
         by Lake.write before commit: the counts always match the rows and categories)."""
@@ -212,14 +232,12 @@ class Writer:
             # damaged file elsewhere stops nothing.
             params = {"theme": theme_id, "round": round_id}
             self.delete(AREA_CASE_COUNTS, "theme_id = $theme AND round_id = $round", params)
+            counted = area_case_counts_sql(
+                f"{self.alias}.responses", f"{self.alias}.questions",
+                "r.theme_id = $theme AND r.round_id = $round",
+            )  # fmt: skip
             self.cursor.execute(
-                f"INSERT INTO {self.alias}.{AREA_CASE_COUNTS} "
-                "SELECT r.theme_id, r.round_id, r.quadrant, r.team, q.category, "
-                "count(DISTINCT r.audit_id)::BIGINT AS cases "
-                f"FROM {self.alias}.responses AS r JOIN {self.alias}.questions AS q "
-                "USING (theme_id, question_id) "
-                "WHERE r.theme_id = $theme AND r.round_id = $round AND r.response <> $na "
-                "GROUP BY ALL ORDER BY ALL",
+                f"INSERT INTO {self.alias}.{AREA_CASE_COUNTS} {counted}",
                 {**params, "na": NOT_APPLICABLE},
             )
 
@@ -536,10 +554,12 @@ class Lake:
         """One attempt: begin, take the turn, run `change`, commit with author and message."""
         cursor.execute("BEGIN TRANSACTION")
         base = int(cursor.execute(f"FROM {self.alias}.current_snapshot()").fetchone()[0])
-        self._ensure_tables(cursor)
+        created = self._ensure_tables(cursor)
         if exclusive:
             cursor.execute(f"UPDATE {self.alias}.{TURN_TABLE} SET turn = turn + 1")
         writer = Writer(cursor, base, self.alias)
+        if AREA_CASE_COUNTS in created and "responses" not in created:
+            writer.count_every_partition()  # a store older than the table: counted now
         result = change(writer)
         writer.refresh_derived()
         said = message(result) if callable(message) else message
@@ -550,17 +570,20 @@ class Lake:
         cursor.execute("COMMIT")
         return result
 
-    def _ensure_tables(self, cursor: duckdb.DuckDBPyConnection) -> None:
-        """Create any table the store lacks (a new store, or one older than a table)."""
+    def _ensure_tables(self, cursor: duckdb.DuckDBPyConnection) -> set[str]:
+        """Create any table the store lacks (a new store, or one older than a table); return
+        the tables created."""
         existing = {
             name
             for (name,) in cursor.execute(
                 f"SELECT table_name FROM {self.meta}.ducklake_table WHERE end_snapshot IS NULL"
             ).fetchall()
         }
+        created = set()
         for table, schema in ALL_SCHEMAS.items():
             if table in existing:
                 continue
+            created.add(table)
             columns = ", ".join(f"{quoted(f.name)} {duckdb_type(f.type)}" for f in schema)
             cursor.execute(f"CREATE TABLE {self.alias}.{table} ({columns})")
             if table in PARTITIONED_TABLES:
@@ -572,6 +595,7 @@ class Lake:
             # Every row in Parquet files, none inlined in the catalog: readers list files once
             # per snapshot and read them directly.
             cursor.execute(f"CALL {self.alias}.set_option('data_inlining_row_limit', 0)")
+        return created
 
     # --- upkeep -----------------------------------------------------------------------------
 
@@ -585,12 +609,26 @@ class Lake:
                 " nothing was removed."
             )
         cutoff = dt.datetime.now(dt.UTC) - older_than
+        found = self._orphans(cutoff, dry_run=True)
+        # DuckLake lists every file under the data path: one that is not in a folder of this
+        # store's tables belongs to someone else, and nothing is removed.
+        ours = tuple(f"{self.location.data_path}main/{table}/" for table in ALL_SCHEMAS)
+        foreign = [path for path in found if not path.startswith(ours)]
+        if remove and foreign:
+            raise AuditDataError(
+                f"The data path {self.location.data_path} holds files that are not this store's "
+                f"(such as {foreign[0]}): nothing was removed. Give the store a data path of its "
+                "own."
+            )
+        return self._orphans(cutoff, dry_run=False) if remove and found else found
+
+    def _orphans(self, cutoff: dt.datetime, *, dry_run: bool) -> list[str]:
         cursor = self.con.cursor()
         try:
             rows = cursor.execute(
                 "CALL ducklake_delete_orphaned_files($catalog, dry_run => $dry, "
                 "older_than => $cutoff)",
-                {"catalog": self.alias, "dry": not remove, "cutoff": cutoff},
+                {"catalog": self.alias, "dry": dry_run, "cutoff": cutoff},
             ).fetchall()
         except duckdb.Error as error:
             raise AuditDataError(

@@ -147,7 +147,7 @@ def run_sql(args: argparse.Namespace) -> int:
 
 @command("tidy-store")
 def run_tidy_store(args: argparse.Namespace) -> int:
-    """List (or remove) the data files no snapshot lists; say how many and their size."""
+    """List (or remove) the data files no snapshot lists; say how many."""
     lake = Lake(resolve_data_dir(args.data_dir))
     try:
         files = lake.orphaned_files(dt.timedelta(hours=args.older_than), remove=args.remove)

@@ -60,6 +60,12 @@ class StoreLocation:
         return self.shown()
 
 
+def without_password(text: str) -> str:
+    """Return the text with any libpq password setting left out (libpq then takes the password
+    from PGPASSWORD or ~/.pgpass)."""
+    return " ".join(_PASSWORD.sub("", text).split())
+
+
 def hide_password(text: str) -> str:
     """Return the text with any libpq password in it replaced by an ellipsis."""
     return _PASSWORD.sub("password=…", text).strip()
@@ -82,6 +88,12 @@ def parse_location(setting: str | os.PathLike[str] | StoreLocation) -> StoreLoca
         conninfo = _DATA_PATH.sub("", text[len(POSTGRES_PREFIX) :]).strip()
         quoted, bare = found.groups()
         path = bare if quoted is None else _ESCAPED.sub(r"\1", quoted)
+        if not path.strip("/ ") or path.startswith("'"):
+            raise AuditDataError(
+                f"The store setting {hide_password(text)!r} has no usable data_path: give the "
+                "folder or URL of the store's data files, quoted if it has spaces "
+                "(data_path='/mnt/Audit files/')."
+            )
         data_path = path.rstrip("/") + "/"
         return StoreLocation(text, f"postgres:{conninfo}", data_path, None)
     if "://" in text:

@@ -499,7 +499,7 @@ def weakest(
         # The county's figures are the same whichever quadrants are chosen: once per snapshot.
         whole = Filters(round_id=filters.round_id, teams=filters.teams)
         county = store.memo(
-            f"county_area_and_theme_totals|{whole.round_id}|{'|'.join(whole.teams)}",
+            f"county_area_and_theme_totals{(whole.round_id, tuple(whole.teams))!r}",
             lambda: area_and_theme_totals(store, whole),
         ).set_index(["kind", "name"])
         for column in ("n", "met", "pct_met", "cases", "ci_low", "ci_high"):
