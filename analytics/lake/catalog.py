@@ -209,22 +209,25 @@ class Writer:
     def count_every_partition(self) -> None:
         """Have refresh_derived count every partition that holds responses (a store written
         before the area case counts existed gets them with its next write)."""
-        rows = self.cursor.execute(
-            f"SELECT DISTINCT theme_id, round_id FROM {self.alias}.{ROLLUPS['responses'][0]}"
-        ).fetchall()
-        self._stale_partitions |= {(str(t), str(r)) for t, r in rows}
+        self._stale_partitions |= self._answered_partitions()
+
+    def _answered_partitions(self, themes: Iterable[str] | None = None) -> set[tuple[str, str]]:
+        """Return the (theme, round) partitions holding responses, of these themes or all."""
+        sql = f"SELECT DISTINCT theme_id, round_id FROM {self.alias}.{ROLLUPS['responses'][0]}"
+        if themes is None:
+            rows = self.cursor.execute(sql).fetchall()
+        else:
+            chosen = {"themes": sorted(themes)}
+            rows = self.cursor.execute(f"{sql} WHERE list_contains($themes, theme_id)", chosen)
+            rows = rows.fetchall()
+        return {(str(t), str(r)) for t, r in rows}
 
     def refresh_derived(self) -> None:
         """Recompute the area case counts of the partitions this transaction made stale (called
         by Lake.write before commit: the counts always match the rows and categories)."""
         stale = set(self._stale_partitions)
         if self._stale_themes:
-            rounds = self.cursor.execute(
-                f"SELECT DISTINCT theme_id, round_id FROM {self.alias}.{ROLLUPS['responses'][0]} "
-                "WHERE list_contains($themes, theme_id)",
-                {"themes": sorted(self._stale_themes)},
-            ).fetchall()
-            stale |= {(str(t), str(r)) for t, r in rounds}
+            stale |= self._answered_partitions(self._stale_themes)
         self._stale_partitions.clear()
         self._stale_themes.clear()
         for theme_id, round_id in sorted(stale):

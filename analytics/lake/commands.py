@@ -71,8 +71,8 @@ def _hours(text: str) -> float:
         hours = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of hours: {text!r}") from None
-    if not 0 <= hours < 24 * 365 * 100:
-        raise argparse.ArgumentTypeError(f"hours must be 0 or more: {text!r}")
+    if not 0 <= hours < 24 * 365 * 100:  # NaN too
+        raise argparse.ArgumentTypeError(f"hours must be between 0 and a century: {text!r}")
     return hours
 
 
