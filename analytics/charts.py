@@ -5,8 +5,12 @@ Titles state the finding (from analytics.narrative); subtitles carry n, round an
 
 from __future__ import annotations
 
+import copy
+import functools
 import html
 import textwrap
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,32 +73,62 @@ def plain_title(fig: go.Figure) -> str:
     return html.unescape(fig.layout.title.text or "")
 
 
-def _layout(fig: go.Figure, title: str, subtitle: str, height: int) -> go.Figure:
-    text = {"color": TEXT_COLOUR}
-    # Every axis, the small multiples' included, in the same one update: plotly's per-call
-    # validation is most of a chart's build time (update_xaxes and update_yaxes cost twice).
-    axes = [name for name in fig.layout if name.startswith(("xaxis", "yaxis"))]
-    fig.update_layout(
-        {name: {"tickfont": text, "title_font": text} for name in axes or ("xaxis", "yaxis")},
+# The template as plotly's JSON, built once: validating it again for every figure cost more than
+# the rest of the figure.
+_TEMPLATE_JSON = CHART_TEMPLATE.to_plotly_json()
+_TEXT = {"color": TEXT_COLOUR}
+_GRID = "#E5E5E5"
+
+
+def figure_from_spec(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    """Return a figure of traces and layout already in plotly's JSON form, not validated again.
+
+    Plotly's per-property validation was most of a page's run (70–160 ms a chart); every chart
+    is validated by the tests instead (tests/test_chart_style.py), which build each one again
+    with validation on and compare.
+    """
+    return go.Figure({"data": traces, "layout": layout}, _validate=False)
+
+
+def _values(values: Iterable[Any]) -> list[Any]:
+    # Plain Python values (numpy and pandas scalars, NaN as None) for a spec no one validates.
+    return [None if pd.isna(v) else v.item() if hasattr(v, "item") else v for v in values]
+
+
+def _rows(frame: pd.DataFrame) -> list[list[Any]]:
+    return [_values(row) for row in frame.to_numpy()]
+
+
+def axis(title: str | None = None, **props: Any) -> dict[str, Any]:
+    """Return an axis in plotly's JSON form: near-black ticks and title, with `props`."""
+    heading = {"font": _TEXT} if title is None else {"text": title, "font": _TEXT}
+    return {"tickfont": _TEXT, "title": heading, **props}
+
+
+def _layout(
+    title: str, subtitle: str, height: int, axes: dict[str, dict[str, Any]], **extra: Any
+) -> dict[str, Any]:
+    return {
+        **axes,
         # Its own template whatever the process's default (importing streamlit sets one).
-        template=CHART_TEMPLATE,
-        title={
+        "template": _TEMPLATE_JSON,
+        "title": {
             "text": literal(title),
-            "subtitle": {"text": literal(subtitle), "font": text},
+            "subtitle": {"text": literal(subtitle), "font": _TEXT},
             "x": 0,
             "xanchor": "left",
-            "font": text,
+            "font": _TEXT,
         },
-        font={"family": FONT, "size": 13, **text},
-        height=height,
-        margin={"l": 10, "r": 20, "t": 90, "b": 40},
-        plot_bgcolor=BACKGROUND,
-        paper_bgcolor=BACKGROUND,
+        "font": {"family": FONT, "size": 13, **_TEXT},
+        "height": height,
+        "margin": {"l": 10, "r": 20, "t": 90, "b": 40},
+        "plot_bgcolor": BACKGROUND,
+        "paper_bgcolor": BACKGROUND,
         # Right-aligned so a long left-aligned subtitle never runs under the legend.
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1,
-                "font": text, "title": {"font": text}},
-    )  # fmt: skip
-    return fig
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1,
+                   "font": _TEXT, "title": {"font": _TEXT}},
+        **extra,
+    }  # fmt: skip
 
 
 def question_label(question_id: str, text: str, limit: int = 55, wrap: int | None = None) -> str:
@@ -109,53 +143,54 @@ def quadrant_comparison_figure(
     frame: pd.DataFrame, quadrants: tuple[str, ...] = (), subtitle: str = ""
 ) -> go.Figure:
     """Return a dot plot: share met per question by quadrant, with Wilson intervals and county."""
-    fig = go.Figure()
     labels = {
         q: question_label(q, t) for q, t in frame[["question_id", "text"]].drop_duplicates().values
     }
     order = list(labels.values())[::-1]  # first question at the top
+    traces = []
     for area in (*QUADRANTS, COUNTY):
         rows = frame[(frame["quadrant"] == area) & (frame["n"] > 0)]
         if rows.empty:
             continue
         highlighted = not quadrants or area in quadrants or area == COUNTY
         is_county = area == COUNTY
-        fig.add_trace(
-            go.Scatter(
-                x=rows["pct_met"],
-                y=rows["question_id"].map(labels),
-                mode="markers",
-                name="County" if is_county else area,
-                marker={
-                    "color": COUNTY_COLOUR if is_county else QUADRANT_COLOURS[area],
-                    "symbol": "line-ns" if is_county else "circle",
-                    "size": 22 if is_county else 11,
-                    "line": {"width": 3 if is_county else 0, "color": COUNTY_COLOUR},
-                },
-                opacity=1.0 if highlighted else FADED_OPACITY,
-                error_x=None
-                if is_county
-                else {
-                    "type": "data",
-                    "symmetric": False,
-                    "array": rows["ci_high"] - rows["pct_met"],
-                    "arrayminus": rows["pct_met"] - rows["ci_low"],
-                    "thickness": 1.2,
-                    "width": 0,
-                    "color": QUADRANT_COLOURS[area],
-                },
-                customdata=rows[["n", "met", "ci_low", "ci_high"]].to_numpy(),
-                hovertemplate=(
-                    f"{area}: %{{x:.0%}} met (%{{customdata[1]}} of %{{customdata[0]}})"
-                    "<br>95% interval %{customdata[2]:.0%}–%{customdata[3]:.0%}<extra></extra>"
-                ),
-            )
-        )
-    fig.update_xaxes(range=[-0.02, 1.02], tickformat=".0%", title="Share of cases met",
-                     gridcolor="#E5E5E5")  # fmt: skip
-    fig.update_yaxes(categoryorder="array", categoryarray=order, title=None)
+        trace = {
+            "type": "scatter",
+            "x": _values(rows["pct_met"]),
+            "y": _values(rows["question_id"].map(labels)),
+            "mode": "markers",
+            "name": "County" if is_county else area,
+            "marker": {
+                "color": COUNTY_COLOUR if is_county else QUADRANT_COLOURS[area],
+                "symbol": "line-ns" if is_county else "circle",
+                "size": 22 if is_county else 11,
+                "line": {"width": 3 if is_county else 0, "color": COUNTY_COLOUR},
+            },
+            "opacity": 1.0 if highlighted else FADED_OPACITY,
+            "customdata": _rows(rows[["n", "met", "ci_low", "ci_high"]]),
+            "hovertemplate": (
+                f"{area}: %{{x:.0%}} met (%{{customdata[1]}} of %{{customdata[0]}})"
+                "<br>95% interval %{customdata[2]:.0%}–%{customdata[3]:.0%}<extra></extra>"
+            ),
+        }
+        if not is_county:
+            trace["error_x"] = {
+                "type": "data",
+                "symmetric": False,
+                "array": _values(rows["ci_high"] - rows["pct_met"]),
+                "arrayminus": _values(rows["pct_met"] - rows["ci_low"]),
+                "thickness": 1.2,
+                "width": 0,
+                "color": QUADRANT_COLOURS[area],
+            }
+        traces.append(trace)
+    axes = {
+        "xaxis": axis("Share of cases met", range=[-0.02, 1.02], tickformat=".0%",
+                      gridcolor=_GRID),
+        "yaxis": axis(categoryorder="array", categoryarray=order),
+    }  # fmt: skip
     title = narrative.quadrant_comparison_title(frame, quadrants)
-    return _layout(fig, title, subtitle, height=140 + 38 * len(labels))
+    return figure_from_spec(traces, _layout(title, subtitle, 140 + 38 * len(labels), axes))
 
 
 def finding_frequency_figure(frame: pd.DataFrame, subtitle: str = "", top: int = 12) -> go.Figure:
@@ -163,45 +198,48 @@ def finding_frequency_figure(frame: pd.DataFrame, subtitle: str = "", top: int =
     chosen = frame[frame["scope"] == "Selection"].head(top)
     county = frame[frame["scope"] == "County"].set_index(["theme_id", "question_id"])
     labels = [question_label(q, t, 60) for q, t in chosen[["question_id", "text"]].values]
-    fig = go.Figure()
-    for response, column in ((NOT_MET, "pct_not_met"), (PARTIALLY_MET, "pct_partially_met")):
-        fig.add_trace(
-            go.Bar(
-                x=chosen[column],
-                y=labels,
-                orientation="h",
-                name=response,
-                marker_color=RESPONSE_COLOURS[response],
-                customdata=chosen[["n"]].to_numpy(),
-                hovertemplate=f"{response}: %{{x:.0%}} of %{{customdata[0]}}<extra></extra>",
-            )
-        )
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "bar",
+            "x": _values(chosen[column]),
+            "y": labels,
+            "orientation": "h",
+            "name": response,
+            "marker": {"color": RESPONSE_COLOURS[response]},
+            "customdata": _rows(chosen[["n"]]),
+            "hovertemplate": f"{response}: %{{x:.0%}} of %{{customdata[0]}}<extra></extra>",
+        }
+        for response, column in ((NOT_MET, "pct_not_met"), (PARTIALLY_MET, "pct_partially_met"))
+    ]
     keys = list(zip(chosen["theme_id"], chosen["question_id"], strict=True))
     county_pct_not_met = county["pct_not_met"]
-    county_not_met = [county_pct_not_met.get(k) for k in keys]
-    fig.add_trace(
-        go.Scatter(
-            x=county_not_met,
-            y=labels,
-            mode="markers",
-            name="County: not met",
-            marker={"symbol": "line-ns", "size": 20, "line": {"width": 3, "color": COUNTY_COLOUR}},
-            hovertemplate="County not met: %{x:.0%}<extra></extra>",
-        )
-    )
-    fig.update_layout(barmode="stack")
-    fig.update_xaxes(range=[0, 1], tickformat=".0%", title="Share of cases", gridcolor="#E5E5E5")
-    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], title=None)
+    traces.append(
+        {
+            "type": "scatter",
+            "x": _values(county_pct_not_met.get(k) for k in keys),
+            "y": labels,
+            "mode": "markers",
+            "name": "County: not met",
+            "marker": {"symbol": "line-ns", "size": 20,
+                       "line": {"width": 3, "color": COUNTY_COLOUR}},
+            "hovertemplate": "County not met: %{x:.0%}<extra></extra>",
+        }
+    )  # fmt: skip
+    axes = {
+        "xaxis": axis("Share of cases", range=[0, 1], tickformat=".0%", gridcolor=_GRID),
+        "yaxis": axis(categoryorder="array", categoryarray=labels[::-1]),
+    }
     title = narrative.finding_frequency_title(frame)
-    return _layout(fig, title, subtitle, height=140 + 34 * max(len(labels), 1))
+    height = 140 + 34 * max(len(labels), 1)
+    return figure_from_spec(traces, _layout(title, subtitle, height, axes, barmode="stack"))
 
 
 def empty_figure(message: str, subtitle: str = "") -> go.Figure:
     """Return a chart with nothing plotted that says why (a selection without cases)."""
-    fig = go.Figure(layout={"xaxis": {"visible": False}, "yaxis": {"visible": False}})
-    fig.add_annotation(text=literal(message), x=0.5, y=0.5, xref="paper", yref="paper",
-                       showarrow=False)  # fmt: skip
-    return _layout(fig, message, subtitle, height=240)
+    axes = {"xaxis": axis(visible=False), "yaxis": axis(visible=False)}
+    note = {"text": literal(message), "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper",
+            "showarrow": False}  # fmt: skip
+    return figure_from_spec([], _layout(message, subtitle, 240, axes, annotations=[note]))
 
 
 def verdict_x(trend: pd.DataFrame) -> np.ndarray:
@@ -218,70 +256,73 @@ def round_trend_figure(
     trend: pd.DataFrame, subtitle: str = "", round_labels: dict[str, str] | None = None
 ) -> go.Figure:
     """Return a dumbbell chart per question between two rounds; beyond-chance changes stand out."""
-    fig = go.Figure()
     names = round_labels or {}
     labels = [question_label(q, t) for q, t in trend[["question_id", "text"]].values]
+    traces: list[dict[str, Any]] = []
     for label, row in zip(labels, trend.itertuples(index=False), strict=True):
         colour = QUADRANT_COLOURS["NW"] if row.beyond_chance else "#BFBFBF"
-        fig.add_trace(
-            go.Scatter(
-                x=[row.pct_met_from, row.pct_met_to],
-                y=[label, label],
-                mode="lines",
-                line={"color": colour, "width": 4 if row.beyond_chance else 2},
-                showlegend=False,
-                hoverinfo="skip",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": _values([row.pct_met_from, row.pct_met_to]),
+                "y": [label, label],
+                "mode": "lines",
+                "line": {"color": colour, "width": 4 if row.beyond_chance else 2},
+                "showlegend": False,
+                "hoverinfo": "skip",
+            }
         )
+
+    def round_name(column: str, fallback: str) -> str:
+        return literal(names.get(trend[column].iloc[0], trend[column].iloc[0])) if len(trend) \
+            else fallback  # fmt: skip
+
     verdict = ["beyond chance" if b else "within noise" for b in trend["beyond_chance"]]
-    fig.add_trace(
-        go.Scatter(
-            x=trend["pct_met_from"],
-            y=labels,
-            mode="markers",
-            name=literal(names.get(trend["round_from"].iloc[0], trend["round_from"].iloc[0]))
-            if len(trend)
-            else "from",
-            marker={"color": "white", "size": 11, "line": {"width": 2, "color": "#505A5F"}},
-            customdata=trend[["n_from"]].to_numpy(),
-            hovertemplate="%{x:.0%} met (n=%{customdata[0]})<extra></extra>",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=trend["pct_met_to"],
-            y=labels,
-            mode="markers",
-            name=literal(names.get(trend["round_to"].iloc[0], trend["round_to"].iloc[0]))
-            if len(trend)
-            else "to",
-            marker={"color": QUADRANT_COLOURS["NW"], "size": 12},
-            customdata=trend[["n_to", "p_value"]].to_numpy(),
-            hovertemplate=(
+    traces += [
+        {
+            "type": "scatter",
+            "x": _values(trend["pct_met_from"]),
+            "y": labels,
+            "mode": "markers",
+            "name": round_name("round_from", "from"),
+            "marker": {"color": "white", "size": 11, "line": {"width": 2, "color": "#505A5F"}},
+            "customdata": _rows(trend[["n_from"]]),
+            "hovertemplate": "%{x:.0%} met (n=%{customdata[0]})<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": _values(trend["pct_met_to"]),
+            "y": labels,
+            "mode": "markers",
+            "name": round_name("round_to", "to"),
+            "marker": {"color": QUADRANT_COLOURS["NW"], "size": 12},
+            "customdata": _rows(trend[["n_to", "p_value"]]),
+            "hovertemplate": (
                 "%{x:.0%} met (n=%{customdata[0]}), p=%{customdata[1]:.3f}<extra></extra>"
             ),
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=verdict_x(trend),
-            y=labels,
-            mode="markers+text",
+        },
+        {
+            "type": "scatter",
+            "x": _values(verdict_x(trend)),
+            "y": labels,
+            "mode": "markers+text",
             # An invisible marker as wide as the drawn ones keeps the words clear of them.
-            marker={"size": 14, "color": "rgba(0,0,0,0)"},
-            text=verdict,
-            textposition="middle right",
-            textfont={"size": 11, "color": QUIET_TEXT_COLOUR},
-            showlegend=False,
-            hoverinfo="skip",
-        )
-    )
-    fig.update_xaxes(range=[-0.02, 1.25], tickformat=".0%", title="Share of cases met",
-                     gridcolor="#E5E5E5", tickvals=[0, 0.25, 0.5, 0.75, 1])  # fmt: skip
-    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], title=None)
-    return _layout(
-        fig, narrative.round_trend_title(trend), subtitle, 140 + 38 * max(len(labels), 1)
-    )
+            "marker": {"size": 14, "color": "rgba(0,0,0,0)"},
+            "text": verdict,
+            "textposition": "middle right",
+            "textfont": {"size": 11, "color": QUIET_TEXT_COLOUR},
+            "showlegend": False,
+            "hoverinfo": "skip",
+        },
+    ]
+    axes = {
+        "xaxis": axis("Share of cases met", range=[-0.02, 1.25], tickformat=".0%",
+                      gridcolor=_GRID, tickvals=[0, 0.25, 0.5, 0.75, 1]),
+        "yaxis": axis(categoryorder="array", categoryarray=labels[::-1]),
+    }  # fmt: skip
+    title = narrative.round_trend_title(trend)
+    height = 140 + 38 * max(len(labels), 1)
+    return figure_from_spec(traces, _layout(title, subtitle, height, axes))
 
 
 PROFILE_DIMENSIONS = {
@@ -293,14 +334,27 @@ PROFILE_DIMENSIONS = {
 }
 
 
-def cohort_profile_figure(profile: pd.DataFrame, subtitle: str = "") -> go.Figure:
-    """Return small bar charts of the cohort by quadrant, team, gender, age band and grade."""
-    fig = make_subplots(
+@functools.cache
+def _profile_grid() -> dict[str, Any]:
+    # One row of small multiples: plotly's own axis domains and subplot titles, worked out once.
+    grid = make_subplots(
         rows=1,
         cols=len(PROFILE_DIMENSIONS),
         subplot_titles=list(PROFILE_DIMENSIONS.values()),
         horizontal_spacing=0.06,
     )
+    layout = grid.to_dict()["layout"]
+    return {key: value for key, value in layout.items() if key != "template"}
+
+
+def _axis_id(letter: str, column: int) -> str:
+    return letter if column == 1 else f"{letter}{column}"
+
+
+def cohort_profile_figure(profile: pd.DataFrame, subtitle: str = "") -> go.Figure:
+    """Return small bar charts of the cohort by quadrant, team, gender, age band and grade."""
+    grid = copy.deepcopy(_profile_grid())
+    traces = []
     for column, dimension in enumerate(PROFILE_DIMENSIONS, start=1):
         rows = profile[profile["dimension"] == dimension]
         colours = [
@@ -309,34 +363,41 @@ def cohort_profile_figure(profile: pd.DataFrame, subtitle: str = "") -> go.Figur
             else "#12436D"
             for v in rows["value"]
         ]
-        fig.add_trace(
-            go.Bar(
-                x=[literal(v) for v in rows["value"]],
-                y=rows["cases"],
-                marker_color=colours,
-                text=rows["cases"],
-                textposition="outside",
-                cliponaxis=False,  # the tallest bar's label sits above the plot area
-                showlegend=False,
-                hovertemplate="%{x}: %{y} cases<extra></extra>",
-            ),
-            row=1,
-            col=column,
+        cases = _values(rows["cases"])
+        traces.append(
+            {
+                "type": "bar",
+                "x": [literal(v) for v in rows["value"]],
+                "y": cases,
+                "marker": {"color": colours},
+                "text": [f"{c:.0f}" for c in cases],
+                "textposition": "outside",
+                "cliponaxis": False,  # the tallest bar's label sits above the plot area
+                "showlegend": False,
+                "hovertemplate": "%{x}: %{y} cases<extra></extra>",
+                "xaxis": _axis_id("x", column),
+                "yaxis": _axis_id("y", column),
+            }
         )
-    # Headroom above the tallest bar for its label.
-    fig.update_yaxes(showticklabels=False, showgrid=False, rangemode="tozero")
-    for column, dimension in enumerate(PROFILE_DIMENSIONS, start=1):
-        tallest = profile.loc[profile["dimension"] == dimension, "cases"].max()
+        x_name, y_name = _axis_id("xaxis", column), _axis_id("yaxis", column)
+        grid[x_name] = axis(**grid[x_name])
+        y_axis = axis(**grid[y_name], showticklabels=False, showgrid=False, rangemode="tozero")
+        # Headroom above the tallest bar for its label.
+        tallest = rows["cases"].max()
         if pd.notna(tallest) and tallest > 0:
-            fig.update_yaxes(range=[0, float(tallest) * 1.2], row=1, col=column)
-    return _layout(fig, narrative.cohort_title(profile), subtitle, height=360)
+            y_axis["range"] = [0, float(tallest) * 1.2]
+        grid[y_name] = y_axis
+    title = narrative.cohort_title(profile)
+    return figure_from_spec(traces, _layout(title, subtitle, 360, {}, **grid))
 
 
 def heatmap_figure(
     table: pd.DataFrame, rows: str, columns: str, title: str, subtitle: str = "",
     row_order: list[str] | None = None, column_order: list[str] | None = None,
+    outlined: Mapping[str, str] | None = None,
 ) -> go.Figure:  # fmt: skip
-    """Return a pct_met heatmap of `rows` x `columns`, each cell labelled with its share and n."""
+    """Return a pct_met heatmap of `rows` x `columns`, each cell labelled with its share and n;
+    the `outlined` columns (name -> colour) framed and their labels in bold."""
     wide = table.pivot_table(index=rows, columns=columns, values="pct_met", aggfunc="first")
     n = table.pivot_table(index=rows, columns=columns, values="n", aggfunc="first")
     if row_order:
@@ -351,26 +412,37 @@ def heatmap_figure(
         ]
         for r in wide.index
     ]
-    fig = go.Figure(
-        go.Heatmap(
-            z=wide.to_numpy(),
-            x=[literal(c) for c in wide.columns],
-            y=[literal(r) for r in wide.index],
-            zmin=0,
-            zmax=1,
-            colorscale=SEQUENTIAL_SCALE,
-            text=text,
-            texttemplate="%{text}",
-            colorbar={
-                "title": {"text": "Met", "font": {"color": TEXT_COLOUR}},
-                "tickformat": ".0%",
-                "tickfont": {"color": TEXT_COLOUR},
-            },
-            hovertemplate="%{y} · %{x}: %{z:.0%} met<extra></extra>",
-        )
-    )
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, title, subtitle, height=160 + 48 * len(wide.index))
+    heatmap = {
+        "type": "heatmap",
+        "z": [_values(row) for row in wide.to_numpy()],
+        "x": [literal(c) for c in wide.columns],
+        "y": [literal(r) for r in wide.index],
+        "zmin": 0,
+        "zmax": 1,
+        "colorscale": SEQUENTIAL_SCALE,
+        "text": text,
+        "texttemplate": "%{text}",
+        "colorbar": {
+            "title": {"text": "Met", "font": {"color": TEXT_COLOUR}},
+            "tickfont": {"color": TEXT_COLOUR},
+            "tickformat": ".0%",
+        },
+        "hovertemplate": "%{y} · %{x}: %{z:.0%} met<extra></extra>",
+    }
+    axes = {"xaxis": axis(), "yaxis": axis(autorange="reversed")}
+    shown = heatmap["x"]
+    outlines = [
+        {"type": "rect", "xref": "x", "yref": "paper", "x0": at - 0.5, "x1": at + 0.5, "y0": 0,
+         "y1": 1, "line": {"color": (outlined or {})[c], "width": 4},
+         "fillcolor": "rgba(0,0,0,0)"}
+        for at, c in enumerate(shown) if c in (outlined or {})
+    ]  # fmt: skip
+    extra: dict[str, Any] = {"shapes": outlines} if outlines else {}
+    if outlined:
+        ticks = [f"<b>{c}</b>" if c in outlined else c for c in shown]
+        axes["xaxis"].update(tickmode="array", tickvals=shown, ticktext=ticks)
+    height = 160 + 48 * len(wide.index)
+    return figure_from_spec([heatmap], _layout(title, subtitle, height, axes, **extra))
 
 
 def category_matrix_figure(
@@ -397,24 +469,8 @@ def theme_quadrant_figure(
 ) -> go.Figure:
     """Return the theme x quadrant heatmap of pct_met at each theme's latest round, with the
     selected quadrants' columns outlined and their labels in bold."""
-    columns = [*QUADRANTS, COUNTY]
-    fig = heatmap_figure(
+    return heatmap_figure(
         summary, "title", "quadrant", narrative.theme_heatmap_title(summary), subtitle,
-        row_order=list(dict.fromkeys(summary["title"])), column_order=columns,
+        row_order=list(dict.fromkeys(summary["title"])), column_order=[*QUADRANTS, COUNTY],
+        outlined={q: QUADRANT_COLOURS[q] for q in quadrants},
     )  # fmt: skip
-    shown = list(fig.data[0].x)
-    for quadrant in quadrants:
-        if quadrant not in shown:
-            continue
-        at = shown.index(quadrant)
-        fig.add_shape(
-            type="rect", xref="x", yref="paper", x0=at - 0.5, x1=at + 0.5, y0=0, y1=1,
-            line={"color": QUADRANT_COLOURS[quadrant], "width": 4}, fillcolor="rgba(0,0,0,0)",
-        )  # fmt: skip
-    if quadrants:
-        fig.update_xaxes(
-            tickmode="array",
-            tickvals=shown,
-            ticktext=[f"<b>{c}</b>" if c in quadrants else c for c in shown],
-        )
-    return fig

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
@@ -129,6 +130,6 @@ def test_heatmaps_redraw_for_circulation_from_a_cached_view(sample):
     for name in ("theme_quadrant", "category_matrix", "category_by_quadrant"):
         view = pickle.loads(pickle.dumps(views.chart_view(sample, name, None, Filters())))
         shown = export.export_view(view, 5)
-        z = shown.figure.data[0].z
+        z = np.asarray(shown.figure.data[0].z, dtype=float)
         assert z.shape == (len(shown.figure.data[0].y), len(shown.figure.data[0].x))
         assert export.view_bytes(sample, view, "csv", 5).startswith("\ufeff".encode())

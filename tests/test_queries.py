@@ -205,6 +205,19 @@ def test_theme_summary_whole_rows_with_the_selection_flagged(tiny):
     assert queries.theme_summary(tiny)["selected"].tolist() == [False, False, False, True]
 
 
+def test_theme_summary_once_per_snapshot_and_teams_whatever_the_quadrants(tiny):
+    # The SQL answer is kept per snapshot and teams: another quadrant choice reuses it, a
+    # caller changing its copy changes nothing kept, and another team set asks again.
+    first = queries.theme_summary(tiny, Filters(quadrants=("NE",)))
+    first.loc[:, "met"] = -1
+    again = queries.theme_summary(tiny, Filters(quadrants=("NW", "SW")))
+    assert again["met"].tolist() == [2, 1, 0, 3]
+    assert again["selected"].tolist() == [True, False, True, False]
+    team = queries.theme_summary(tiny, Filters(teams=("T2",)))
+    assert rows(team, ["quadrant", "cases"]) == [("NW", 1), ("County", 1)]
+    assert len([key for key in tiny._pinned.memo if key.startswith("theme_summary")]) == 2
+
+
 def test_overview_table_shows_the_selection_beside_the_county(tiny):
     table = queries.overview_table(tiny, Filters(quadrants=("NE",)))
     alpha, beta = table.to_dict("records")

@@ -8,6 +8,7 @@ import re
 from contextlib import redirect_stderr, redirect_stdout
 
 import docx
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import tiny_tables
@@ -645,7 +646,7 @@ def drawn(monkeypatch) -> list:
 def plotted(figure, trace: str) -> dict[str, float]:
     """Return a trace's points as {standard's label: share}, NaN where a point is left out."""
     data = next(t for t in figure.data if t.name == trace)
-    return dict(zip(data.y, (float(x) for x in data.x), strict=True))
+    return dict(zip(data.y, (np.nan if x is None else float(x) for x in data.x), strict=True))
 
 
 def test_circulation_charts_are_drawn_from_the_printed_figures(delta, drawn):

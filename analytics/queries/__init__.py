@@ -513,6 +513,10 @@ def weakest(
 def latest_audited_end(store: Store) -> dt.date | None:
     """Return the end date of the latest audited round of any theme, held-back rounds left out
     (None: nothing audited)."""
+    return store.memo("latest_audited_end", lambda: _latest_audited_end(store))
+
+
+def _latest_audited_end(store: Store) -> dt.date | None:
     frame = store.small_table("rounds")
     checks = round_checks(store)
     released = checks[~checks["held"].astype(bool)]
@@ -618,9 +622,19 @@ def theme_summary(store: Store, filters: Filters = ALL) -> pd.DataFrame:
     answers to every question of the theme, so it is tested at the case level
     (stats.pooled_change_test): answers from one case are not independent.
     """
-    latest, previous = _theme_round_keys(store, "latest", "previous")
     params = _filter_params(store, filters)
-    frame = run(store, "theme_summary", latest=latest, previous=previous, teams=params["teams"])
+    # Only the teams reach its SQL (the quadrants only flag `selected`), and the overview, the
+    # heatmap and the subtitles ask it for every quadrant choice: once per snapshot and teams.
+    teams = params["teams"]
+    frame = store.memo(f"theme_summary{tuple(teams)!r}", lambda: _theme_summary(store, teams))
+    frame = frame.copy()
+    frame["selected"] = _selected(frame, params["quadrants"])
+    return frame
+
+
+def _theme_summary(store: Store, teams: list[str]) -> pd.DataFrame:
+    latest, previous = _theme_round_keys(store, "latest", "previous")
+    frame = run(store, "theme_summary", latest=latest, previous=previous, teams=teams)
     tests = [
         _pooled_change(met_b, n_b, cases_b, met, n, cases)
         for met_b, n_b, cases_b, met, n, cases in zip(
@@ -630,9 +644,7 @@ def theme_summary(store: Store, filters: Filters = ALL) -> pd.DataFrame:
     ]  # fmt: skip
     frame["change"] = [t.change if t else np.nan for t in tests]
     frame["beyond_chance"] = [bool(t and t.beyond_chance) for t in tests]
-    frame = _with_wilson(frame)
-    frame["selected"] = _selected(frame, params["quadrants"])
-    return frame
+    return _with_wilson(frame)
 
 
 def _pooled_change(
