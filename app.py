@@ -19,18 +19,22 @@ def main() -> None:
     render.guarded(data.begin_run)  # one snapshot for the whole run
     themes = render.guarded(load_themes)  # a missing or broken store: a message, not a traceback
     theme_pages = [
-        st.Page("pages/theme.py", title=row.title, url_path=row.theme_id)
+        st.Page("app_pages/theme.py", title=row.title, url_path=row.theme_id)
         for row in themes.itertuples(index=False)
     ]
     navigation = st.navigation(
         {
-            "Overview": [st.Page("pages/overview.py", title="Overview", default=True)],
+            "Overview": [st.Page("app_pages/overview.py", title="Overview", default=True)],
             "Themes": theme_pages,
             "Across themes": [
-                st.Page("pages/across_themes.py", title="Across themes", url_path="across_themes")
+                st.Page(
+                    "app_pages/across_themes.py", title="Across themes", url_path="across_themes"
+                )
             ],
-            "Actions": [st.Page("pages/actions.py", title="Actions tracker", url_path="actions")],
-            "Data": [st.Page("pages/data.py", title="Data", url_path="data")],
+            "Actions": [
+                st.Page("app_pages/actions.py", title="Actions tracker", url_path="actions")
+            ],
+            "Data": [st.Page("app_pages/data.py", title="Data", url_path="data")],
         },
         expanded=True,
     )

@@ -45,10 +45,10 @@ SAMPLE_RESPONSES = 3179  # responses in the store at --scale 1
 QUADRANT_SETS: tuple[tuple[str, ...], ...] = ((), ("NE",), ("NW", "SW"), ("SE",), ("SW",), ("NW",))
 PAGES = {
     "overview": None,
-    "theme": "pages/theme.py",
-    "across_themes": "pages/across_themes.py",
-    "actions": "pages/actions.py",
-    "data": "pages/data.py",
+    "theme": "app_pages/theme.py",
+    "across_themes": "app_pages/across_themes.py",
+    "actions": "app_pages/actions.py",
+    "data": "app_pages/data.py",
 }
 
 

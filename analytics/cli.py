@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -193,7 +194,7 @@ def run_report(args: argparse.Namespace) -> int:
     # planned round, a team the theme does not have.
     round_id = queries.require_audited_round(store, args.theme, filters.round_id)
     queries.check_teams(store, filters.teams, args.theme)
-    filters = Filters(quadrants=filters.quadrants, round_id=round_id, teams=filters.teams)
+    filters = replace(filters, round_id=round_id)
     frame = queries.quadrant_comparison(store, args.theme, filters)
     if filters.quadrants:
         frame = frame[frame["quadrant"].isin(filters.quadrants)]

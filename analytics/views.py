@@ -81,7 +81,7 @@ def _cases(store: Store, theme: str, filters: Filters) -> int:
 
 
 def _in_round(filters: Filters, round_id: str) -> Filters:
-    return Filters(quadrants=filters.quadrants, round_id=round_id, teams=filters.teams)
+    return replace(filters, round_id=round_id)
 
 
 def _selected_cases(summary: pd.DataFrame) -> int:
@@ -119,10 +119,10 @@ def empty_message(
     show every quadrant (the selection highlighted), so they are empty only without quadrants.
     """
     if name == "quadrant_comparison":
-        filters = Filters(round_id=filters.round_id, teams=filters.teams)
+        filters = replace(filters, quadrants=())
     if name in CROSS_THEME_VIEWS or theme is None:
         if name == "category_by_quadrant":
-            filters = Filters(round_id=filters.round_id, teams=filters.teams)
+            filters = replace(filters, quadrants=())
         return no_cases_message(store, None, filters)
     message = no_cases_message(store, theme, filters)
     if message is not None or name != "round_trend":
@@ -162,7 +162,7 @@ def _cross_theme_view(store: Store, name: str, filters: Filters) -> ChartView:
     by = "theme" if name == "category_matrix" else "quadrant"
     # The quadrant view always shows all four quadrants and the county, so it ignores the
     # quadrant selection (and its n is the county's); the theme view describes the selection.
-    scope = filters if by == "theme" else Filters(round_id=filters.round_id, teams=filters.teams)
+    scope = filters if by == "theme" else replace(filters, quadrants=())
     subtitle = subtitle_for(_selected_cases(queries.theme_summary(store, scope)), LATEST, scope)
     matrix = queries.category_matrix(store, scope)
     figure = charts.category_matrix_figure(

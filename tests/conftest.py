@@ -172,21 +172,6 @@ def sample(sample_dir: Path) -> Store:
     return Store(sample_dir)
 
 
-@pytest.fixture(autouse=True)
-def _apptest_keeps_entry_script(monkeypatch: pytest.MonkeyPatch) -> None:
-    # With st.navigation and a folder named pages/, AppTest re-detects the legacy multipage mode
-    # on every run and stops running app.py from the second run on (see ../shared/STACK.md).
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 @pytest.fixture(scope="module")
 def chromium_browser():
     """Debian's chromium driven by Playwright, one per test module (never a downloaded one)."""

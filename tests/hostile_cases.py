@@ -380,7 +380,7 @@ def b_mixed_case_words(folder: Path, store: Path) -> dict:
     return api(*put_csvs(folder, made))
 
 
-def b_url(params: dict[str, str], page: str | None = "pages/theme.py"):
+def b_url(params: dict[str, str], page: str | None = "app_pages/theme.py"):
     def build(folder: Path, store: Path) -> dict:
         return {"way": "url", "root": str(ROOT), "params": params, "page": page}
 

@@ -185,16 +185,8 @@ def way_url(action: dict) -> dict:
     """Open a page with URL query params through AppTest; an exception box is a failure."""
     os.environ["AUDIT_DATA_DIR"] = action["store"]
     os.chdir(action["root"])
-    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest
 
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):  # the same fix as tests/conftest.py (../shared/STACK.md)
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init
     at = AppTest.from_file(str(Path(action["root"]) / "app.py"), default_timeout=30)
     if action.get("page"):  # the link opens that page itself, as /<theme>?... does
         at.run()  # (AppTest knows the pages st.navigation registers only after a run)

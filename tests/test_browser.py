@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,3 +76,32 @@ def test_every_page_loads_and_the_quadrant_filter_follows(server, chromium_brows
     wait_until_idle(other)
     expect(other.locator(".gtitle").first).to_contain_text("NE met", timeout=APP_TIMEOUT_MS)
     assert_no_exception(other, "shared link")
+
+
+def test_the_import_template_is_made_when_its_button_is_clicked(
+    server, chromium_browser, sample_dir
+):
+    import openpyxl
+
+    from analytics import ingest
+
+    page = chromium_browser.new_page(
+        viewport={"width": 1400, "height": 1000}, accept_downloads=True
+    )
+    page.goto(f"{server}/data")
+    wait_until_idle(page)
+    assert_no_exception(page, "data")
+    button = page.locator(".st-key-template_download").get_by_role("button")
+    with page.expect_download(timeout=APP_TIMEOUT_MS) as download:
+        button.click()
+    assert download.value.suggested_filename == "audit-import-template.xlsx"
+    clicked = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
+    made = openpyxl.load_workbook(io.BytesIO(ingest.template_workbook(sample_dir)))
+    # The same workbook as the command line's `template`: every sheet, every cell.
+    assert clicked.sheetnames == made.sheetnames
+    for name in made.sheetnames:
+        cells = [list(row) for row in made[name].iter_rows(values_only=True)]
+        assert [list(row) for row in clicked[name].iter_rows(values_only=True)] == cells, name
+    assert "cases" in made.sheetnames and made["lists"].max_row > 1
+    wait_until_idle(page)
+    assert_no_exception(page, "data after the template download")

@@ -89,7 +89,7 @@ def test_the_theme_page_for_circulation(sample_dir, monkeypatch):
     monkeypatch.setenv("AUDIT_DATA_DIR", str(sample_dir))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
-    at.switch_page("pages/theme.py").run()  # the first theme: permanency
+    at.switch_page("app_pages/theme.py").run()  # the first theme: permanency
     at.sidebar.toggle(key="filter_circulation").set_value(True).run()
     at.sidebar.multiselect(key="filter_quadrants").set_value(["NE"]).run()
     assert not at.exception
@@ -98,7 +98,7 @@ def test_the_theme_page_for_circulation(sample_dir, monkeypatch):
     assert values["Cases audited"] == "15"
     assert "Lists of cases are not shown for circulation" in [i.value for i in at.info][-1]
     assert len(at.get("plotly_chart")) == 4  # the charts are drawn (from the suppressed tables)
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("app_pages/overview.py").run()
     assert not at.exception  # the heatmap, redrawn from a view that went through the cache
     assert len(at.get("plotly_chart")) == 2
     table = at.dataframe[0].value
@@ -106,7 +106,7 @@ def test_the_theme_page_for_circulation(sample_dir, monkeypatch):
     # Placed at home: 10 children, 2 or 3 per quadrant: every quadrant's count is withheld.
     assert [placed[q] for q in ("NW", "NE", "SW", "SE")] == ["c", "c", "c", "c"]
 
-    at.switch_page("pages/across_themes.py").run()
+    at.switch_page("app_pages/across_themes.py").run()
     assert not at.exception
     weak = at.dataframe[0].value
     assert len(weak) and "Met, all themes (n)" in weak.columns

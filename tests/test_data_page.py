@@ -48,7 +48,7 @@ def round_cases(data_dir: Path, theme_id: str, round_id: str) -> int:
 def data_page() -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     at.run()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("app_pages/data.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -189,10 +189,10 @@ def test_other_pages_show_an_import_at_once(store_copy):
     ingest.import_files(
         store_copy, [xlsx(round_tables("permanency", "2021-03", PERMANENCY))], actor=ANALYST
     )
-    at.switch_page("pages/data.py").run()
+    at.switch_page("app_pages/data.py").run()
     assert "2021-03" in table(at, "store_contents")["Round id"].tolist()
     assert queries.audited_rounds(Store(store_copy), "permanency")[-1] == "2021-03"
-    at.switch_page("pages/theme.py").run()  # the first theme page: permanency
+    at.switch_page("app_pages/theme.py").run()  # the first theme page: permanency
     assert not at.exception, at.exception
     rounds = at.sidebar.selectbox[0]
     assert rounds.options[0].startswith("2021-03") and rounds.value == "2021-03"
@@ -282,7 +282,7 @@ def test_an_incomplete_round_is_held_back_until_accepted_on_the_page(store_copy,
     assert at.button(key="accept_permanency_2021-03").label == (
         "Accept Permanency for children / 2021-03 as it is"
     )
-    at.switch_page("pages/theme.py").run()  # the first theme page: permanency
+    at.switch_page("app_pages/theme.py").run()  # the first theme page: permanency
     assert not at.exception, at.exception
     rounds = at.sidebar.selectbox[0]
     assert rounds.value == audited_before[-1]  # the default is the latest complete round
@@ -296,7 +296,7 @@ def test_an_incomplete_round_is_held_back_until_accepted_on_the_page(store_copy,
                                             "Graded good or better"]  # fmt: skip
     assert at.metric[0].value == "8"
 
-    at.switch_page("pages/data.py").run()
+    at.switch_page("app_pages/data.py").run()
     at.button(key="accept_permanency_2021-03").click().run()
     assert not at.exception, at.exception
     assert "Accepted permanency/2021-03 (50% of standards answered)" in texts(at)

@@ -197,7 +197,7 @@ def render_alpha() -> None:  # runs inside AppTest
 
     filters.set_theme("alpha")
     filters.render("alpha")
-    runpy.run_path(str(P.cwd() / "pages" / "theme.py"))
+    runpy.run_path(str(P.cwd() / "app_pages" / "theme.py"))
     filters.finish()  # as app.py does: the page's own link values are said too
 
 
@@ -220,8 +220,8 @@ def test_the_theme_page_shows_the_message(empty_dir, monkeypatch):
     assert not at.get("plotly_chart")  # the message in place of each empty chart
 
 
-@pytest.mark.parametrize("page", ["pages/overview.py", "pages/across_themes.py",
-                                  "pages/actions.py"])  # fmt: skip
+@pytest.mark.parametrize("page", ["app_pages/overview.py", "app_pages/across_themes.py",
+                                  "app_pages/actions.py"])  # fmt: skip
 def test_every_page_shows_the_message(empty_dir, monkeypatch, page):
     monkeypatch.setenv("AUDIT_DATA_DIR", str(empty_dir))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
@@ -274,7 +274,7 @@ def test_the_pages_own_link_values_it_cannot_mean_are_named(empty_dir, monkeypat
 # --- for circulation, every table the pages show converts to Arrow as it is -----------------
 
 
-@pytest.mark.parametrize("page", ["pages/actions.py", "pages/theme.py"])
+@pytest.mark.parametrize("page", ["app_pages/actions.py", "app_pages/theme.py"])
 def test_tables_for_circulation_need_no_arrow_fixes(sample_dir, monkeypatch, page):
     from streamlit import dataframe_util
 

@@ -281,7 +281,7 @@ def test_the_theme_pages_change_metric_points_down(store, delta, colour, tmp_pat
     data_dir = _store(tmp_path / store, noise_tables() if store == "noise" else fall_tables())
     monkeypatch.setenv("AUDIT_DATA_DIR", str(data_dir))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/theme.py").run()  # the first theme: alpha
+    at.switch_page("app_pages/theme.py").run()  # the first theme: alpha
     assert not at.exception
     change = next(m for m in at.metric if m.label == "Change since previous round")
     assert change.proto.delta == delta and change.proto.delta.startswith("-")

@@ -307,7 +307,7 @@ def test_a_page_run_looks_the_snapshot_up_once(sample_dir, monkeypatch, page):
     monkeypatch.setenv("AUDIT_DATA_DIR", str(sample_dir))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
     if page != "overview":
-        at.switch_page("pages/theme.py")  # the first theme: permanency
+        at.switch_page("app_pages/theme.py")  # the first theme: permanency
     lookups.clear()
     at.run()
     assert not at.exception

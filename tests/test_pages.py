@@ -108,7 +108,7 @@ def test_overview_with_quadrant_in_url_shows_the_quadrant(app, sample_dir, sampl
 
 def test_first_theme_page_via_navigation(app, sample):
     at = app.run()
-    at.switch_page("pages/theme.py").run()
+    at.switch_page("app_pages/theme.py").run()
     assert not at.exception
     assert at.title[0].value == "Permanency for children"
     headline = queries.headline(sample, "permanency")
@@ -123,7 +123,7 @@ def test_first_theme_page_via_navigation(app, sample):
 def test_theme_page_follows_the_quadrant_filter(app, sample):
     app.query_params["quadrant"] = "NE"
     at = app.run()
-    at.switch_page("pages/theme.py").run()
+    at.switch_page("app_pages/theme.py").run()
     assert not at.exception
     assert at.metric[0].value == "15"
     comparison = figures(at)[0]
@@ -145,7 +145,7 @@ def render_theme(theme_id: str) -> None:
 
     filters.set_theme(theme_id)
     filters.render(theme_id)
-    runpy.run_path(str(P.cwd() / "pages" / "theme.py"))
+    runpy.run_path(str(P.cwd() / "app_pages" / "theme.py"))
 
 
 @pytest.mark.parametrize(
@@ -193,7 +193,7 @@ def test_quotes_are_rendered_as_text(sample_dir, monkeypatch):
 
 def test_across_themes(app):
     at = app.run()
-    at.switch_page("pages/across_themes.py").run()
+    at.switch_page("app_pages/across_themes.py").run()
     assert not at.exception
     weak = at.dataframe[0].value
     assert "Management oversight and supervision" in weak["Practice area"].tolist()
@@ -204,7 +204,7 @@ def test_across_themes(app):
 
 def test_actions_tracker_filters_and_as_of(app):
     at = app.run()
-    at.switch_page("pages/actions.py").run()
+    at.switch_page("app_pages/actions.py").run()
     assert not at.exception
     table = at.dataframe[0].value
     assert len(table) == 30
@@ -223,7 +223,7 @@ def test_bad_url_values_are_ignored_not_fatal(app):
     app.query_params["quadrant"] = ["North", "SW"]
     app.query_params["round"] = "<script>"
     at = app.run()
-    at.switch_page("pages/theme.py").run()
+    at.switch_page("app_pages/theme.py").run()
     assert not at.exception
     assert at.sidebar.multiselect[0].value == ["SW"]
 
@@ -232,7 +232,7 @@ def test_team_in_url_is_honoured_and_written_back(app, sample):
     app.query_params["quadrant"] = "NE"
     app.query_params["team"] = "Looked After"
     at = app.run()
-    at.switch_page("pages/theme.py").run()
+    at.switch_page("app_pages/theme.py").run()
     assert not at.exception
     assert at.sidebar.multiselect[1].value == ["Looked After"]
     assert at.metric[0].value == "8"  # cohorts.csv: NE's Looked After team, final round
@@ -474,11 +474,11 @@ def test_overview_tables_read_as_words(app, sample):
 def test_actions_and_across_themes_tables_read_as_words(app, sample):
     theme_ids = set(queries.themes(sample)["theme_id"])
     at = app.run()
-    at.switch_page("pages/actions.py").run()
+    at.switch_page("app_pages/actions.py").run()
     assert not at.exception
     cells = read_as_words(at.dataframe[0].value, theme_ids)
     assert any(UK_DATE.match(c) for c in cells) and any(WHOLE_PERCENT.match(c) for c in cells)
-    at.switch_page("pages/across_themes.py").run()
+    at.switch_page("app_pages/across_themes.py").run()
     assert not at.exception
     weak = at.dataframe[0].value
     cells = read_as_words(weak, theme_ids)
@@ -526,7 +526,7 @@ def test_actions_tracker_as_of_defaults_to_the_latest_round_and_follows_the_quad
 
     app.query_params["quadrant"] = "NE"
     at = app.run()
-    at.switch_page("pages/actions.py").run()
+    at.switch_page("app_pages/actions.py").run()
     assert not at.exception
     end = queries.latest_audited_end(sample)
     picker = at.date_input(key="actions_as_of")
@@ -612,7 +612,7 @@ def test_the_heatmap_for_circulation_names_the_quadrants_lowest(app):
 
 def test_the_actions_tracker_offers_csv_and_xlsx_like_a_chart(app):
     at = app.run()
-    at.switch_page("pages/actions.py").run()
+    at.switch_page("app_pages/actions.py").run()
     assert not at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["CSV", "XLSX"]

@@ -62,7 +62,7 @@ def test_signed_out_sees_only_the_sign_in_page(store_copy):
     assert [b.label for b in at.button] == ["Sign in"]
     assert not at.dataframe and not at.get("plotly_chart") and not at.sidebar.multiselect
     with pytest.raises(ValueError, match=r"Known pages: \['Sign in'\]"):
-        at.switch_page("pages/data.py")  # no other page is registered for a signed-out user
+        at.switch_page("app_pages/data.py")  # no other page is registered for a signed-out user
 
 
 def test_a_user_without_a_role_is_told_and_sees_no_data(store_copy):
@@ -79,7 +79,7 @@ def test_an_inspection_lead_lands_on_their_quadrant(store_copy):
     assert at.sidebar.multiselect(key="filter_quadrants").value == ["NE"]
     assert at.query_params["quadrant"] == "NE"
     assert "Signed in: lead.ne\nRole: Inspection lead" in texts(at)
-    at.switch_page("pages/theme.py").run()
+    at.switch_page("app_pages/theme.py").run()
     assert not at.exception
     assert any(b.label == "PNG" for b in at.get("download_button"))  # leads may export
 
@@ -93,11 +93,11 @@ def test_a_link_with_a_quadrant_wins_over_the_home_quadrant(store_copy):
 
 def test_a_reader_sees_data_but_cannot_import_or_export(store_copy):
     at = signed_in_app("reader@council.example").run()
-    at.switch_page("pages/theme.py").run()
+    at.switch_page("app_pages/theme.py").run()
     assert not at.exception
     assert not at.get("download_button")
     assert "Exports need the inspection lead, leadership or analyst role." in texts(at)
-    at.switch_page("pages/data.py").run()
+    at.switch_page("app_pages/data.py").run()
     assert not at.exception
     assert not at.get("file_uploader")
     assert "Loading and undoing audit rounds needs the QA analyst role." in texts(at)
@@ -136,7 +136,7 @@ def test_an_analyst_can_import_and_sees_the_audit_trail(store_copy):
         store_copy, audit_trail.Event(signed_in_reader(), "export", "x.csv", outcome="refused")
     )
     at = signed_in_app("analyst@council.example").run()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("app_pages/data.py").run()
     assert not at.exception
     assert at.get("file_uploader")
     assert "Audit trail" in [h.value for h in at.header]
@@ -151,7 +151,7 @@ def test_local_mode_is_open_and_says_so(store_copy):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
     assert not at.exception
     assert at.sidebar.warning[0].value.startswith("Local mode: no sign-in is configured")
-    at.switch_page("pages/data.py").run()
+    at.switch_page("app_pages/data.py").run()
     assert at.get("file_uploader") and "Audit trail" in [h.value for h in at.header]
 
 

@@ -67,7 +67,7 @@ def tracker(wording: dict[str, str], day: str, prefix: str, extra: str | None = 
 def data_page() -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("app_pages/data.py").run()
     assert not at.exception, at.exception
     return at
 

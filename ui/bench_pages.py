@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from analytics.bench import PAGES
@@ -21,20 +20,8 @@ from analytics.bench import PAGES
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _keep_entry_script() -> None:
-    # AppTest with a pages/ folder stops running app.py after the first run (../shared/STACK.md).
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init
-
-
 def time_pages(data_dir: str, runs: int) -> dict[str, dict[str, float]]:
     """Return the p50 of each page's uncached AppTest run, wall and CPU time, in milliseconds."""
-    _keep_entry_script()
     os.environ["AUDIT_DATA_DIR"] = data_dir
     results = {}
     for name, path in PAGES.items():

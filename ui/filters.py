@@ -335,7 +335,7 @@ def current_theme() -> str:
 
 def with_quadrants(filters: Filters, quadrants: tuple[str, ...]) -> Filters:
     """Return the same filters for other quadrants (drill-down picks its own cell)."""
-    return Filters(quadrants=quadrants, round_id=filters.round_id, teams=filters.teams)
+    return replace(filters, quadrants=quadrants)
 
 
 def drill_areas(filters: Filters) -> list[str]:

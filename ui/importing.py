@@ -159,15 +159,10 @@ def show_message() -> None:
         st.text(text)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _template(directory: str, fingerprint: str, theme: str | None) -> bytes:
-    del fingerprint  # part of the cache key: a new audit tool means a new template
-    return ingest.template_workbook(directory, theme)
-
-
-def template_bytes(theme: str | None) -> bytes:
-    """Return the import template for the current store (and theme), cached per store version."""
-    return _template(data.data_dir(), data.store().fingerprint(), theme)
+def template_maker(theme: str | None) -> Callable[[], bytes]:
+    """Return what makes the import template of the page's snapshot (and theme), for a deferred
+    download: the workbook is built only when someone clicks, on the snapshot bound now."""
+    return partial(ingest.store_template, data.store(), theme)
 
 
 def audit_trail() -> tuple[pd.DataFrame, str | None]:

@@ -3,12 +3,6 @@
 It runs `streamlit run asgi.py`: app.py under st.App, with a middleware that serves downloads
 only to the signed-in when sign-in is on (ui/file_access.py).
 
-Streamlit decides once per server process whether an app uses the legacy `pages/` folder mode:
-with a folder named pages/ beside app.py it assumes so until app.py first calls st.navigation.
-Until then a deep link such as /permanency?quadrant=NE, opened by a server's first visitor, gets
-a "Page not found" dialog over the page. Our pages are registered with st.navigation only, so we
-say so before the server starts.
-
 A download button's file is made when clicked and is referenced by no session, so Streamlit
 deletes it at the second end of any session's script run. On a busy server (ten people) two runs
 can end before the browser fetches the file, and the download fails. We keep such files for
@@ -22,7 +16,6 @@ import time
 from pathlib import Path
 
 from streamlit.runtime import media_file_manager
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
 # app.py with our middleware: `streamlit run` finds the st.App in it and serves that.
@@ -54,7 +47,6 @@ def keep_downloads_for_a_grace_period() -> None:
 
 def main(options: list[str]) -> None:
     """Run `streamlit run asgi.py` with `options` (e.g. --server.port 8501)."""
-    PagesManager.uses_pages_directory = False
     keep_downloads_for_a_grace_period()
     sys.argv = ["streamlit", "run", str(ASGI_APP), *options]
     cli.main()

@@ -405,7 +405,7 @@ def share_with_interval(
     )
 
 
-# --- the drill-down's list of cases (pages/theme.py) -------------------------------------------
+# --- the drill-down's list of cases (app_pages/theme.py) ---------------------------------------
 # Headed as in its CSV/XLSX (analytics.export.cases); the audit id (an analyst's key) is in the
 # exports only.
 _CASE_HEADING = dict(CASE_LIST_COLUMNS)
@@ -429,7 +429,7 @@ def area_label(area: str) -> str:
     return f"{area} · {QUADRANT_LABELS[area]}"
 
 
-# --- the Data page (pages/data.py, ui/importing.py) -------------------------------------------
+# --- the Data page (app_pages/data.py, ui/importing.py) ---------------------------------------
 # The contract's tables sit in an expander, 16 px narrower: theirs add up to at most 940.
 
 _THEME = Column("theme_id", "Theme", "title", 200)

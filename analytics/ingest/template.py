@@ -235,9 +235,15 @@ def template_workbook(data_dir: str | os.PathLike[str], theme: str | None = None
     """Return the import template (XLSX bytes), drop-downs filled from the store's catalogue."""
     store = Store(data_dir)
     try:
-        lists = _lists(store, theme)
+        return store_template(store, theme)
     finally:
         store.close()
+
+
+def store_template(store: Store, theme: str | None = None) -> bytes:
+    """Return the import template (XLSX bytes), drop-downs filled from this snapshot's
+    catalogue (the dashboard's: no second store opened)."""
+    lists = _lists(store, theme)
     book = Workbook()
     instructions = book.active
     instructions.title = "instructions"

@@ -7,6 +7,7 @@ and validates theme, round, quadrant and team values before any SQL runs.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -497,7 +498,7 @@ def weakest(
                                         "clearly_lowest"])  # fmt: skip
     if filters.quadrants:
         # The county's figures are the same whichever quadrants are chosen: once per snapshot.
-        whole = Filters(round_id=filters.round_id, teams=filters.teams)
+        whole = replace(filters, quadrants=())
         county = store.memo(
             f"county_area_and_theme_totals{(whole.round_id, tuple(whole.teams))!r}",
             lambda: area_and_theme_totals(store, whole),

@@ -205,7 +205,11 @@ def gender_sentence(profile: pd.DataFrame, threshold: int | None = None) -> str 
 
 
 def holm_adjust(p_values: Sequence[float]) -> list[float]:
-    """Return Holm step-down adjusted p-values, in the input order."""
+    """Return Holm step-down adjusted p-values, in the input order.
+
+    statsmodels' multipletests(method="holm") gives the same (tests/test_report_doc.py checks
+    it) but runs gc.collect() on every call: 70 to 190 ms in a report's process, 0.85 s a report.
+    """
     m = len(p_values)
     order = sorted(range(m), key=lambda i: p_values[i])
     adjusted = [1.0] * m

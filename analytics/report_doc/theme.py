@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -227,7 +227,7 @@ def theme_text(
     meta = queries.themes(store).set_index("theme_id").loc[theme]
     rounds = queries.rounds(store, theme)
     round_id = queries.resolve_round(store, theme, filters.round_id)
-    chosen = Filters(quadrants=filters.quadrants, round_id=round_id, teams=filters.teams)
+    chosen = replace(filters, round_id=round_id)
     quadrants = tuple(filters.quadrants)
 
     if round_id is None:

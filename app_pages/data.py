@@ -107,10 +107,11 @@ def load_round(analyst: bool) -> None:
     )
     st.download_button(
         "Download the import template (XLSX)",
-        importing.template_bytes(theme),
+        importing.template_maker(theme),
         file_name=f"audit-import-template{'-' + theme if theme else ''}.xlsx",
         mime=XLSX,
         key="template_download",
+        on_click="ignore",  # nothing on the page changes: no rerun
     )
     if not analyst:
         st.info("Loading and undoing audit rounds needs the QA analyst role.")
