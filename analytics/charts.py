@@ -5,7 +5,6 @@ Titles state the finding (from analytics.narrative); subtitles carry n, round an
 
 from __future__ import annotations
 
-import copy
 import functools
 import html
 import textwrap
@@ -80,14 +79,21 @@ _TEXT = {"color": TEXT_COLOUR}
 _GRID = "#E5E5E5"
 
 
-def figure_from_spec(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
-    """Return a figure of traces and layout already in plotly's JSON form, not validated again.
+class SpecFigure(go.Figure):
+    """A figure already in plotly's JSON form: made, copied and unpickled without validating it
+    again. Plotly's per-property validation was most of a page's run (70–160 ms a chart), and
+    st.cache_data unpickles a cached chart on every rerun. Every chart is validated by the
+    tests instead (tests/test_chart_style.py), which build it again with validation on."""
 
-    Plotly's per-property validation was most of a page's run (70–160 ms a chart); every chart
-    is validated by the tests instead (tests/test_chart_style.py), which build each one again
-    with validation on and compare.
-    """
-    return go.Figure({"data": traces, "layout": layout}, _validate=False)
+    def __init__(self, data: Any = None, layout: Any = None, frames: Any = None,
+                 skip_invalid: bool = False, **kwargs: Any) -> None:  # fmt: skip
+        kwargs.setdefault("_validate", False)
+        super().__init__(data, layout, frames, skip_invalid, **kwargs)
+
+
+def figure_from_spec(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    """Return a figure of traces and layout already in plotly's JSON form (SpecFigure)."""
+    return SpecFigure({"data": traces, "layout": layout})
 
 
 def _values(values: Iterable[Any]) -> list[Any]:
@@ -353,7 +359,7 @@ def _axis_id(letter: str, column: int) -> str:
 
 def cohort_profile_figure(profile: pd.DataFrame, subtitle: str = "") -> go.Figure:
     """Return small bar charts of the cohort by quadrant, team, gender, age band and grade."""
-    grid = copy.deepcopy(_profile_grid())
+    grid = dict(_profile_grid())  # its axes are rebuilt below, never changed in place
     traces = []
     for column, dimension in enumerate(PROFILE_DIMENSIONS, start=1):
         rows = profile[profile["dimension"] == dimension]
@@ -370,7 +376,7 @@ def cohort_profile_figure(profile: pd.DataFrame, subtitle: str = "") -> go.Figur
                 "x": [literal(v) for v in rows["value"]],
                 "y": cases,
                 "marker": {"color": colours},
-                "text": [f"{c:.0f}" for c in cases],
+                "text": ["" if c is None else f"{c:.0f}" for c in cases],
                 "textposition": "outside",
                 "cliponaxis": False,  # the tallest bar's label sits above the plot area
                 "showlegend": False,

@@ -102,6 +102,11 @@ def test_the_import_template_is_made_when_its_button_is_clicked(
     for name in made.sheetnames:
         cells = [list(row) for row in made[name].iter_rows(values_only=True)]
         assert [list(row) for row in clicked[name].iter_rows(values_only=True)] == cells, name
+        rules = [(v.sqref, v.formula1) for v in made[name].data_validations.dataValidation]
+        assert [
+            (v.sqref, v.formula1) for v in clicked[name].data_validations.dataValidation
+        ] == rules
     assert "cases" in made.sheetnames and made["lists"].max_row > 1
+    assert made["cases"].data_validations.dataValidation  # the drop-downs are what it is for
     wait_until_idle(page)
     assert_no_exception(page, "data after the template download")

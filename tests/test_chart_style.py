@@ -132,6 +132,17 @@ def test_every_chart_is_built_as_plotly_would_validate_it(sample, theme, filters
     assert empty.layout.annotations[0].text == "No cases for &lt;b&gt;team&lt;/b&gt; &amp; NE"
 
 
+def test_a_cached_chart_comes_back_without_being_validated_again(sample):
+    # st.cache_data pickles a view and unpickles it on every rerun that hits the cache.
+    import pickle
+
+    view = chart_view(sample, "quadrant_comparison", "permanency", Filters(quadrants=("NE",)))
+    restored = pickle.loads(pickle.dumps(view))
+    assert isinstance(restored.figure, charts.SpecFigure)
+    assert restored.figure._validate is False
+    assert as_json(restored.figure) == as_json(view.figure) == validated(view.figure)
+
+
 def trend_row(question: str, share_from: float, share_to: float, beyond: bool) -> dict:
     """One standard's row of the round_trend query, out of 20 cases in each round."""
     met_to = None if math.isnan(share_to) else round(20 * share_to)

@@ -60,3 +60,11 @@ def test_with_the_grace_the_file_is_served_until_the_grace_has_passed(
     manager.remove_orphaned_files()
     with pytest.raises(MediaFileStorageError):
         storage.get_file(file_id)
+
+
+def test_a_pages_folder_left_from_an_older_copy_stops_the_start(tmp_path):
+    serve.refuse_a_pages_folder(tmp_path)  # none: nothing said
+    (tmp_path / "pages").mkdir()
+    with pytest.raises(SystemExit, match=r"pages is left over from an older version"):
+        serve.refuse_a_pages_folder(tmp_path)
+    serve.refuse_a_pages_folder()  # this checkout has none

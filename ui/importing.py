@@ -160,9 +160,10 @@ def show_message() -> None:
 
 
 def template_maker(theme: str | None) -> Callable[[], bytes]:
-    """Return what makes the import template of the page's snapshot (and theme), for a deferred
-    download: the workbook is built only when someone clicks, on the snapshot bound now."""
-    return partial(ingest.store_template, data.store(), theme)
+    """Return what makes the import template (for a theme, or every theme), for a deferred
+    download: built only when someone clicks, from the store's newest catalogue (where an import
+    goes, even on a page shown `as_of` an older snapshot), as the `template` command does."""
+    return partial(ingest.template_workbook, data.data_dir(), theme)
 
 
 def audit_trail() -> tuple[pd.DataFrame, str | None]:

@@ -45,8 +45,23 @@ def keep_downloads_for_a_grace_period() -> None:
     media_file_manager.MediaFileMetadata = GracefulFileMetadata
 
 
+def refuse_a_pages_folder(root: Path = ASGI_APP.parent) -> None:
+    """Stop with a message if a folder pages/ sits beside the app. Streamlit takes one for its
+    legacy multipage mode, and a first visitor's deep link then shows "Page not found". The
+    pages live in app_pages/: a pages/ folder is left over from copying a new version over an
+    old one."""
+    folder = root / "pages"
+    if folder.exists():
+        raise SystemExit(
+            f"The dashboard did not start: {folder} is left over from an older version (the "
+            "pages are in app_pages/ now), and Streamlit would take it for its own multipage "
+            "mode. Remove that folder and start again."
+        )
+
+
 def main(options: list[str]) -> None:
     """Run `streamlit run asgi.py` with `options` (e.g. --server.port 8501)."""
+    refuse_a_pages_folder()
     keep_downloads_for_a_grace_period()
     sys.argv = ["streamlit", "run", str(ASGI_APP), *options]
     cli.main()

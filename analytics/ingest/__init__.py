@@ -9,7 +9,7 @@
     undo_import(store, id)          revert one import exactly
     accept_rounds(store, rounds)    accept incomplete rounds, held back until then (completeness)
     import_history(store)           the imports, newest first, with what can be undone
-    template_workbook(dir), store_template(store)  the XLSX template, drop-downs from the catalogue
+    template_workbook(store)        the XLSX template, drop-down lists from the store's catalogue
     benchmark_import(store)         seconds to import a 10,000-case round into a copy of the store
 
 `store` is a store folder or a PostgreSQL catalog setting (analytics.lake.location). An import
@@ -54,7 +54,7 @@ from analytics.ingest.reading import sources_from_paths as _sources_from_paths
 from analytics.ingest.sample_round import benchmark_import
 from analytics.ingest.spec import allowed_values, contract_summary, sheet_summary, store_tables
 from analytics.ingest.state import StoreState, store_state
-from analytics.ingest.template import store_template, template_workbook, write_template
+from analytics.ingest.template import template_workbook, write_template
 from analytics.ingest.trackers import saved as saved_mappings
 from analytics.ingest.trackers.apply import (
     TrackerImport,
@@ -105,7 +105,6 @@ __all__ = [
     "problems_csv",
     "sheet_summary",
     "store_tables",
-    "store_template",
     "template_workbook",
     "undo_import",
     "write_template",

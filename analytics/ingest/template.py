@@ -235,15 +235,9 @@ def template_workbook(data_dir: str | os.PathLike[str], theme: str | None = None
     """Return the import template (XLSX bytes), drop-downs filled from the store's catalogue."""
     store = Store(data_dir)
     try:
-        return store_template(store, theme)
+        lists = _lists(store, theme)
     finally:
         store.close()
-
-
-def store_template(store: Store, theme: str | None = None) -> bytes:
-    """Return the import template (XLSX bytes), drop-downs filled from this snapshot's
-    catalogue (the dashboard's: no second store opened)."""
-    lists = _lists(store, theme)
     book = Workbook()
     instructions = book.active
     instructions.title = "instructions"

@@ -626,7 +626,7 @@ def theme_summary(store: Store, filters: Filters = ALL) -> pd.DataFrame:
     params = _filter_params(store, filters)
     # Only the teams reach its SQL (the quadrants only flag `selected`), and the overview, the
     # heatmap and the subtitles ask it for every quadrant choice: once per snapshot and teams.
-    teams = params["teams"]
+    teams = sorted(set(params["teams"]))
     frame = store.memo(f"theme_summary{tuple(teams)!r}", lambda: _theme_summary(store, teams))
     frame = frame.copy()
     frame["selected"] = _selected(frame, params["quadrants"])
@@ -770,7 +770,7 @@ def overview_table(store: Store, filters: Filters = ALL) -> pd.DataFrame:
     # what the row shows (not the theme's next planned round).
     audited = {}
     if filters.teams:
-        everyone = theme_summary(store, Filters(quadrants=filters.quadrants))
+        everyone = theme_summary(store, replace(filters, teams=()))
         audited = dict(
             everyone.loc[everyone["quadrant"] == COUNTY, ["theme_id", "round_id"]].values
         )
