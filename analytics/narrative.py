@@ -274,7 +274,7 @@ def theme_heatmap_alt(summary: pd.DataFrame) -> str:
 
 
 # --- speaker notes: the key findings in words, from the numbers -------------------------------
-# `shown` is the table as circulated (analytics.export.suppression.for_circulation, same row
+# `shown` is the table as circulated (analytics.disclosure.suppression.for_circulation, same row
 # order as the data): a figure hidden there as "c" is never spoken here either.
 
 

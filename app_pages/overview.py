@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import data, exports, filters, render, tables, weakest
-from ui.exports import meeting_outputs
+from ui.report import meeting_outputs
 
 
 def page() -> None:

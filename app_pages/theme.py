@@ -12,7 +12,7 @@ from analytics.export.cases import case_list_bytes
 from analytics.narrative import escape_markdown as md
 from analytics.narrative import headline_metrics
 from ui import data, exports, filters, render, tables
-from ui.exports import meeting_outputs
+from ui.report import meeting_outputs
 
 
 def page(theme_id: str) -> None:

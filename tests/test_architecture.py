@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import re
 import subprocess
@@ -60,3 +61,108 @@ def test_pages_are_thin():
         assert "import pandas" not in text, path
         if path.name not in NOT_YET_THIN:
             assert not RESHAPING.search(text), (path, RESHAPING.search(text))
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph(packages: tuple[str, ...]) -> dict[str, set[str]]:
+    """Return module -> the modules of `packages` it imports, anywhere in its code (an import
+    inside a function still joins the two at run time)."""
+    paths = {_module_name(p): p for pkg in packages for p in (ROOT / pkg).rglob("*.py")}
+
+    def known(name: str) -> str | None:
+        while name and name not in paths:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {name: set() for name in paths}
+    for name, path in paths.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [known(alias.name) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*up, base] if base else up)
+                targets = [known(f"{base}.{alias.name}") or known(base) for alias in node.names]
+            else:
+                continue
+            graph[name].update(t for t in targets if t and t != name)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> set[frozenset[str]]:
+    """Return the strongly connected groups of more than one node (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: set[frozenset[str]] = set()
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = set()
+            while True:
+                member = stack.pop()
+                group.add(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.add(frozenset(group))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def _packages_of(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    # analytics.export.tables -> analytics.export: importing a module runs its package first.
+    def top(name: str) -> str:
+        return ".".join(name.split(".")[:2])
+
+    joined: dict[str, set[str]] = {top(n): set() for n in graph}
+    for name, targets in graph.items():
+        joined[top(name)].update(top(t) for t in targets if top(t) != top(name))
+    return joined
+
+
+# The cycles left, each to go with issue 15 point 4 (the command line as one package that
+# imports its commands): today a command registers itself when its package is imported, so
+# analytics.cli, the store's packages and the command modules import each other.
+KNOWN_MODULE_CYCLES = {
+    frozenset({"analytics.ingest", "analytics.ingest.commands", "analytics.ingest.sample_round"}),
+}
+KNOWN_PACKAGE_CYCLES = {
+    frozenset({"analytics.access", "analytics.catalogue", "analytics.cli", "analytics.config",
+               "analytics.generate", "analytics.lake", "analytics.queries", "analytics.store",
+               "analytics.views"}),
+}  # fmt: skip
+
+
+def test_no_import_cycle_but_the_known_ones_shrinking():
+    graph = _import_graph(("analytics", "ui", "app_pages"))
+    assert _cycles(graph) == KNOWN_MODULE_CYCLES
+    packages = _cycles(_packages_of(graph))
+    assert packages == KNOWN_PACKAGE_CYCLES
+    # Disclosure control sits below the exports and the report, which import it, never above.
+    assert not any(p for p in packages if "analytics.disclosure" in p)
+    assert not {"analytics.export", "analytics.report_doc", "ui"} & set().union(*packages)
+    assert not graph["analytics.ingest"] & {m for m in graph if m.startswith("analytics.export")}
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == {frozenset("abc")}
+    assert _cycles({"a": {"b"}, "b": set()}) == set()

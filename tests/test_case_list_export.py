@@ -11,7 +11,7 @@ from functools import partial
 import openpyxl
 import pytest
 
-from analytics import audit_trail, export, queries
+from analytics import audit_trail, disclosure, export, queries
 from analytics.access import Actor
 from analytics.domain import Filters
 from analytics.errors import AuditDataError
@@ -35,7 +35,7 @@ def test_csv_holds_every_case_of_the_cell_with_its_header(tiny):
     assert header["Standard"] == "Q1 · Visits are timely"
     assert header["Theme"] == "Alpha theme" and header["Round"] == "Round two"
     assert header["Filters"] == "NW; all teams" and header["Cases"] == "2"
-    assert header["Mode"] == export.mode_text(None) and header["Date"] == "2026-12-06"
+    assert header["Mode"] == disclosure.mode_text(None) and header["Date"] == "2026-12-06"
     assert table == [
         HEADINGS,
         ["A2", "SYN-A2", "NW", "T2", "2020-04-02", "Not met", "comment A2-Q1",

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from analytics import export, narrative, queries
+from analytics import disclosure, export, narrative, queries
 from analytics.stats import ChangeResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +63,7 @@ def test_action_measures_for_circulation():
         "n_before": [40, 3, None], "pct_met_before": [0.5, 1.0, None],
         "n_after": [40, 40, 20], "pct_met_after": [0.9, 0.05, 0.5],
     })  # fmt: skip
-    shown = export.actions_for_circulation(actions, 5)
+    shown = disclosure.actions_for_circulation(actions, 5)
     # A: 20 of 40, then 36 of 40 (4 not met: withheld); B: 3 of 3 (n withheld too), then 2 of 40.
     got = shown[["n_before", "pct_met_before", "n_after", "pct_met_after"]]
     assert got.fillna("none").values.tolist() == [
@@ -73,8 +73,8 @@ def test_action_measures_for_circulation():
 
 def test_overview_for_circulation_agrees_with_the_heatmap(tiny):
     summary = queries.theme_summary(tiny)
-    shown = export.overview_for_circulation(queries.overview_table(tiny), summary, 3)
-    heat = export.for_circulation(summary, "theme_quadrant", 3).set_index("quadrant")
+    shown = disclosure.overview_for_circulation(queries.overview_table(tiny), summary, 3)
+    heat = disclosure.for_circulation(summary, "theme_quadrant", 3).set_index("quadrant")
     alpha = shown.set_index("theme").loc["Alpha theme"]
     # Round two of alpha: NW 2 cases, NE 1, SW 1 (county 4): under 3 is withheld.
     assert [alpha[q] for q in ("NW", "NE", "SW")] == [
@@ -129,7 +129,7 @@ def test_heatmaps_redraw_for_circulation_from_a_cached_view(sample):
 
     for name in ("theme_quadrant", "category_matrix", "category_by_quadrant"):
         view = pickle.loads(pickle.dumps(views.chart_view(sample, name, None, Filters())))
-        shown = export.export_view(view, 5)
+        shown = disclosure.export_view(view, 5)
         z = np.asarray(shown.figure.data[0].z, dtype=float)
         assert z.shape == (len(shown.figure.data[0].y), len(shown.figure.data[0].x))
         assert export.view_bytes(sample, view, "csv", 5).startswith("\ufeff".encode())

@@ -300,7 +300,7 @@ def test_the_actions_shown_for_circulation_convert_to_arrow(sample):
     import pyarrow as pa
 
     from analytics import queries
-    from analytics.export.circulation import actions_for_circulation
+    from analytics.disclosure.circulation import actions_for_circulation
     from ui import tables
 
     actions = actions_for_circulation(queries.action_status(sample, filters=Filters(("NE",))), 5)

@@ -14,16 +14,9 @@ from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
 from analytics import narrative
+from analytics.disclosure import export_view, for_circulation, stamp_text, stamped
 from analytics.domain import COUNTY, Filters
-from analytics.export import (
-    build_pack,
-    export_view,
-    for_circulation,
-    pack_charts,
-    stamp_text,
-    view_bytes,
-)
-from analytics.export.circulation import stamped
+from analytics.export import build_pack, pack_charts, view_bytes
 from analytics.views import chart_view, theme_titles
 
 C = "c"

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from analytics.export import for_circulation, mode_text
-from analytics.export.suppression import hidden_cells
+from analytics.disclosure import for_circulation, mode_text
+from analytics.disclosure.suppression import hidden_cells
 
 C = "c"
 QC_COLUMNS = (

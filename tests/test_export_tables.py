@@ -11,7 +11,8 @@ import pytest
 from fixtures_export import HOSTILE, hostile, hostile_dir  # noqa: F401
 
 from analytics.domain import Filters
-from analytics.export import chart_csv, chart_xlsx, export_table, neutralise, screen_table
+from analytics.export import chart_csv, chart_xlsx, export_table, screen_table
+from analytics.formulas import neutralise
 from analytics.views import CHART_NAMES, chart_view
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")

@@ -1113,7 +1113,7 @@ def test_the_dashboards_marking_field_marks_the_pack_and_the_report(tiny_dir, mo
     monkeypatch.setattr(report_document, "_image_export", lambda: (False, "not in this test"))
 
     def page() -> None:
-        from ui.exports import meeting_outputs
+        from ui.report import meeting_outputs
 
         meeting_outputs("alpha", "alpha")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from analytics import narrative, queries
+from analytics.disclosure import for_circulation
 from analytics.domain import Filters
-from analytics.export import for_circulation
 
 
 def test_quadrant_comparison_notes_by_hand(tiny):

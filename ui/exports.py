@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics import audit_trail, export
+from analytics import audit_trail, disclosure, export
 from analytics.access import Permission
 from analytics.domain import Filters
 from analytics.errors import AuditDataError
@@ -45,13 +45,13 @@ def screen_view(view: ChartView) -> ChartView:
         return view
     store = data.store()
     shown = _suppressed(view.name, view.data, threshold, store.fingerprint())
-    return export.export_view(view, threshold, export.theme_titles(store), shown)
+    return disclosure.export_view(view, threshold, export.theme_titles(store), shown)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _suppressed(name: str, frame: pd.DataFrame, threshold: int, fingerprint: str) -> pd.DataFrame:
     del fingerprint  # part of the key only
-    return export.for_circulation(frame, name, threshold)
+    return disclosure.for_circulation(frame, name, threshold)
 
 
 def overview_table(chosen: Filters) -> pd.DataFrame:
@@ -69,11 +69,11 @@ def _circulated_overview(
     table: pd.DataFrame, summary: pd.DataFrame, threshold: int, fingerprint: str
 ) -> pd.DataFrame:
     del fingerprint  # part of the key only
-    return export.overview_for_circulation(table, summary, threshold)
+    return disclosure.overview_for_circulation(table, summary, threshold)
 
 
 def circulated(name: str, table: pd.DataFrame) -> pd.DataFrame:
-    """Return a table the page shows (named as in export.suppression.RULES) with its small
+    """Return a table the page shows (named as in disclosure.suppression.RULES) with its small
     counts withheld for circulation, or as it is."""
     threshold = filters.suppress_below()
     if threshold is None:
@@ -85,7 +85,7 @@ def actions_table(actions: pd.DataFrame) -> pd.DataFrame:
     """Return the actions with their before/after measures, withheld where small for
     circulation."""
     threshold = filters.suppress_below()
-    return actions if threshold is None else export.actions_for_circulation(actions, threshold)
+    return actions if threshold is None else disclosure.actions_for_circulation(actions, threshold)
 
 
 def export_blocked() -> str | None:
@@ -169,7 +169,7 @@ def chart_downloads(view: ChartView, key: str) -> None:
         )  # fmt: skip
     notes = [] if images_ok else [reason]
     if threshold is not None:
-        notes.append(f"Data downloads: {export.mode_text(threshold)}.")
+        notes.append(f"Data downloads: {disclosure.mode_text(threshold)}.")
     if notes:
         columns[-1].caption(" ".join(notes))
 
@@ -177,7 +177,7 @@ def chart_downloads(view: ChartView, key: str) -> None:
 def _help(fmt: str, threshold: int | None) -> str:
     if fmt in ("png", "svg"):
         return f"The chart as shown, as {fmt.upper()}."
-    return f"The numbers behind the chart as {fmt.upper()} ({export.mode_text(threshold)})."
+    return f"The numbers behind the chart as {fmt.upper()} ({disclosure.mode_text(threshold)})."
 
 
 def pack_button(
@@ -214,7 +214,7 @@ def pack_button(
         st.session_state[state_key] = (wanted, pack)
     built = st.session_state.get(state_key)
     if built is None:
-        st.caption(f"Mode: {export.mode_text(threshold)}.")
+        st.caption(f"Mode: {disclosure.mode_text(threshold)}.")
         return
     if built[0] != wanted:
         st.caption("The view changed since the pack was built: build it again.")
@@ -225,24 +225,7 @@ def pack_button(
         file_name=name, mime=export.MIME_TYPES["pptx"], key=f"{key}_download",
         theme=theme, chosen=chosen, threshold=threshold,
     )  # fmt: skip
-    st.caption(f"Mode: {export.mode_text(threshold)}.")
-
-
-def meeting_outputs(theme: str | None, key: str, compare_round: str | None = None) -> None:
-    """The executive meeting's outputs of a view: the slide pack and the drafted report (DOCX);
-    `theme` None means every audited theme (the overview)."""
-    from ui.report import report_button
-
-    st.subheader("For the executive meeting")
-    marking = st.text_input(
-        "Protective marking", value=export.DEFAULT_MARKING, max_chars=60, key=f"{key}_marking",
-        help="Printed at the top and bottom of every slide and every page of the report.",
-    )  # fmt: skip
-    left, right = st.columns(2)
-    with left:
-        pack_button(theme, f"{key}_pack", compare_round, marking)
-    with right:
-        report_button(None if theme is None else [theme], f"{key}_report", marking)
+    st.caption(f"Mode: {disclosure.mode_text(threshold)}.")
 
 
 def actions_downloads(
@@ -265,6 +248,6 @@ def actions_downloads(
                     chosen, threshold),
             file_name=name, mime=export.MIME_TYPES[fmt], key=f"dl_{key}_{fmt}",
             theme=theme, chosen=chosen, threshold=threshold,
-            tooltip=f"The actions as shown, as {fmt.upper()} ({export.mode_text(threshold)}).",
+            tooltip=f"The actions as shown, as {fmt.upper()} ({disclosure.mode_text(threshold)}).",
         )  # fmt: skip
-    columns[-1].caption(f"Data downloads: {export.mode_text(threshold)}.")
+    columns[-1].caption(f"Data downloads: {disclosure.mode_text(threshold)}.")

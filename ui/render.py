@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from analytics.disclosure import for_circulation
 from analytics.errors import AuditDataError
-from analytics.export import for_circulation
 from analytics.export.tables import with_intervals
 from analytics.narrative import escape_markdown
 from analytics.views import ChartView

@@ -1,4 +1,5 @@
-"""The "draft the report" button: builds the thematic overview DOCX with progress, offers it."""
+"""The executive meeting's outputs of a view: the slide pack (ui/exports.py) beside the "draft
+the report" button, which builds the thematic overview DOCX with progress and offers it."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import datetime as dt
 
 import streamlit as st
 
-from analytics.export import MIME_TYPES
+from analytics.export import DEFAULT_MARKING, MIME_TYPES
 from ui import filters as filter_bar
 from ui.data import store
-from ui.exports import built_with_progress, export_blocked, recorded_download
+from ui.exports import built_with_progress, export_blocked, pack_button, recorded_download
 
 STATE_PREFIX = "report_doc_"
 
@@ -53,3 +54,18 @@ def report_button(themes: list[str] | None, key: str, marking: str = "") -> None
             file_name=name, mime=MIME_TYPES["docx"], key=f"{state_key}_download",
             theme=theme, chosen=current, threshold=threshold,
         )  # fmt: skip
+
+
+def meeting_outputs(theme: str | None, key: str, compare_round: str | None = None) -> None:
+    """The executive meeting's outputs of a view: the slide pack and the drafted report (DOCX);
+    `theme` None means every audited theme (the overview)."""
+    st.subheader("For the executive meeting")
+    marking = st.text_input(
+        "Protective marking", value=DEFAULT_MARKING, max_chars=60, key=f"{key}_marking",
+        help="Printed at the top and bottom of every slide and every page of the report.",
+    )  # fmt: skip
+    left, right = st.columns(2)
+    with left:
+        pack_button(theme, f"{key}_pack", compare_round, marking)
+    with right:
+        report_button(None if theme is None else [theme], f"{key}_report", marking)

@@ -12,12 +12,6 @@ from typing import Any
 
 from analytics.domain import DEFAULT_MARKING
 from analytics.export import command as _command  # noqa: F401  (registers the CLI command)
-from analytics.export.circulation import (
-    actions_for_circulation,
-    export_view,
-    overview_for_circulation,
-    stamp_text,
-)
 from analytics.export.formats import (
     FORMATS,
     MIME_TYPES,
@@ -27,14 +21,12 @@ from analytics.export.formats import (
     view_bytes,
 )
 from analytics.export.recorded import recorded_export
-from analytics.export.suppression import SUPPRESSED, for_circulation, mode_text
 from analytics.export.tables import (
     chart_csv,
     chart_table,
     chart_xlsx,
     export_table,
     header_block,
-    neutralise,
     screen_table,
     table_csv,
     theme_titles,
@@ -46,26 +38,18 @@ __all__ = [
     "FORMATS",
     "MIME_TYPES",
     "NO_QUOTES",
-    "SUPPRESSED",
     "actions_bytes",
-    "actions_for_circulation",
     "build_pack",
     "chart_csv",
     "chart_table",
     "chart_xlsx",
     "export_bytes",
     "export_table",
-    "export_view",
     "file_name",
-    "for_circulation",
     "header_block",
-    "mode_text",
-    "neutralise",
-    "overview_for_circulation",
     "pack_charts",
     "recorded_export",
     "screen_table",
-    "stamp_text",
     "table_csv",
     "theme_titles",
     "typed",

@@ -10,9 +10,9 @@ import datetime as dt
 import pandas as pd
 
 from analytics import queries
+from analytics.disclosure.suppression import mode_text
 from analytics.domain import Filters
 from analytics.errors import AuditDataError
-from analytics.export.suppression import mode_text
 from analytics.export.tables import data_source, table_csv, table_xlsx, theme_title
 from analytics.store import Store
 

@@ -7,8 +7,8 @@ import re
 from collections.abc import Callable
 
 from analytics import queries, views
+from analytics.disclosure.circulation import actions_for_circulation, export_view, stamped
 from analytics.domain import DEFAULT_MARKING, Filters
-from analytics.export.circulation import actions_for_circulation, export_view, stamped
 from analytics.export.tables import (
     actions_export_table,
     actions_header,
@@ -41,7 +41,7 @@ def view_bytes(store: Store, view: ChartView, fmt: str, threshold: int | None = 
     """Return one chart as PNG, SVG, CSV or XLSX.
 
     Images are the chart as on screen, stamped with the mode; for circulation, redrawn from the
-    suppressed table (analytics.export.circulation).
+    suppressed table (analytics.disclosure.circulation).
     """
     if fmt in IMAGE_SCALE:
         titles = views.theme_titles(store) if view.name == "category_matrix" else None

@@ -6,7 +6,7 @@ theme x quadrant summary and the category matrix; each audited theme's quadrant 
 theme table; the actions; the quotes (or a slide saying there are none). Every chart comes from
 analytics.views.chart_view, every image from analytics.images, every sentence from
 analytics.narrative. For circulation, chart titles, subtitles, alt text and the charts themselves
-are made again from the suppressed tables (analytics.export.circulation).
+are made again from the suppressed tables (analytics.disclosure.circulation).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import plotly.graph_objects as go
 
 from analytics import narrative, queries, views
 from analytics.charts import literal, question_label
+from analytics.disclosure.circulation import export_view, stamped
+from analytics.disclosure.suppression import SUPPRESSED, for_circulation, mode_text
 from analytics.domain import (
     COUNTY,
     DEFAULT_MARKING,
@@ -29,10 +31,8 @@ from analytics.domain import (
     Filters,
 )
 from analytics.errors import AuditDataError
-from analytics.export.circulation import export_view, stamped
 from analytics.export.fonts import text_width
 from analytics.export.slides import Cell, Deck, chart_area
-from analytics.export.suppression import SUPPRESSED, for_circulation, mode_text
 from analytics.export.tables import data_source, theme_title
 from analytics.export.text import day_month_year, xml_safe
 from analytics.images import DEFAULT_HEIGHT, DEFAULT_WIDTH, image_later

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from analytics import audit_trail
 from analytics.access import Actor, Permission
+from analytics.disclosure.suppression import mode_text
 from analytics.domain import Filters
-from analytics.export.suppression import mode_text
 from analytics.store import Store
 
 

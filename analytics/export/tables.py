@@ -17,15 +17,14 @@ import numpy as np
 import pandas as pd
 
 from analytics import queries, stats
+from analytics.disclosure.circulation import export_view
+from analytics.disclosure.suppression import SUPPRESSED, for_circulation, mode_text
 from analytics.domain import Filters
-from analytics.export.circulation import export_view
-from analytics.export.suppression import SUPPRESSED, for_circulation, mode_text
 from analytics.export.text import xml_safe
+from analytics.formulas import neutralise
 from analytics.ingest.writing import read_history
 from analytics.store import Store
 from analytics.views import ChartView
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 _QUESTION = [("question_id", "Question"), ("text", "Standard"), ("category", "Category")]
 _ANSWERS = [("n", "n"), ("met", "Met"), ("partially_met", "Partially met"), ("not_met", "Not met")]
@@ -159,11 +158,6 @@ COUNT_COLUMNS = frozenset(
         "rank",
     }
 )
-
-
-def neutralise(text: str) -> str:
-    """Return text a spreadsheet will not run: a leading quote before =, +, -, @, tab or CR."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _cell(value: object, column: str) -> object:

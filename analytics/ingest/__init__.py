@@ -38,6 +38,7 @@ from analytics.access import Actor, Permission
 from analytics.catalogue import CATALOGUE_TABLES, catalogue_table
 from analytics.domain import QUADRANTS, ROUND_STATUSES_WITH_DATA
 from analytics.errors import ImportRefused
+from analytics.formulas import neutralise
 from analytics.ingest import completeness
 from analytics.ingest.completeness import AcceptResult, accept_rounds
 from analytics.ingest.history import UndoResult, import_history, undo_import
@@ -590,9 +591,6 @@ def _summary(import_id: str, checked: Preview, accepted: bool = False) -> str:
 
 def problems_csv(problems: pd.DataFrame) -> bytes:
     """Return the problem table as CSV bytes for Excel (cells cannot start a formula)."""
-    # The exports' own guard (imported here: the export package is heavy, and the importer's
-    # command line does not need it otherwise).
-    from analytics.export.tables import neutralise
 
     def safe(value: object) -> object:
         return neutralise(value) if isinstance(value, str) else value

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics import stats
+from analytics.disclosure.suppression import SUPPRESSED, for_circulation
 from analytics.domain import COUNTY, QUADRANT_LABELS, QUADRANTS, wording_band
-from analytics.export.suppression import SUPPRESSED, for_circulation
 from analytics.narrative import area_name, pct
 from analytics.report_doc import wording as W
 
@@ -90,7 +90,7 @@ class Share:
 class Printable:
     """One theme's quadrant comparison, and which sums of its cells the report may print.
 
-    For circulation the cells come from analytics.export.suppression.for_circulation, which
+    For circulation the cells come from analytics.disclosure.suppression.for_circulation, which
     already models the county as the sum of the quadrants and hides every cell a published sum
     or difference would give back. A figure the report adds (the rest of the county, pooled
     quadrants) is printed only if it follows from cells left shown, so it reveals nothing new.

@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from analytics import queries
+from analytics.disclosure.suppression import SUPPRESSED
 from analytics.domain import RAG_ORDER, ROUND_STATUSES_WITH_DATA, Filters
-from analytics.export.suppression import SUPPRESSED
 from analytics.narrative import status_and_rag
 from analytics.report_doc import wording as W
 from analytics.report_doc.findings import (

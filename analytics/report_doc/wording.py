@@ -47,7 +47,7 @@ chance of reporting even one spurious difference stays at 5%. Testing against th
 than the county total keeps the quadrant out of its own comparison.
 
 For circulation (a suppression threshold N) the report prints only what the circulated
-dashboard tables print: ``analytics.export.suppression.for_circulation`` hides counts from 1
+dashboard tables print: ``analytics.disclosure.suppression.for_circulation`` hides counts from 1
 to N-1 in the theme's quadrant comparison (every quadrant and the county) and every cell a
 published sum or difference would give back. A figure the report adds, such as the rest of
 the county or the pooled selected quadrants, is printed only when it can be worked out from

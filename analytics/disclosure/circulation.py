@@ -1,7 +1,7 @@
 """A chart as exported: stamped with its mode; for circulation, redrawn from the suppressed table.
 
 In circulation mode the table shows "c" for small counts and for whatever would give them back
-(analytics.export.suppression). The words around a chart (title, subtitle, alt text) and the
+(analytics.disclosure.suppression). The words around a chart (title, subtitle, alt text) and the
 chart itself must not show those numbers either, so here they are made again from the table as
 circulated: a figure hidden there is neither said nor drawn (its bar or point is left out and
 a "c" marks the place). Every image, in either mode, carries a line saying which mode made it.
@@ -20,8 +20,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics import narrative
+from analytics.disclosure.suppression import SUPPRESSED, for_circulation
 from analytics.domain import COUNTY, QUADRANTS
-from analytics.export.suppression import SUPPRESSED, for_circulation
 from analytics.views import ChartView
 
 STAMP_FONT = {"size": 11, "color": "#505A5F"}
