@@ -42,15 +42,6 @@ def preload() -> None:
     import pandas  # noqa: F401
     import streamlit.testing.v1  # noqa: F401 - the URL cases' AppTest
 
-    import analytics.cli
-    import analytics.ingest
-    import analytics.ingest.trackers.apply
-    import analytics.ingest.trackers.layout
-    import analytics.ingest.trackers.propose
-    import analytics.ingest.trackers.saved
-
-    analytics.cli._load_extensions()
-
 
 # --- the ways in, run in the child ----------------------------------------------------------
 

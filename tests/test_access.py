@@ -357,7 +357,7 @@ def test_there_is_no_trail_without_a_store_and_a_refusal_creates_none(tmp_path):
 
 
 def test_the_benchmark_never_overwrites_a_store_it_did_not_build(tiny_dir):
-    from analytics.bench import bench_store
+    from benchmark.measure import bench_store
 
     before = tree_hashes(tiny_dir)
     with pytest.raises(AuditDataError, match="holds a store the benchmark did not build"):

@@ -139,28 +139,34 @@ def _packages_of(graph: dict[str, set[str]]) -> dict[str, set[str]]:
     return joined
 
 
-# The cycles left, each to go with issue 15 point 4 (the command line as one package that
-# imports its commands): today a command registers itself when its package is imported, so
-# analytics.cli, the store's packages and the command modules import each other.
-KNOWN_MODULE_CYCLES = {
-    frozenset({"analytics.ingest", "analytics.ingest.commands", "analytics.ingest.sample_round"}),
-}
-KNOWN_PACKAGE_CYCLES = {
-    frozenset({"analytics.access", "analytics.catalogue", "analytics.cli", "analytics.config",
-               "analytics.generate", "analytics.lake", "analytics.queries", "analytics.store",
-               "analytics.views"}),
-}  # fmt: skip
-
-
-def test_no_import_cycle_but_the_known_ones_shrinking():
-    graph = _import_graph(("analytics", "ui", "app_pages"))
-    assert _cycles(graph) == KNOWN_MODULE_CYCLES
-    packages = _cycles(_packages_of(graph))
-    assert packages == KNOWN_PACKAGE_CYCLES
+def test_no_import_cycle_anywhere():
+    graph = _import_graph(("analytics", "ui", "app_pages", "benchmark"))
+    assert _cycles(graph) == set()
+    assert _cycles(_packages_of(graph)) == set()
     # Disclosure control sits below the exports and the report, which import it, never above.
-    assert not any(p for p in packages if "analytics.disclosure" in p)
-    assert not {"analytics.export", "analytics.report_doc", "ui"} & set().union(*packages)
     assert not graph["analytics.ingest"] & {m for m in graph if m.startswith("analytics.export")}
+
+
+def test_the_command_line_imports_its_commands_and_nothing_imports_it():
+    graph = _import_graph(("analytics", "ui", "app_pages", "benchmark"))
+    importers = {
+        m for m, targets in graph.items() if any(t.startswith("analytics.cli") for t in targets)
+    }
+    assert {m for m in importers if not m.startswith("analytics.cli")} == {"analytics.__main__"}
+
+
+def test_no_analytics_module_starts_a_higher_layer():
+    # A child process is an import by other means: `-m ui.serve` from analytics would tie the
+    # engine to the dashboard. Only the benchmark, a tool at the edge, starts the dashboard.
+    started = re.compile(r"""["']-m["'],\s*["']([\w.]+)""")
+    runs = {
+        (path.relative_to(ROOT).as_posix(), module)
+        for path in sorted((ROOT / "analytics").rglob("*.py"))
+        for module in started.findall(path.read_text())
+    }
+    higher = {(p, m) for p, m in runs if m.split(".")[0] in {"ui", "app_pages", "app", "benchmark"}}
+    # `python -m analytics bench`, the documented command, hands the whole run to the edge tool.
+    assert higher == {("analytics/cli/bench.py", "benchmark")}
 
 
 def test_the_cycle_finder_finds_a_cycle():

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from browser_helpers import BROWSER_MARKS
 
-from analytics.bench import PAGES, query_calls
 from analytics.store import Store
+from benchmark.measure import PAGES, query_calls
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = BROWSER_MARKS  # the cold start and memory are measured in Debian's chromium

@@ -15,8 +15,8 @@ import pytest
 from fixtures_export import hostile_dir  # noqa: F401 (teams "@T1" and "-T2")
 from ingest_helpers import round_tables
 
-from analytics import cli
 from analytics.cli import main
+from analytics.cli.terminal import terminal_text
 
 ROOT = Path(__file__).resolve().parent.parent
 OLD = b"the previous export, kept whole"
@@ -110,7 +110,7 @@ def test_a_real_full_disk(tiny_dir, tiny_tmpfs, capsys):
 
 
 def test_terminal_text_escapes_control_characters():
-    assert cli.terminal_text("red \x1b[31mX\x1b[0m\r\x07\x00\u202etab\tok\n") == (
+    assert terminal_text("red \x1b[31mX\x1b[0m\r\x07\x00\u202etab\tok\n") == (
         "red \\x1b[31mX\\x1b[0m\\r\\x07\\x00\\u202etab\tok\n"
     )
 

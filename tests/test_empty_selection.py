@@ -18,8 +18,8 @@ from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
 from analytics.cli import main
+from analytics.cli.export import CHARTS
 from analytics.domain import Filters
-from analytics.export.command import CHARTS
 from analytics.store import Store, write_new_store
 from analytics.views import CROSS_THEME_VIEWS, chart_view
 

@@ -135,7 +135,7 @@ def test_an_ignored_option_is_said_on_stderr(sample_dir, tmp_path, capsys):
 
 
 def test_chart_is_ignored_for_a_pack_and_says_so(sample_dir, tmp_path, capsys, monkeypatch):
-    import analytics.export.command as command
+    import analytics.cli.export as command
 
     # The pack itself is tested elsewhere; here only what the command says about --chart.
     monkeypatch.setattr(command, "export_bytes", lambda *args: b"pack")

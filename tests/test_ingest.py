@@ -36,6 +36,7 @@ from analytics.errors import AuditDataError, ImportRefused
 from analytics.export.tables import data_source
 from analytics.ingest import Source, reading
 from analytics.ingest import xlsx as xlsx_reader
+from analytics.ingest.sample_round import benchmark_import
 from analytics.lake.catalog import Lake
 from analytics.store import Store, write_new_store
 
@@ -1476,14 +1477,14 @@ def test_benchmark_round_and_its_refusal_without_a_store(tmp_path):
     assert len(frames["cases"]) == 5 and len(frames["responses"]) == 50
     assert frames["cases"]["audit_id"].is_unique
     with pytest.raises(AuditDataError, match="No audit store"):
-        ingest.benchmark_import(tmp_path / "nothing", cases=5)
+        benchmark_import(tmp_path / "nothing", cases=5)
 
 
 def test_benchmark_import_on_the_sample(sample_dir):
     before, snapshot = tree_hashes(sample_dir), latest_snapshot(sample_dir)
-    seconds = ingest.benchmark_import(sample_dir, cases=50)
+    seconds = benchmark_import(sample_dir, cases=50)
     assert 0 < seconds < 120
-    assert ingest.benchmark_import(sample_dir, cases=50, kind="csv") > 0
+    assert benchmark_import(sample_dir, cases=50, kind="csv") > 0
     assert latest_snapshot(sample_dir) == snapshot and tree_hashes(sample_dir) == before
     assert not list(sample_dir.parent.glob(f".{sample_dir.name}.bench-*"))
 

@@ -1,6 +1,6 @@
 """Exports for executive meetings: chart images, the data behind each chart, the slide pack.
 
-Importing this package also registers `python -m analytics export`. The slide pack's module
+`python -m analytics export` is analytics/cli/export.py. The slide pack's module
 (python-pptx) loads on first use of build_pack, pack_charts or NO_QUOTES: a page that shows
 charts should not pay for it at start-up.
 """
@@ -11,7 +11,6 @@ import importlib
 from typing import Any
 
 from analytics.domain import DEFAULT_MARKING
-from analytics.export import command as _command  # noqa: F401  (registers the CLI command)
 from analytics.export.formats import (
     FORMATS,
     MIME_TYPES,

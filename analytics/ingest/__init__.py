@@ -10,7 +10,6 @@
     accept_rounds(store, rounds)    accept incomplete rounds, held back until then (completeness)
     import_history(store)           the imports, newest first, with what can be undone
     template_workbook(store)        the XLSX template, drop-down lists from the store's catalogue
-    benchmark_import(store)         seconds to import a 10,000-case round into a copy of the store
 
 `store` is a store folder or a PostgreSQL catalog setting (analytics.lake.location). An import
 is one DuckLake transaction (analytics.lake.catalog.Lake.write): it is checked against the very
@@ -52,7 +51,6 @@ from analytics.ingest.reading import (
     read_sources,
 )
 from analytics.ingest.reading import sources_from_paths as _sources_from_paths
-from analytics.ingest.sample_round import benchmark_import
 from analytics.ingest.spec import allowed_values, contract_summary, sheet_summary, store_tables
 from analytics.ingest.state import StoreState, store_state
 from analytics.ingest.template import template_workbook, write_template
@@ -97,7 +95,6 @@ __all__ = [
     "UndoResult",
     "accept_rounds",
     "allowed_values",
-    "benchmark_import",
     "contract_summary",
     "import_files",
     "import_history",
@@ -598,7 +595,3 @@ def problems_csv(problems: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
     problems.map(safe).to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
     return buffer.getvalue().encode("utf-8-sig")
-
-
-# The command line's sub-commands register themselves (analytics.cli loads this package).
-from analytics.ingest import commands as _commands  # noqa: E402, F401

@@ -1,6 +1,6 @@
 """A large synthetic audit round as import files, and the import benchmark built on it.
 
-Used by `python -m analytics bench` (benchmark_import) and the importer's tests: a permanency
+Used by the benchmark (benchmark_import) and the importer's tests: a permanency
 round of N cases, 10 questions each, written as an XLSX workbook the way Excel writes
 one (shared strings, date cells) or as CSV files.
 """

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from analytics import queries, views
 from analytics.access import local_operator
 from analytics.atomic import write_file
-from analytics.cli import (
-    EXTRA_PARSERS,
+from analytics.cli.options import (
+    AddCommand,
     add_as_of_option,
     add_filter_options,
     add_suppression_option,
-    command,
     filters_from,
 )
 from analytics.config import resolve_data_dir
@@ -30,7 +28,7 @@ DEFAULT_CHART = "quadrant_comparison"
 NEEDS_THEME = ("quadrant_comparison", "round_trend", "cohort_profile")
 
 
-def add_export_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
+def add_parsers(add: AddCommand) -> None:
     """Add the `export` sub-command to the command line."""
     parser = add("export", "a chart (png, svg), its data (csv, xlsx) or the slide pack (pptx)")
     parser.add_argument(
@@ -45,9 +43,6 @@ def add_export_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> Non
     parser.add_argument("--out", required=True, help="the file to write")
     add_suppression_option(parser)
     parser.add_argument("--marking", default=DEFAULT_MARKING, help="protective marking (pptx)")
-
-
-EXTRA_PARSERS.append(add_export_parser)
 
 
 def _warn_ignored(args: argparse.Namespace) -> None:
@@ -66,7 +61,6 @@ def _warn_ignored(args: argparse.Namespace) -> None:
             )
 
 
-@command("export")
 def run_export(args: argparse.Namespace) -> int:
     """Write one export file."""
     _warn_ignored(args)
@@ -108,3 +102,8 @@ def run_export(args: argparse.Namespace) -> int:
     write_file(out, data)  # whole or not at all: a full disk leaves no partial file
     print(f"Wrote {out} ({len(data):,} bytes, {args.fmt}).", file=sys.stdout)
     return 0
+
+
+COMMANDS = {
+    "export": run_export,
+}

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from analytics import views
 from analytics.access import local_operator
 from analytics.atomic import write_file
-from analytics.cli import (
-    EXTRA_PARSERS,
+from analytics.cli.options import (
+    AddCommand,
     add_as_of_option,
     add_filter_options,
     add_suppression_option,
-    command,
     filters_from,
 )
 from analytics.config import resolve_data_dir
@@ -24,7 +22,7 @@ from analytics.errors import AuditDataError
 from analytics.store import Store
 
 
-def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
+def add_parsers(add: AddCommand) -> None:
     """Add the report-doc sub-command to the command line."""
     parser = add("report-doc", "the thematic overview report (DOCX), drafted from the data")
     parser.add_argument(
@@ -40,10 +38,6 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     )
 
 
-EXTRA_PARSERS.append(add_parser)
-
-
-@command("report-doc")
 def run_report_doc(args: argparse.Namespace) -> int:
     """Write the report and say where, with its size and how long it took."""
     from analytics.export import recorded_export
@@ -81,3 +75,8 @@ def run_report_doc(args: argparse.Namespace) -> int:
     write_file(out, data)  # whole or not at all: a full disk leaves no partial file
     print(f"Wrote {out} ({len(data) / 1024:.0f} KB) in {time.perf_counter() - started:.1f} s.")
     return 0
+
+
+COMMANDS = {
+    "report-doc": run_report_doc,
+}

@@ -7,14 +7,13 @@ import argparse
 import math
 import shlex
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from analytics.access import local_operator
-from analytics.cli import EXTRA_PARSERS, command
+from analytics.cli.options import AddCommand
 from analytics.config import resolve_data_dir
 from analytics.domain import QUADRANTS
 from analytics.errors import ImportRefused
@@ -51,7 +50,7 @@ def mapping_path(text: str) -> str:
     return text
 
 
-def _add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
+def add_parsers(add: AddCommand) -> None:
     from analytics.ingest.reading import DEFAULT_MAX_MB
 
     ingest = add("ingest", "import audit rounds (an XLSX workbook, or CSV files) all-or-nothing")
@@ -141,9 +140,6 @@ def _add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     )
 
 
-EXTRA_PARSERS.append(_add_parsers)
-
-
 def format_problems(problems: pd.DataFrame) -> str:
     """Return the problem table as left-aligned text: every row, every word (nothing cut)."""
     cells = [[str(c) for c in problems.columns]]
@@ -155,7 +151,6 @@ def format_problems(problems: pd.DataFrame) -> str:
     )
 
 
-@command("ingest")
 def run_ingest(args: argparse.Namespace) -> int:
     """Import files; print a summary, or every problem and exit 2."""
     from analytics.ingest import import_files, problems_csv
@@ -201,7 +196,6 @@ def run_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("undo-import")
 def run_undo(args: argparse.Namespace) -> int:
     """Revert one import."""
     from analytics.ingest import undo_import
@@ -211,7 +205,6 @@ def run_undo(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("accept-round")
 def run_accept(args: argparse.Namespace) -> int:
     """Accept one incomplete round."""
     from analytics.ingest import accept_rounds
@@ -221,7 +214,6 @@ def run_accept(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("imports")
 def run_imports(args: argparse.Namespace) -> int:
     """Print the import history."""
     from analytics.ingest import import_history
@@ -235,7 +227,6 @@ def run_imports(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("template")
 def run_template(args: argparse.Namespace) -> int:
     """Write the import template."""
     from analytics.ingest import write_template
@@ -537,7 +528,6 @@ def describe_proposal(read: TrackerRead, proposal: Proposal, out: str) -> list[s
     return lines
 
 
-@command("map")
 def run_map(args: argparse.Namespace) -> int:
     """Propose a tracker's mapping, write it, and print what it mapped and what it could not."""
     import re
@@ -596,7 +586,6 @@ def run_map(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("mappings")
 def run_mappings(args: argparse.Namespace) -> int:
     """List the saved tracker mappings, or print one's file."""
     from analytics.ingest.trackers.saved import find_saved, read_saved
@@ -625,3 +614,14 @@ def run_mappings(args: argparse.Namespace) -> int:
     for damaged in saved.damaged:
         print(f"warning: a saved mapping cannot be read: {damaged}", file=sys.stderr)
     return 0
+
+
+COMMANDS = {
+    "ingest": run_ingest,
+    "undo-import": run_undo,
+    "accept-round": run_accept,
+    "imports": run_imports,
+    "template": run_template,
+    "map": run_map,
+    "mappings": run_mappings,
+}

@@ -1,4 +1,4 @@
-"""The performance benchmark: `python -m analytics bench --responses N --json PATH`.
+"""What the benchmark measures, and how: `python -m benchmark` (or `python -m analytics bench`).
 
 Builds (or reuses) a synthetic store of about N responses with the generator's --scale, then
 measures every named query the pages use (cached, and cold: on a newly opened store), the
@@ -9,7 +9,6 @@ catalog) or a PostgreSQL catalog (`--data-dir "postgres:… data_path=…"`).
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import math
@@ -28,14 +27,13 @@ import pandas as pd
 
 from analytics import ingest, queries
 from analytics.access import local_operator
-from analytics.cli import EXTRA_PARSERS, command
 from analytics.config import PROJECT_ROOT, STORE_ENV
 from analytics.domain import COUNTY, Filters
 from analytics.errors import AuditDataError
 from analytics.export import build_pack
 from analytics.generate import DEFAULT_SEED, generate_store
 from analytics.images import image_export_available, stop_image_server
-from analytics.ingest.sample_round import import_files_for, round_frames
+from analytics.ingest.sample_round import benchmark_import, import_files_for, round_frames
 from analytics.ingest.trackers.sample_tracker import benchmark_tracker_import
 from analytics.lake.catalog import Lake
 from analytics.lake.location import StoreLocation, is_store, parse_location
@@ -384,10 +382,10 @@ def measure_baseline(store: Store, runs: int) -> dict[str, dict[str, float]]:
 def measure_pages(location: StoreLocation, runs: int) -> dict[str, dict[str, float]]:
     """Return each page's full AppTest run p50 in milliseconds, with Streamlit's caches cleared.
 
-    Runs in a child process (ui/bench_pages.py) so the analytics package never imports Streamlit.
+    Runs in a child process (benchmark/pages.py): its own Streamlit, caches and memory.
     """
     result = subprocess.run(
-        [sys.executable, "-m", "ui.bench_pages", _setting(location), str(runs)],
+        [sys.executable, "-m", "benchmark.pages", _setting(location), str(runs)],
         cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     if result.returncode != 0:
@@ -556,8 +554,7 @@ def measure_import(location: StoreLocation) -> dict[str, float]:
     which cannot be copied from here, into the benchmark's own store, then undone."""
     if location.embedded:
         return {
-            kind: ingest.benchmark_import(location, cases=10_000, kind=kind)
-            for kind in ("xlsx", "csv")
+            kind: benchmark_import(location, cases=10_000, kind=kind) for kind in ("xlsx", "csv")
         }
     return {kind: _import_and_undo(location, cases=10_000, kind=kind) for kind in ("xlsx", "csv")}
 
@@ -629,38 +626,3 @@ def print_table(results: dict[str, Any]) -> None:
                 "pack_export_next_s"):  # fmt: skip
         if key in results:
             print(f"{key:32} {results[key]}")
-
-
-def _add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    parser = add("bench", "the performance benchmark")
-    for action in parser._actions:  # the shared option means something else here
-        if "--data-dir" in action.option_strings:
-            action.help = (
-                "where to build the benchmark's synthetic store (default .bench/scale-K); an "
-                "empty or new folder, or one the benchmark built"
-            )
-    parser.add_argument("--responses", type=int, required=True, help="store size to measure")
-    parser.add_argument("--json", required=True, help="where to save the figures")
-    parser.add_argument("--runs", type=int, default=20, help="timed runs per query")
-    parser.add_argument("--no-pages", action="store_true", help="skip the AppTest page runs")
-    parser.add_argument("--no-server", action="store_true", help="skip cold start and memory")
-    parser.add_argument("--no-extras", action="store_true", help="skip the import and the pack")
-
-
-EXTRA_PARSERS.append(_add_parser)
-
-
-@command("bench")
-def run_bench_command(args: argparse.Namespace) -> int:
-    """Run the benchmark, print the table and save the JSON."""
-    data_dir = args.data_dir or None
-    out = Path(args.json)
-
-    def save(results: dict[str, Any]) -> None:
-        out.write_text(json.dumps(results, indent=2) + "\n")
-
-    results = run_bench(args.responses, data_dir, args.runs, not args.no_pages,
-                        not args.no_server, not args.no_extras, save)  # fmt: skip
-    save(results)
-    print_table(results)
-    return 0

@@ -1,4 +1,5 @@
-"""The store's own sub-commands: `snapshots` (what each snapshot changed, when, by whom), `sql`
+"""The store's own sub-commands: `generate` (the synthetic sample store), `migrate-store` (an
+old-layout store to DuckLake), `snapshots` (what each snapshot changed, when, by whom), `sql`
 (a read-only SELECT over the contract's tables at one snapshot) and `tidy-store` (data files no
 snapshot lists, left by a writer that was killed)."""
 
@@ -6,17 +7,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import re
 from collections import defaultdict
-from collections.abc import Callable
 
 import pandas as pd
 
-from analytics.cli import EXTRA_PARSERS, add_as_of_option, command, print_frame
+from analytics import queries
+from analytics.cli.options import AddCommand, add_as_of_option, print_frame
 from analytics.config import resolve_data_dir
 from analytics.lake.catalog import TURN_TABLE, Lake
-from analytics.lake.readonly import run_select
+from analytics.readonly_sql import run_select
 from analytics.store import Store
+
+# Where the old layout kept a deployment's shared audit trail (migrate-store reads it).
+OLD_TRAIL_DIR_ENV = "AUDIT_TRAIL_DIR"
 
 SNAPSHOT_COLUMNS = ["snapshot_id", "time_utc", "changes", "author", "message"]
 KEEPING = (
@@ -38,7 +43,27 @@ CHANGE_WORDS: dict[str, str] = {
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
 
 
-def _add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
+def add_parsers(add: AddCommand) -> None:
+    """Add the store's sub-commands."""
+    gen = add("generate", "write the synthetic sample store")
+    gen.add_argument("--scale", type=int, default=1, help="multiply every cohort by K")
+    gen.add_argument("--seed", type=int, default=None, help="random seed (default: fixed)")
+
+    migrate = add(
+        "migrate-store", "convert a store in the old layout (Parquet folders) to DuckLake",
+        data_dir=False,
+    )  # fmt: skip
+    migrate.add_argument("old_dir", metavar="OLD_DIR", help="the old store's folder (store.json)")
+    migrate.add_argument(
+        "--to", dest="new_dir", required=True, metavar="NEW_DIR",
+        help="the new store: a new or empty folder, or postgres:… data_path=…",
+    )  # fmt: skip
+    migrate.add_argument(
+        "--trail-dir", default=os.environ.get(OLD_TRAIL_DIR_ENV) or None, metavar="DIR",
+        help=f"where the old deployment kept its audit trail, if {OLD_TRAIL_DIR_ENV} named a "
+        f"folder (default: ${OLD_TRAIL_DIR_ENV}, if set)",
+    )  # fmt: skip
+
     snapshots = add("snapshots", "list the store's snapshots: id, time, what changed, by whom")
     snapshots.description = f"List every snapshot of the store, oldest first. {KEEPING}"
     snapshots.add_argument("--format", choices=("csv", "json", "table"), default="table")
@@ -74,9 +99,6 @@ def _hours(text: str) -> float:
     if not 0 <= hours < 24 * 365 * 100:  # NaN too
         raise argparse.ArgumentTypeError(f"hours must be between 0 and a century: {text!r}")
     return hours
-
-
-EXTRA_PARSERS.append(_add_parsers)
 
 
 def _table_name(item: str, names: dict[str, str]) -> str:
@@ -124,7 +146,33 @@ def snapshot_rows(lake: Lake) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS)
 
 
-@command("snapshots")
+def run_generate(args: argparse.Namespace) -> int:
+    """Write the synthetic sample store."""
+    from analytics.generate import DEFAULT_SEED, generate_store
+
+    data_dir = resolve_data_dir(args.data_dir)
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    generate_store(data_dir, scale=args.scale, seed=seed)
+    contents = queries.store_contents(Store(data_dir))
+    print(
+        f"Wrote a synthetic store to {data_dir}: {int(contents['cases'].sum())} cases, "
+        f"{int(contents['responses'].sum())} responses (scale {args.scale}, seed {seed})."
+    )
+    return 0
+
+
+def run_migrate_store(args: argparse.Namespace) -> int:
+    """Convert an old-layout store into a new DuckLake store."""
+    from analytics.access import local_operator
+    from analytics.lake.migrate import migrate_store
+
+    migrated = migrate_store(
+        args.old_dir, args.new_dir, author=local_operator().user, trail_dir=args.trail_dir
+    )
+    print(migrated.message)
+    return 0
+
+
 def run_snapshots(args: argparse.Namespace) -> int:
     """Print the store's snapshots."""
     lake = Lake(resolve_data_dir(args.data_dir))
@@ -136,7 +184,6 @@ def run_snapshots(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("sql")
 def run_sql(args: argparse.Namespace) -> int:
     """Print the result of one read-only SELECT at the chosen snapshot."""
     with Store(resolve_data_dir(args.data_dir), as_of=args.as_of) as store:
@@ -145,7 +192,6 @@ def run_sql(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("tidy-store")
 def run_tidy_store(args: argparse.Namespace) -> int:
     """List (or remove) the data files no snapshot lists; say how many."""
     lake = Lake(resolve_data_dir(args.data_dir))
@@ -167,3 +213,12 @@ def run_tidy_store(args: argparse.Namespace) -> int:
             "--remove to delete them."
         )
     return 0
+
+
+COMMANDS = {
+    "generate": run_generate,
+    "migrate-store": run_migrate_store,
+    "snapshots": run_snapshots,
+    "sql": run_sql,
+    "tidy-store": run_tidy_store,
+}

@@ -1,6 +1,6 @@
-"""Time each page's full AppTest run (caches cleared): `python -m ui.bench_pages DATA_DIR RUNS`.
+"""Time each page's full AppTest run (caches cleared): `python -m benchmark.pages STORE RUNS`.
 
-Called by `python -m analytics bench`; prints {page: {"p50_ms": …}} as JSON.
+Called by the benchmark (measure_pages); prints {page: {"p50_ms": …}} as JSON.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from analytics.bench import PAGES
+from benchmark.measure import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 
