@@ -79,7 +79,7 @@ _TEXT = {"color": TEXT_COLOUR}
 _GRID = "#E5E5E5"
 
 
-class SpecFigure(go.Figure):
+class SpecFigure(go.Figure):  # type: ignore[misc]  # plotly is untyped: go.Figure is Any
     """A figure already in plotly's JSON form: made, copied and unpickled without validating it
     again. Plotly's per-property validation was most of a page's run (70–160 ms a chart), and
     st.cache_data unpickles a cached chart on every rerun. Every chart is validated by the
@@ -418,7 +418,7 @@ def heatmap_figure(
         ]
         for r in wide.index
     ]
-    heatmap = {
+    heatmap: dict[str, Any] = {
         "type": "heatmap",
         "z": [_values(row) for row in wide.to_numpy()],
         "x": [literal(c) for c in wide.columns],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from analytics.errors import UnknownValueError
+
 # Government Analysis Function categorical palette (colour-blind safe), one colour per quadrant.
 QUADRANTS: tuple[str, ...] = ("NW", "NE", "SW", "SE")
 QUADRANT_LABELS: dict[str, str] = {
@@ -95,11 +97,23 @@ def wording_band(pct_met: float) -> str:
 
 @dataclass(frozen=True)
 class Filters:
-    """The shared filter bar: an empty selection means all."""
+    """The shared filter bar: an empty selection means all.
+
+    Checked once, where it is made (the URL, the command line, a caller): an unknown quadrant
+    is refused here, so no layer below checks it again and SQL takes it as a bound parameter.
+    Teams and rounds are the store's words, checked against it by the queries."""
 
     quadrants: tuple[str, ...] = field(default_factory=tuple)
     round_id: str | None = None
     teams: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        # Tuples whatever was given, so that a Filters is hashable (a cache key) and immutable.
+        object.__setattr__(self, "quadrants", tuple(self.quadrants))
+        object.__setattr__(self, "teams", tuple(self.teams))
+        for quadrant in self.quadrants:
+            if quadrant not in QUADRANTS:
+                raise UnknownValueError("quadrant", quadrant, QUADRANTS)
 
     def describe(self) -> str:
         """Return the filters in words, for subtitles and export headers."""

@@ -8,9 +8,10 @@ Nothing here is real children's data: every reference is random and the store sa
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,7 +68,7 @@ def allocate(total: int, weights: np.ndarray, caps: np.ndarray) -> np.ndarray:
 
 def _theme_prefix(questions: pd.DataFrame, theme_id: str) -> str:
     first = questions.loc[questions["theme_id"] == theme_id, "question_id"].iloc[0]
-    return first.split("-")[0]
+    return str(first).split("-")[0]
 
 
 def _team_effects(spec: str | None) -> dict[str, float]:
@@ -93,10 +94,11 @@ def _correlate(codes: np.ndarray, cell_index: np.ndarray, rng: np.random.Generat
     applicable), so every quadrant and team figure is unchanged; only which case gave which
     answer moves, so a case that meets many standards is graded well, as in a real audit.
     """
-    quality = rng.normal(0, 1, codes.shape[0])
+    n_cases = int(codes.shape[0])
+    quality = rng.normal(0, 1, n_cases)
     out = codes.copy()
     for question in range(codes.shape[1]):
-        noisy = quality + rng.normal(0, CASE_NOISE_SD, codes.shape[0])
+        noisy = quality + rng.normal(0, CASE_NOISE_SD, n_cases)
         for cell in np.unique(cell_index):
             members = np.flatnonzero((cell_index == cell) & (codes[:, question] < 3))
             best_first = members[np.argsort(-noisy[members], kind="stable")]
@@ -231,7 +233,15 @@ def _one_round(
     return cases, responses
 
 
-def _question_codes(target, rng, total, cells, cell_index, quadrant_effect, scale) -> np.ndarray:
+def _question_codes(
+    target: Any,  # one row of targets.csv (itertuples)
+    rng: np.random.Generator,
+    total: int,
+    cells: pd.DataFrame,
+    cell_index: np.ndarray,
+    quadrant_effect: dict[str, float],
+    scale: int,
+) -> np.ndarray:
     """Return each case's response code for one question, hitting the county target exactly."""
     codes = np.full(total, 3, dtype=np.int64)  # start as Not applicable
     n_not_applicable = round(total * float(target.not_applicable))
@@ -298,7 +308,7 @@ def _reporting(
 
 
 def generate_store(
-    data_dir: Path,
+    data_dir: str | os.PathLike[str],
     scale: int = 1,
     seed: int = DEFAULT_SEED,
     progress: Callable[[int, int], None] | None = None,

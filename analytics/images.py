@@ -26,7 +26,7 @@ import zlib
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
+from typing import Any, TypeVar
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -43,6 +43,8 @@ START_TIMEOUT_SECONDS = 60.0
 RENDER_TIMEOUT_SECONDS = 90.0
 BROWSER_NAMES: tuple[str, ...] = ("chromium", "chromium-browser")
 NO_BROWSER_REASON = "PNG/SVG export needs Debian's chromium: apt-get install chromium"
+
+_T = TypeVar("_T")
 
 
 class ImageExportError(AuditDataError):
@@ -104,7 +106,7 @@ class _Server:
     def alive(self) -> bool:
         return self._thread.is_alive() and not self._loop.is_closed()
 
-    def submit(self, figure: dict[str, Any], opts: dict[str, Any]) -> Future:
+    def submit(self, figure: dict[str, Any], opts: dict[str, Any]) -> Future[bytes]:
         return asyncio.run_coroutine_threadsafe(
             self._kaleido.calc_fig(figure, opts=opts), self._loop
         )
@@ -138,7 +140,7 @@ class _Server:
             pipe_log.setLevel(level)
 
 
-def _wait(future: Future, timeout: float) -> Any:
+def _wait(future: Future[_T], timeout: float) -> _T:
     try:
         return future.result(timeout=timeout)
     except FutureTimeout as error:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -416,7 +417,7 @@ def finding_frequency_notes(frame: pd.DataFrame, shown: pd.DataFrame | None = No
     if not chosen:
         return ["There are no audit results for this selection."]
     county = frame[frame["scope"] == "County"].set_index(["theme_id", "question_id"])
-    items = []
+    items: list[str] = []
     for i in chosen:
         if len(items) == 3:
             break
@@ -661,14 +662,16 @@ def change_metric(change: stats.ChangeResult, before: float, after: float) -> Me
     )
 
 
-def _small(threshold: int | None, *counts: object) -> bool:
+def _small(threshold: int | None, *counts: float | None) -> bool:
     # Counts from 1 to threshold - 1 are withheld for circulation (0 is shown: nobody to find).
     return threshold is not None and any(
         c is not None and pd.notna(c) and 0 < int(c) < threshold for c in counts
     )
 
 
-def headline_metrics(figures: dict, threshold: int | None = None) -> tuple[list[Metric], str]:
+def headline_metrics(
+    figures: Mapping[str, Any], threshold: int | None = None
+) -> tuple[list[Metric], str]:
     """Return a theme's headline figures (cases, standards met, change, graded good or better)
     and the caption with their n; for circulation (`threshold`), a figure whose count, or the
     count it leaves (not met, not good), is under the threshold shows "c"."""

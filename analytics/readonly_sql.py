@@ -45,7 +45,10 @@ def check_select(sql: str) -> None:
 def sandbox(store: Store) -> duckdb.DuckDBPyConnection:
     """Return a new DuckDB holding the contract's tables at the store's snapshot, locked so that
     it can read those tables' files and nothing else."""
-    config = {**extensions.CONNECTION_CONFIG, "temp_directory": ""}  # no spilling to disk
+    config: dict[str, extensions.ConfigValue] = {
+        **extensions.CONNECTION_CONFIG,
+        "temp_directory": "",
+    }  # no spilling to disk
     remote = store.where.remote_data
     if remote:  # data files on object storage: httpfs from its wheel, the store's credentials
         config["extension_directory"] = str(extensions.extension_directory())

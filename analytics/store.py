@@ -14,7 +14,7 @@ import contextlib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import duckdb
 import pandas as pd
@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from analytics.contract import (
     AREA_CASE_COUNTS,
     PARTITIONED_TABLES,
+    RECORD_SCHEMAS,
     ROLLUP_TABLES,
     SCHEMAS,
     TABLES,
@@ -32,7 +33,6 @@ from analytics.contract import (
 from analytics.domain import NOT_APPLICABLE
 from analytics.errors import AuditDataError
 from analytics.lake.catalog import (
-    RECORD_SCHEMAS,
     Lake,
     area_case_counts_sql,
     first_line,
@@ -123,7 +123,7 @@ class Store:
         memo = self._pinned.memo
         if name not in memo:
             memo[name] = build()
-        return memo[name]
+        return cast(T, memo[name])  # the memo holds what build() returned under this name
 
     def small_table(self, table: str) -> pd.DataFrame:
         """Return a whole catalogue table (themes, rounds, questions, actions, quotes), read once
@@ -232,7 +232,7 @@ def _pin(lake: Lake, snapshot: int) -> _Pinned:
     least recently opened goes (never the one just asked for)."""
     with lake.pin_lock:
         pinned = lake.pinned
-        setup = pinned.pop(snapshot, None)
+        setup: _Pinned | None = pinned.pop(snapshot, None)
         if setup is None:
             setup = _Pinned(f"{lake.alias}_snapshot_{snapshot}")
             _set_up(lake, snapshot, setup)
@@ -378,7 +378,8 @@ def _partition_of(path: str) -> tuple[str, str]:
 def _manifest(frame: pd.DataFrame) -> dict[str, Any]:
     if frame.empty or frame["manifest"].iloc[-1] is None:
         return {}
-    return json.loads(frame["manifest"].iloc[-1])
+    manifest: dict[str, Any] = json.loads(frame["manifest"].iloc[-1])
+    return manifest
 
 
 def empty_frame(table: str) -> pd.DataFrame:
@@ -439,6 +440,8 @@ Or: python -m analytics sql "SELECT ..." --data-dir <this folder>
 """
 
 
-def _replayable(chunks: Iterable[tuple[str, pd.DataFrame]]) -> Callable[[], list]:
+def _replayable(
+    chunks: Iterable[tuple[str, pd.DataFrame]],
+) -> Callable[[], list[tuple[str, pd.DataFrame]]]:
     held = list(chunks)
     return lambda: held

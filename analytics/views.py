@@ -218,9 +218,9 @@ def _chart_view(
         if len(data):
             first, second = data["round_from"].iloc[0], data["round_to"].iloc[0]
             label = f"{labels.get(first, first)} to {labels.get(second, second)}"
-            cases = f"{_cases(store, theme, _in_round(filters, first))} and "
-            cases += f"{_cases(store, theme, _in_round(filters, second))} cases"
-            subtitle = f"n={cases} · {label} · {filters.describe()}"
+            both = f"{_cases(store, theme, _in_round(filters, first))} and "
+            both += f"{_cases(store, theme, _in_round(filters, second))} cases"
+            subtitle = f"n={both} · {label} · {filters.describe()}"
         else:
             subtitle = subtitle_for(_cases(store, theme, filters), label, filters)
         figure = charts.round_trend_figure(data, subtitle, labels)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up and run every check: formatting, lint, and the whole pytest suite (browser tests included).
+# Set up and run every check: formatting, lint, the layers, types, and the whole pytest suite
+# (browser tests included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -8,4 +9,6 @@ export BROWSER_PATH="${BROWSER_PATH:-$(command -v chromium || true)}"
 export AUDIT_REQUIRE_BROWSER="${AUDIT_REQUIRE_BROWSER:-1}"
 .venv/bin/ruff format --check .
 .venv/bin/ruff check .
+.venv/bin/lint-imports          # the layers and no import cycle (pyproject.toml [tool.importlinter])
+.venv/bin/mypy                  # strict on analytics/ (pyproject.toml [tool.mypy])
 .venv/bin/python -m pytest "$@"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,19 @@ from services import postgres_database, postgres_service, s3_bucket, s3_service 
 from analytics.generate import generate_store
 from analytics.lake.catalog import Lake
 from analytics.store import Store, write_new_store
+
+# pytest's own __main__, put back after each test (see below).
+_PYTEST_MAIN = sys.modules["__main__"]
+
+
+@pytest.fixture(autouse=True)
+def _main_module_put_back() -> Iterator[None]:
+    # AppTest.from_function runs its generated script as __main__ and leaves it there; a child
+    # process started with "spawn" later re-runs __main__ from its path, that script, and fails
+    # (a NameError) before it runs its target: the multi-process store tests would hang on it.
+    yield
+    sys.modules["__main__"] = _PYTEST_MAIN
+
 
 D = dt.date
 

@@ -155,6 +155,23 @@ def test_the_command_line_imports_its_commands_and_nothing_imports_it():
     assert {m for m in importers if not m.startswith("analytics.cli")} == {"analytics.__main__"}
 
 
+def test_nothing_imports_the_entry_scripts():
+    # app.py and asgi.py sit above every layer; import-linter reads packages only, so this
+    # test keeps them out of every package's imports.
+    entry = {"app", "asgi"}
+    paths = [
+        p
+        for pkg in ("analytics", "ui", "app_pages", "benchmark")
+        for p in (ROOT / pkg).rglob("*.py")
+    ]
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            assert not {n.split(".")[0] for n in names} & entry, path
+
+
 def test_no_analytics_module_starts_a_higher_layer():
     # A child process is an import by other means: `-m ui.serve` from analytics would tie the
     # engine to the dashboard. Only the benchmark, a tool at the edge, starts the dashboard.

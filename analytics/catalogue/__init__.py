@@ -37,4 +37,5 @@ def catalogue_table(name: str) -> pd.DataFrame:
 def category_order() -> list[str]:
     """Return the known cross-cutting categories in their display order."""
     frame = read_catalogue_file("categories")
-    return frame.sort_values("sort_order", key=lambda s: s.astype(int))["category"].tolist()
+    ordered = frame.sort_values("sort_order", key=lambda s: s.astype(int))["category"]
+    return [str(category) for category in ordered]

@@ -8,13 +8,13 @@ import math
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from analytics.access import local_operator
 from analytics.cli.options import AddCommand
-from analytics.config import resolve_data_dir
+from analytics.config import StoreSetting, resolve_data_dir
 from analytics.domain import QUADRANTS
 from analytics.errors import ImportRefused
 from analytics.lake.location import parse_location, without_password
@@ -22,6 +22,7 @@ from analytics.lake.location import parse_location, without_password
 if TYPE_CHECKING:  # the tracker modules load only when a tracker command runs
     from analytics.ingest.trackers.apply import TrackerImport
     from analytics.ingest.trackers.layout import TrackerRead
+    from analytics.ingest.trackers.model import TrackerMapping
     from analytics.ingest.trackers.propose import Proposal
 
 
@@ -178,7 +179,7 @@ def run_ingest(args: argparse.Namespace) -> int:
                 print(f"Every problem is also in {args.errors_csv}.", file=sys.stderr)
         return 2
     print(result.message)
-    if tracker is not None and result.changed:
+    if tracker is not None and tracker.mapping is not None and result.changed:
         print(
             f"The mapping {tracker.mapping.name!r} is saved in the store: next round, a tracker "
             "of the same layout imports without --mapping (see: python -m analytics mappings)."
@@ -283,7 +284,7 @@ def _read_tracker(files: list[str], max_mb: float) -> TrackerRead | None:
     return None
 
 
-def _tracker_for(data_dir: Path, args: argparse.Namespace) -> TrackerImport | int | None:
+def _tracker_for(data_dir: StoreSetting, args: argparse.Namespace) -> TrackerImport | int | None:
     """Return the tracker import the ingest command asks for, None for the template, or an exit
     code after saying why it cannot go ahead."""
     from analytics.ingest import TrackerImport
@@ -318,16 +319,16 @@ def _tracker_for(data_dir: Path, args: argparse.Namespace) -> TrackerImport | in
     if read is None:
         return 2
     recognition = recognise(read, saved_mappings(data_dir))
-    mapping = recognition.mapping
-    if recognition.exact and mapping is not None:
-        print(f"Recognised the layout of the saved mapping {mapping.name!r}: importing with it.")
-        return TrackerImport(mapping, args.round_id, recognition.layouts)
-    theme = mapping.theme_id if mapping is not None else "THEME"
+    known = recognition.mapping
+    if recognition.exact and known is not None:
+        print(f"Recognised the layout of the saved mapping {known.name!r}: importing with it.")
+        return TrackerImport(known, args.round_id, recognition.layouts)
+    theme = known.theme_id if known is not None else "THEME"
     map_it = (
         f"python -m analytics map {files} --theme {theme} --round {args.round_id or 'ROUND'} "
         "--out mapping.json"
     )
-    if mapping is None:
+    if known is None:
         return _error(
             f"{', '.join(args.files)} is not the import template (no cases or responses sheet) "
             "and no saved mapping fits its layout: it is a tracker. Map it first:\n"
@@ -342,7 +343,7 @@ def _tracker_for(data_dir: Path, args: argparse.Namespace) -> TrackerImport | in
         if row.layout is not None and longest > SHOWN_HEADERS:
             print(f"  {row.sheet}: added: {row.added or 'none'}", file=sys.stderr)
             print(f"  {row.sheet}: removed: {row.removed or 'none'}", file=sys.stderr)
-    names = [mapping.name, *recognition.tied]
+    names = [known.name, *recognition.tied]
     use = " or ".join(f"--mapping {_quoted(n)}" for n in names)
     print(
         "To go ahead, either map it again and import with the new mapping:\n"
@@ -356,7 +357,7 @@ def _tracker_for(data_dir: Path, args: argparse.Namespace) -> TrackerImport | in
     return 2
 
 
-def theme_questions(data_dir: Path, theme: str) -> pd.DataFrame:
+def theme_questions(data_dir: StoreSetting, theme: str) -> pd.DataFrame:
     """Return a theme's questions (question_id, text): the store's, or the seed catalogue's when
     there is no store yet; an unknown theme raises an error listing the known ones."""
     from analytics import queries
@@ -387,7 +388,7 @@ def theme_questions(data_dir: Path, theme: str) -> pd.DataFrame:
     return pd.DataFrame({"question_id": list(texts), "text": list(texts.values())})
 
 
-def _round_note(data_dir: Path, theme: str, round_id: str) -> str:
+def _round_note(data_dir: StoreSetting, theme: str, round_id: str) -> str:
     """Return what importing into the round will do: create it, or fill a stored one."""
     from analytics import queries
     from analytics.ingest import is_store
@@ -430,7 +431,7 @@ def _default_name(files: list[str]) -> str:
 NOT_MAPPED = ("ignored", "refused", "unmatched")
 
 
-def _score(value: object) -> str:
+def _score(value: Any) -> str:  # a Float64 cell: a number, or None / NA
     return "" if value is None or pd.isna(value) else f"{float(value):.0f}"
 
 
@@ -440,14 +441,15 @@ def _runner_up(row: pd.Series) -> str:
     return f"{row['runner_up']} ({_score(row.get('runner_up_score'))})"
 
 
-def describe_proposal(read: TrackerRead, proposal: Proposal, out: str) -> list[str]:
+def describe_proposal(
+    read: TrackerRead, proposal: Proposal, mapping: TrackerMapping, out: str
+) -> list[str]:
     """Return what `map` prints: what was mapped (with scores), what was not, the words seen."""
     from analytics.ingest.trackers.propose import STANDARD_MATCH_MARGIN, STANDARD_MATCH_MIN
 
-    lines = [f"Wrote the mapping {proposal.mapping.name!r} (theme {proposal.mapping.theme_id}) "
-             f"to {out}."]  # fmt: skip
+    lines = [f"Wrote the mapping {mapping.name!r} (theme {mapping.theme_id}) to {out}."]
     lines.append("Sheets read:")
-    layouts = {layout.source: layout for layout in proposal.mapping.layouts}
+    layouts = {layout.source: layout for layout in mapping.layouts}
     for sheet in read.sheets:
         rows = ", ".join(str(r) for r in sheet.header_rows)
         layout = layouts.get(sheet.label)
@@ -557,12 +559,14 @@ def run_map(args: argparse.Namespace) -> int:
     from analytics.ingest.trackers.propose import propose  # after the cheap checks above
 
     proposal = propose(read, questions, args.theme, name, quadrant=args.quadrant, team=args.team)
+    # None only for a tracker with no sheet read, which _read_tracker refused above.
+    assert proposal.mapping is not None
     try:
         data = mapping_bytes(proposal.mapping)
     except MappingRefused as refused:
         return _error(str(refused))
     out.write_bytes(data)
-    lines = describe_proposal(read, proposal, str(out))
+    lines = describe_proposal(read, proposal, proposal.mapping, str(out))
     saved = read_saved(data_dir)
     known = recognise(read, saved.mappings)
     if known.exact and known.mapping is not None:

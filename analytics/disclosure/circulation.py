@@ -13,7 +13,7 @@ import base64
 import dataclasses
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,12 @@ from analytics.views import ChartView
 STAMP_FONT = {"size": 11, "color": "#505A5F"}
 STAMP_TOP = 20  # pixels from the top of the image to the foot of the stamp line
 _CASES = re.compile(r"^n=(\d+(?: and \d+)*) cases · ")
+
+# A chart redrawn for circulation: (view, data, suppressed table, threshold, theme titles) ->
+# (title, alt text, figure).
+Builder = Callable[
+    [ChartView, pd.DataFrame, pd.DataFrame, int, Mapping[str, str]], tuple[str, str, go.Figure]
+]
 
 
 def stamp_text(threshold: int | None) -> str:
@@ -125,7 +131,9 @@ def _not_shown(count: int) -> str:
     return f"; {count} not shown ({SUPPRESSED})" if count else ""
 
 
-def _blank(frame: pd.DataFrame, shown: pd.DataFrame, columns: dict[str, tuple[str, ...]]):
+def _blank(
+    frame: pd.DataFrame, shown: pd.DataFrame, columns: dict[str, tuple[str, ...]]
+) -> pd.DataFrame:
     # A copy of the data with every hidden share blank (NaN), so a builder draws nothing there.
     out = frame.copy()
     for column, also in columns.items():
@@ -154,8 +162,12 @@ def _c_marks(figure: go.Figure, labels: list[str], x: float = 0.01) -> None:
 
 
 def _quadrant_comparison(
-    view: ChartView, data: pd.DataFrame, shown: pd.DataFrame, threshold, _titles
-):
+    view: ChartView,
+    data: pd.DataFrame,
+    shown: pd.DataFrame,
+    threshold: int,
+    _titles: Mapping[str, str],
+) -> tuple[str, str, go.Figure]:
     from analytics import charts
 
     quadrants = view.filters.quadrants
@@ -203,7 +215,7 @@ def _quadrant_comparison(
     if county and not any(_hidden(shown, i, "met", "n") for i in county):
         met, n = int(data["met"].iloc[county].sum()), int(data["n"].iloc[county].sum())
         alt += f": overall {narrative.pct(met / n if n else math.nan)} met in the county (n={n})"
-    pooled = {}
+    pooled: dict[str, float] = {}
     for area in QUADRANTS:
         rows = _rows(data, data["quadrant"] == area)
         if rows and not any(_hidden(shown, i, "met", "n") for i in rows):
@@ -211,10 +223,10 @@ def _quadrant_comparison(
             if n:
                 pooled[area] = met / n
     if len(pooled) >= 2:
-        ordered = sorted(pooled, key=pooled.__getitem__)
+        areas = sorted(pooled, key=pooled.__getitem__)
         alt += (
-            f"; lowest quadrant shown {ordered[0]} ({narrative.pct(pooled[ordered[0]])}), "
-            f"highest {ordered[-1]} ({narrative.pct(pooled[ordered[-1]])})"
+            f"; lowest quadrant shown {areas[0]} ({narrative.pct(pooled[areas[0]])}), "
+            f"highest {areas[-1]} ({narrative.pct(pooled[areas[-1]])})"
         )
     alt += f"; shares resting on counts under {threshold} are not shown."
     plotted = _blank(data, shown, {"pct_met": ("ci_low", "ci_high")})
@@ -231,8 +243,12 @@ def _quadrant_comparison(
 
 
 def _finding_frequency(
-    view: ChartView, data: pd.DataFrame, shown: pd.DataFrame, threshold, _titles
-):
+    view: ChartView,
+    data: pd.DataFrame,
+    shown: pd.DataFrame,
+    threshold: int,
+    _titles: Mapping[str, str],
+) -> tuple[str, str, go.Figure]:
     from analytics import charts
 
     chosen = _rows(data, data["scope"] == "Selection")
@@ -265,7 +281,13 @@ def _finding_frequency(
     return title, alt, figure
 
 
-def _round_trend(view: ChartView, data: pd.DataFrame, shown: pd.DataFrame, threshold, _titles):
+def _round_trend(
+    view: ChartView,
+    data: pd.DataFrame,
+    shown: pd.DataFrame,
+    threshold: int,
+    _titles: Mapping[str, str],
+) -> tuple[str, str, go.Figure]:
     from analytics import charts
 
     if data.empty:
@@ -319,7 +341,13 @@ def _trend_labels(view: ChartView) -> dict[str, str]:
     return dict(zip(rounds, names, strict=False))
 
 
-def _cohort_profile(view: ChartView, data: pd.DataFrame, shown: pd.DataFrame, threshold, _titles):
+def _cohort_profile(
+    view: ChartView,
+    data: pd.DataFrame,
+    shown: pd.DataFrame,
+    threshold: int,
+    _titles: Mapping[str, str],
+) -> tuple[str, str, go.Figure]:
     from analytics import charts
 
     quadrants = _rows(data, data["dimension"] == "quadrant")
@@ -359,7 +387,13 @@ def _cohort_profile(view: ChartView, data: pd.DataFrame, shown: pd.DataFrame, th
     return title, alt, figure
 
 
-def _heatmap(view: ChartView, data: pd.DataFrame, shown: pd.DataFrame, threshold, titles):
+def _heatmap(
+    view: ChartView,
+    data: pd.DataFrame,
+    shown: pd.DataFrame,
+    threshold: int,
+    titles: Mapping[str, str],
+) -> tuple[str, str, go.Figure]:
     # Category x theme, category x quadrant and theme x quadrant: each cell's share and n.
     where = "overall"
     if view.name == "theme_quadrant":
@@ -381,8 +415,13 @@ def _heatmap(view: ChartView, data: pd.DataFrame, shown: pd.DataFrame, threshold
         alt = f"Heatmap of the share met for {len(overall)} {what}; shares are not shown."
     else:
         low, high = ordered[0], ordered[-1]
-        name = lambda i: str(data[name_column].iat[i])  # noqa: E731
-        share = lambda i: narrative.pct(data["pct_met"].iat[i])  # noqa: E731
+
+        def name(i: int) -> str:
+            return str(data[name_column].iat[i])
+
+        def share(i: int) -> str:
+            return narrative.pct(data["pct_met"].iat[i])
+
         if view.name == "theme_quadrant":
             title = f"Lowest {where}{shown_note}: {name(low)} ({share(low)} of standards met)"
         else:
@@ -449,7 +488,7 @@ def _left_out(view: ChartView, threshold: int) -> tuple[str, str, go.Figure]:
     return view.name.replace("_", " ").capitalize(), note, figure
 
 
-_BUILDERS = {
+_BUILDERS: dict[str, Builder] = {
     "quadrant_comparison": _quadrant_comparison,
     "finding_frequency": _finding_frequency,
     "round_trend": _round_trend,
@@ -460,7 +499,7 @@ _BUILDERS = {
 }
 
 
-def _withheld(threshold: int, *counts: object) -> bool:
+def _withheld(threshold: int, *counts: float | None) -> bool:
     # A count from 1 to threshold - 1 (0 is shown: nobody can be found in it).
     return any(c is not None and pd.notna(c) and 0 < int(c) < threshold for c in counts)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,8 @@ SUPPRESSED = stats.SUPPRESSED
 ALL_THEMES = "All themes"
 
 Cell = tuple[int, str]
-Var = Hashable  # a Cell, or a total printed elsewhere: ("elsewhere", ...) or ("group", ...)
+# A variable: a Cell, or a total printed elsewhere: ("elsewhere", ...) or ("group", ...).
+Var = tuple[Hashable, ...]
 
 
 @dataclass(frozen=True)
@@ -291,7 +293,7 @@ class _System:
         if not relations:
             return False
         a, _ = self._matrix(variables, relations)
-        bounds = [(None, None)] * len(variables)
+        bounds: list[tuple[float | None, float | None]] = [(None, None)] * len(variables)
         bounds[variables.index(cell)] = (1, 1)
         result = _linprog(
             np.zeros(len(variables)), A_eq=a, b_eq=np.zeros(len(relations)), bounds=bounds,
@@ -425,11 +427,11 @@ def _table_system(frame: pd.DataFrame, rule: Rule, threshold: int) -> _System:
     for row in range(len(frame)):
         key = ("elsewhere", *(frame[c].iat[row] for c in rule.elsewhere)) if rule.elsewhere else (
             "elsewhere", row)  # fmt: skip
-        for parts, total in rule.rows:
-            if total is None:
+        for parts, row_total in rule.rows:
+            if row_total is None:
                 elsewhere.setdefault(key, []).append((row, parts))
             else:
-                system.relate([*(((row, p), 1) for p in parts), ((row, total), -1)])
+                system.relate([*(((row, p), 1) for p in parts), ((row, row_total), -1)])
     for key, uses in elsewhere.items():
         _relate_to_total(system, key, [[(row, p) for p in parts] for row, parts in uses])
     if rule.group and (rule.total_row or rule.group_sums_known):
@@ -442,13 +444,13 @@ def _table_system(frame: pd.DataFrame, rule: Rule, threshold: int) -> _System:
                 _relate_to_total(
                     system, ("group", count), [[(r, count) for r in b] for b in blocks]
                 )
-                continue
-            column, value = rule.total_row  # type: ignore[misc]
-            for block in blocks:
-                totals = [r for r in block if frame[column].iat[r] == value]
-                if len(totals) == 1:
-                    others = [((r, count), 1) for r in block if r != totals[0]]
-                    system.relate([*others, ((totals[0], count), -1)])
+            elif rule.total_row is not None:  # always, here: no group sums known, so a total row
+                total_column, total_value = rule.total_row
+                for block in blocks:
+                    totals = [r for r in block if frame[total_column].iat[r] == total_value]
+                    if len(totals) == 1:
+                        others = [((r, count), 1) for r in block if r != totals[0]]
+                        system.relate([*others, ((totals[0], count), -1)])
     _settle_totals(system)
     return system
 
@@ -486,18 +488,27 @@ def _settle_totals(system: _System) -> None:
     system.virtual |= other.hide() | (other.virtual & grand)
 
 
-def _linprog(*args, **kwargs):
+class _LinprogResult(Protocol):
+    """The fields read from scipy's OptimizeResult."""
+
+    status: int
+    fun: float
+    x: np.ndarray
+
+
+def _linprog(*args: Any, **kwargs: Any) -> _LinprogResult:
     # scipy loads only when counts are suppressed (about 0.2 s of every page's start-up).
     from scipy.optimize import linprog
 
-    return linprog(*args, **kwargs)
+    return cast(_LinprogResult, linprog(*args, **kwargs))  # scipy is untyped (Any)
 
 
 def hidden_cells(frame: pd.DataFrame, chart_name: str, threshold: int) -> set[Cell]:
     """Return the (row position, column) count cells to suppress in a chart's data."""
     rule = RULES.get(chart_name) or _generic_rule(frame)
     system = _table_system(frame.reset_index(drop=True), rule, threshold)
-    return {cell for cell in system.hide() if isinstance(cell[0], int)}  # type: ignore[misc]
+    # A variable whose first item is a row position is a table cell (row, column).
+    return {cast(Cell, cell) for cell in system.hide() if isinstance(cell[0], int)}
 
 
 def for_circulation(
@@ -511,7 +522,7 @@ def for_circulation(
     frame = getattr(view_or_frame, "data", view_or_frame)
     if not isinstance(frame, pd.DataFrame):
         raise TypeError("for_circulation takes a ChartView or a DataFrame")
-    name = chart_name or getattr(view_or_frame, "name", "")
+    name = chart_name or cast(str, getattr(view_or_frame, "name", ""))  # a ChartView's name
     out = frame.reset_index(drop=True).copy()
     if threshold is None:
         return out

@@ -55,7 +55,7 @@ def case_list_header(
         ("Audit Insight", "cases behind a number"),
         ("Standard", f"{question_id} · {standard}"),
         ("Theme", theme_title(store, theme)),
-        ("Round", labels.get(round_id, round_id or "")),
+        ("Round", "" if round_id is None else labels.get(round_id, round_id)),
         ("Filters", filters.describe()),
         ("Cases", str(cases)),
         ("Date", (made_on or dt.date.today()).isoformat()),

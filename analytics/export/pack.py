@@ -102,7 +102,7 @@ def slide_figure(
     return stamped(figure, threshold)
 
 
-def _values(trace, axis: str) -> list[str]:
+def _values(trace: object, axis: str) -> list[str]:
     """Return the category names a trace plots along `axis` ("x" or "y")."""
     values = getattr(trace, axis, None)
     return [] if values is None else [v for v in values if isinstance(v, str)]
@@ -225,7 +225,7 @@ class _Builder:
         if self.progress is not None:
             self.progress(min(max(fraction, 0.0), 1.0), message)
 
-    def shown(self, view_or_frame, name: str) -> pd.DataFrame | None:
+    def shown(self, view_or_frame: ChartView | pd.DataFrame, name: str) -> pd.DataFrame | None:
         """Return the table as circulated (None in the standard mode), computed once per frame."""
         if self.threshold is None:
             return None

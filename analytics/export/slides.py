@@ -13,25 +13,33 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
-from pptx.util import Emu, Inches, Pt
+from pptx.shapes.autoshape import Shape
+from pptx.slide import Slide
+from pptx.table import _Cell
+from pptx.util import Emu, Inches, Length, Pt
 
 from analytics.export.fonts import LINE_HEIGHT, lines_needed
 from analytics.export.text import cut, xml_safe
+
+# python-pptx leaves RGBColor's constructors unannotated; called through these typed names.
+_rgb: Callable[[int, int, int], RGBColor] = RGBColor
+_rgb_from_hex: Callable[[str], RGBColor] = RGBColor.from_string
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.5)
 CONTENT_WIDTH = SLIDE_WIDTH - 2 * MARGIN
 FONT = "Arial"
-INK = RGBColor(0x0B, 0x0C, 0x0C)
-WHITE = RGBColor(0xFF, 0xFF, 0xFF)
-GREY = RGBColor(0x50, 0x5A, 0x5F)
-MARKING_RED = RGBColor(0xB1, 0x0E, 0x1E)
+INK = _rgb(0x0B, 0x0C, 0x0C)
+WHITE = _rgb(0xFF, 0xFF, 0xFF)
+GREY = _rgb(0x50, 0x5A, 0x5F)
+MARKING_RED = _rgb(0xB1, 0x0E, 0x1E)
 LAYOUT_TITLE, LAYOUT_TITLE_ONLY = 0, 5
 # The bottom edge: footer left, marking centred, mode right; none overlaps another.
 EDGE_TOP, EDGE_HEIGHT = SLIDE_HEIGHT - Inches(0.42), Inches(0.34)
@@ -60,6 +68,12 @@ TABLE_SIZES = (12, 11, 10)
 CELL_MARGIN_X, CELL_MARGIN_Y = Inches(0.1), Inches(0.03)
 QUOTE_CHARACTERS = 320
 EMU_PER_POINT = 12700
+
+
+def _emu(value: float) -> Length:
+    # python-pptx takes positions as Length; it writes them with %d, truncating a fraction
+    # just as int() does.
+    return Emu(int(value))
 
 
 def _points(emu: int) -> float:
@@ -136,7 +150,7 @@ def _luminance(colour: RGBColor) -> float:
 
 def text_on(fill: str) -> RGBColor:
     """Return white or ink, whichever reads better on the fill (WCAG contrast)."""
-    lum = _luminance(RGBColor.from_string(fill))
+    lum = _luminance(_rgb_from_hex(fill))
     return WHITE if (1.05 / (lum + 0.05)) >= (lum + 0.05) / (_luminance(INK) + 0.05) else INK
 
 
@@ -175,6 +189,12 @@ def table_pages(
     return best
 
 
+def _set_notes(slide: Slide, notes: str) -> None:
+    frame = slide.notes_slide.notes_text_frame
+    assert frame is not None  # python-pptx's default notes master has a body placeholder
+    frame.text = xml_safe(notes)
+
+
 class Deck:
     """A slide deck under construction; `save()` returns the PPTX bytes."""
 
@@ -187,19 +207,19 @@ class Deck:
 
     def _text_box(
         self,
-        slide,
-        left,
-        top,
-        width,
-        height,
+        slide: Slide,
+        left: float,
+        top: float,
+        width: float,
+        height: float,
         text: str,
         size: int,
         *,
         bold: bool = False,
         colour: RGBColor = INK,
         align: PP_ALIGN = PP_ALIGN.LEFT,
-    ):
-        box = slide.shapes.add_textbox(left, top, width, height)
+    ) -> Shape:
+        box = slide.shapes.add_textbox(_emu(left), _emu(top), _emu(width), _emu(height))
         frame = box.text_frame
         frame.word_wrap = True
         lines = xml_safe(text).split("\n")
@@ -212,7 +232,7 @@ class Deck:
             run.font.color.rgb = colour
         return box
 
-    def _furniture(self, slide) -> None:
+    def _furniture(self, slide: Slide) -> None:
         if self.marking:
             top = self._text_box(
                 slide, MARGIN, Inches(0.08), CONTENT_WIDTH, EDGE_HEIGHT, self.marking, 12,
@@ -236,9 +256,11 @@ class Deck:
             mode.name = "Mode"
 
     @staticmethod
-    def _set_title(shape, title: str, top: int, height: int, size: int) -> None:
+    def _set_title(shape: Shape | None, title: str, top: int, height: int, size: int) -> None:
+        assert shape is not None  # both layouts used have a title placeholder
         # The default template is 4:3; place the title for 16:9 explicitly.
-        shape.left, shape.top, shape.width, shape.height = MARGIN, top, CONTENT_WIDTH, height
+        shape.left, shape.top = MARGIN, _emu(top)
+        shape.width, shape.height = _emu(CONTENT_WIDTH), _emu(height)
         frame = shape.text_frame
         frame.text = xml_safe(title)
         frame.word_wrap = True
@@ -253,9 +275,9 @@ class Deck:
                 run.font.size, run.font.bold, run.font.name = Pt(size), True, FONT
                 run.font.color.rgb = INK
 
-    def _slide(self, layout: int, title: str, subtitle: str, notes: str):
+    def _slide(self, layout: int, title: str, subtitle: str, notes: str) -> tuple[Slide, int]:
         """Add a slide with its title (and subtitle); return it and where its content starts."""
-        slide = self.prs.slides.add_slide(self.prs.slide_layouts[layout])
+        slide: Slide = self.prs.slides.add_slide(self.prs.slide_layouts[layout])
         place = header(title, subtitle)
         self._set_title(slide.shapes.title, title, TITLE_TOP, place.title_height, place.title_size)
         if subtitle:
@@ -266,12 +288,12 @@ class Deck:
             box.name = "Subtitle"
         self._furniture(slide)
         if notes:
-            slide.notes_slide.notes_text_frame.text = xml_safe(notes)
+            _set_notes(slide, notes)
         return slide, place.content_top
 
-    def title_slide(self, title: str, lines: Sequence[str], notes: str = ""):
+    def title_slide(self, title: str, lines: Sequence[str], notes: str = "") -> Slide:
         """Add the opening slide: the pack's title and what it covers."""
-        slide = self.prs.slides.add_slide(self.prs.slide_layouts[LAYOUT_TITLE])
+        slide: Slide = self.prs.slides.add_slide(self.prs.slide_layouts[LAYOUT_TITLE])
         fits = _fit_width(CONTENT_WIDTH)
         size = next(
             (s for s in OPENING_TITLE_SIZES if lines_needed(title, fits, s, bold=True) <= 2),
@@ -280,7 +302,7 @@ class Deck:
         self._set_title(slide.shapes.title, title, OPENING_TITLE_TOP, OPENING_TITLE_HEIGHT, size)
         self._furniture(slide)
         if notes:
-            slide.notes_slide.notes_text_frame.text = xml_safe(notes)
+            _set_notes(slide, notes)
         body = slide.placeholders[1]
         body.left, body.top, body.width, body.height = (
             MARGIN,
@@ -307,7 +329,7 @@ class Deck:
         size_px: tuple[int, int],
         alt_text: str,
         notes: str,
-    ):
+    ) -> Slide:
         """Add one chart: the finding as title, n/round/filters below, the picture with alt text,
         as large as the space below the subtitle allows."""
         slide, top = self._slide(LAYOUT_TITLE_ONLY, title, subtitle, notes)
@@ -316,10 +338,12 @@ class Deck:
         scale = min(box_w / width_px, box_h / height_px)
         width, height = Emu(int(width_px * scale)), Emu(int(height_px * scale))
         left = MARGIN + Emu(int((box_w - width) / 2))
-        picture = slide.shapes.add_picture(io.BytesIO(png), left, top, width, height)
+        picture = slide.shapes.add_picture(io.BytesIO(png), _emu(left), _emu(top), width, height)
         # Alt text is the picture's cNvPr/@descr, which PowerPoint shows as its description.
-        picture._element.nvPicPr.cNvPr.set("descr", xml_safe(alt_text))
-        picture._element.nvPicPr.cNvPr.set("title", xml_safe(title))
+        # (python-pptx types p:nvPicPr as its descriptor class; at run time it is the element.)
+        properties = cast(Any, picture._element.nvPicPr).cNvPr
+        properties.set("descr", xml_safe(alt_text))
+        properties.set("title", xml_safe(title))
         return slide
 
     def table_slides(
@@ -348,12 +372,26 @@ class Deck:
             )
         return len(pages)
 
-    def _table_slide(self, title, subtitle, header_cells, rows, widths, notes, size):
+    def _table_slide(
+        self,
+        title: str,
+        subtitle: str,
+        header_cells: Sequence[str],
+        rows: Sequence[Sequence[Cell]],
+        widths: Sequence[int],
+        notes: str,
+        size: int,
+    ) -> Slide:
         slide, top = self._slide(LAYOUT_TITLE_ONLY, title, subtitle, notes)
         heights = [row_height(header_cells, widths, size, bold=True)]
         heights += [row_height([c.text for c in row], widths, size) for row in rows]
         shape = slide.shapes.add_table(
-            len(rows) + 1, len(header_cells), MARGIN, top, sum(widths), sum(heights)
+            len(rows) + 1,
+            len(header_cells),
+            MARGIN,
+            _emu(top),
+            _emu(sum(widths)),
+            _emu(sum(heights)),
         )
         shape.name = "Table"
         table = shape.table
@@ -369,7 +407,7 @@ class Deck:
         return slide
 
     @staticmethod
-    def _fill_cell(cell, content: Cell, size: int, bold: bool = False) -> None:
+    def _fill_cell(cell: _Cell, content: Cell, size: int, bold: bool = False) -> None:
         cell.text = xml_safe(content.text)
         cell.margin_left = cell.margin_right = CELL_MARGIN_X
         cell.margin_top = cell.margin_bottom = CELL_MARGIN_Y
@@ -377,8 +415,8 @@ class Deck:
             for run in paragraph.runs:
                 run.font.size, run.font.name, run.font.bold = Pt(size), FONT, bold
         if content.fill:
-            cell.fill.solid()
-            cell.fill.fore_color.rgb = RGBColor.from_string(content.fill)
+            cell.fill.solid()  # type: ignore[no-untyped-call]  # python-pptx: solid() is untyped
+            cell.fill.fore_color.rgb = _rgb_from_hex(content.fill)
             for paragraph in cell.text_frame.paragraphs:
                 for run in paragraph.runs:
                     run.font.color.rgb = text_on(content.fill)
@@ -386,13 +424,16 @@ class Deck:
 
     def quotes_slide(
         self, title: str, quotes: Sequence[tuple[str, str]], notes: str, empty: str = ""
-    ):
+    ) -> Slide:
         """Add up to four quotes, each with who said it (or `empty` when there are none)."""
-        slide, top = self._slide(LAYOUT_TITLE_ONLY, title, "", notes)
+        slide, content_top = self._slide(LAYOUT_TITLE_ONLY, title, "", notes)
         if not quotes:
-            self._text_box(slide, MARGIN, top, CONTENT_WIDTH, Inches(0.6), empty, 18, colour=GREY)
+            self._text_box(
+                slide, MARGIN, content_top, CONTENT_WIDTH, Inches(0.6), empty, 18, colour=GREY
+            )
             return slide
-        height = (EDGE_TOP - Inches(0.1) - top) / len(quotes)
+        height = (EDGE_TOP - Inches(0.1) - content_top) / len(quotes)
+        top: float = content_top
         size = 16 if len(quotes) <= 3 else 14
         for text, who in quotes:
             self._text_box(

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import math
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from analytics.formulas import neutralise
 from analytics.ingest.writing import read_history
 from analytics.store import Store
 from analytics.views import ChartView
+
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell, MergedCell
 
 _QUESTION = [("question_id", "Question"), ("text", "Standard"), ("category", "Category")]
 _ANSWERS = [("n", "n"), ("met", "Met"), ("partially_met", "Partially met"), ("not_met", "Not met")]
@@ -350,13 +354,18 @@ def table_xlsx(
     """Return the header block and the table as XLSX: numbers as numbers, text as text."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     book = Workbook()
     ws = book.active
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
     ws.title = sheet
     bold = Font(bold=True)
 
-    def put(row: int, column: int, value: object, number_format: str | None = None):
+    def put(
+        row: int, column: int, value: object, number_format: str | None = None
+    ) -> Cell | MergedCell:
         cell = ws.cell(row=row, column=column)
         if value is None:
             return cell
@@ -383,11 +392,9 @@ def table_xlsx(
             put(row, column, value, formats[column - 1])
     for column, heading in enumerate(table.columns, start=1):
         width = max([len(str(heading)), *[len(str(v)) for v in table.iloc[:200, column - 1]]])
-        ws.column_dimensions[ws.cell(row=top, column=column).column_letter].width = min(
-            max(width + 2, 8), 60
-        )
+        ws.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 8), 60)
     ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 14)
-    ws.freeze_panes = ws.cell(row=top + 1, column=1)
+    ws.freeze_panes = ws.cell(row=top + 1, column=1).coordinate
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -145,7 +145,7 @@ class Preview:
     @property
     def ok(self) -> bool:
         """Return whether the file can be imported as it is."""
-        return self.problems.empty
+        return bool(self.problems.empty)
 
     @property
     def incomplete(self) -> pd.DataFrame:
@@ -276,12 +276,14 @@ def _pending(
             refused = ReadResult(names, "", {}, problems, supplied={"cases", "responses"})
             return _Pending(refused, note=note)
     chosen = tracker
+    mapping = tracker.mapping
+    assert mapping is not None  # given, or the saved mapping recognised above
 
     def translate(state: StoreState) -> ReadResult:
-        return apply_mapping(tracker_read, chosen.mapping, chosen.round_id, state, chosen.layouts)
+        return apply_mapping(tracker_read, mapping, chosen.round_id, state, chosen.layouts)
 
     identity = ReadResult(
-        names, import_identity(tracker_read.sha256, tracker.mapping, tracker.round_id), {},
+        names, import_identity(tracker_read.sha256, mapping, tracker.round_id), {},
         Problems(),
     )  # fmt: skip
     return _Pending(identity, translate, tracker, note)
@@ -295,6 +297,7 @@ def _evaluate(store: Store, pending: _Pending, replace: bool, progress: Progress
         # The round comes from the audit dates: translate first, so that the identity names
         # the round found (importing again, with or without --round, changes nothing).
         state = store_state(store)
+        assert pending.translate is not None  # a tracker's pending import has one (_pending)
         read = pending.translate(state)
     already = _identical(read_history(store), read.sha256) if read.sha256 else None
     if already is not None:
@@ -496,6 +499,7 @@ def _import_into(
         append_history(writer, row)
         refresh_manifest(writer)
         if pending.tracker is not None:  # the mapping confirmed is saved with its import
+            assert pending.tracker.mapping is not None  # _pending gives a tracker its mapping
             saved_mappings.write_into(writer, pending.tracker.mapping, actor)
         audit_trail.append_event(
             writer, audit_trail.Event(actor, "import", read.file_name, detail=import_id)

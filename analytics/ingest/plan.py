@@ -7,6 +7,7 @@ per-row checks are in analytics.ingest.validate.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,10 +72,11 @@ def plan_rounds(
         old = stored.loc[key] if key in stored.index else None
         sheet_row = None if row is None else int(row[ROW])
 
-        def given(column: str, row=row) -> object:
+        def given(column: str, row: pd.Series | None = row) -> Any:  # a cell: pandas' Any
             return None if row is None or pd.isna(row[column]) else row[column]
 
         if n_cases and n_stored and not replace:
+            assert cases_sheet is not None  # the cases counted came from it
             tracker = cases_sheet.row_labels is not None  # a tracker: the round is given once
             label = cases_sheet.column_labels.get("round_id", "round_id")
             problems.add_one(
@@ -96,12 +98,15 @@ def plan_rounds(
         first = per_round["first_date"].get(key) if n_cases else None
         last = per_round["last_date"].get(key) if n_cases else None
         label = given("label") or (old["label"] if old is not None else round_id)
-        start = given("start_date") or (old["start_date"] if old is not None else first)
-        end = given("end_date") or (old["end_date"] if old is not None else last)
+        # Dates as pandas holds them, or missing (None, NaT): checked by _missing below.
+        start: Any = given("start_date") or (old["start_date"] if old is not None else first)
+        end: Any = given("end_date") or (old["end_date"] if old is not None else last)
         status = given("status")
         if status is None:
-            kept = old is not None and (old["status"] in ROUND_STATUSES_WITH_DATA or not n_cases)
-            status = old["status"] if kept else ("complete" if n_cases else "planned")
+            if old is not None and (old["status"] in ROUND_STATUSES_WITH_DATA or not n_cases):
+                status = old["status"]  # kept
+            else:
+                status = "complete" if n_cases else "planned"
         if rounds_sheet is not None and sheet_row is not None:
             typed = (given("start_date"), given("end_date"))
             if n_cases and status not in ROUND_STATUSES_WITH_DATA:

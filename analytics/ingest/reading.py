@@ -14,6 +14,7 @@ import collections
 import csv
 import hashlib
 import io
+import os
 import re
 import stat
 import zipfile
@@ -92,7 +93,9 @@ class ReadResult:
     supplied: set[str] = field(default_factory=set)  # tables given, even if unreadable
 
 
-def sources_from_paths(paths: Iterable[str | Path], max_mb: float = DEFAULT_MAX_MB) -> list[Source]:
+def sources_from_paths(
+    paths: Iterable[str | os.PathLike[str]], max_mb: float = DEFAULT_MAX_MB
+) -> list[Source]:
     """Return the files as sources; a file that is too big, missing, a folder, not a regular
     file, or a link to a file outside its own folder is flagged, never read (its problem is
     reported with the others when the import is read)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import cast
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
@@ -214,8 +215,8 @@ def _instructions(sheet: Worksheet, lists: dict[str, list[str]], theme: str | No
         for name, ids in lists.items()
         if name.startswith("questions: ")
     ]
-    for row in lines:
-        sheet.append(list(row))
+    for line in lines:
+        sheet.append(list(line))
     for row in sheet.iter_rows():
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -239,7 +240,7 @@ def template_workbook(data_dir: str | os.PathLike[str], theme: str | None = None
     finally:
         store.close()
     book = Workbook()
-    instructions = book.active
+    instructions = cast(Worksheet, book.active)  # a new workbook's one sheet is a worksheet
     instructions.title = "instructions"
     lists_sheet = book.create_sheet("lists")
     ranges = _write_lists(lists_sheet, lists)

@@ -109,10 +109,10 @@ def check(read: ReadResult, state: StoreState, replace: bool) -> Checked:
         ("cases", "one row per audited case"),
         ("responses", "one row per case and question"),
     ):
-        sheet = read.sheets.get(table)
-        if sheet is not None and sheet.header_found and sheet.headers and not len(sheet.frame):
+        given = read.sheets.get(table)
+        if given is not None and given.header_found and given.headers and not len(given.frame):
             problems.add_one(
-                sheet.label,
+                given.label,
                 None,
                 None,
                 None,

@@ -323,7 +323,8 @@ def read_manifest(writer: Writer) -> dict[str, Any]:
     frame = writer.read("store_manifest")
     if frame.empty or frame["manifest"].iloc[-1] is None:
         return {}
-    return json.loads(frame["manifest"].iloc[-1])
+    manifest: dict[str, Any] = json.loads(frame["manifest"].iloc[-1])
+    return manifest
 
 
 def write_manifest(writer: Writer, manifest: dict[str, Any]) -> None:
@@ -384,7 +385,8 @@ def rounds_by_origin(writer: Writer, history: pd.DataFrame) -> tuple[list[str], 
     """Return the rounds holding cases as (synthetic sample, imported), each "theme/round":
     imported when an active import wrote its cases, else the sample generator's."""
     imported_keys = imported_rounds(history)
-    sample, imported = [], []
+    sample: list[str] = []
+    imported: list[str] = []
     for theme_id, round_id in sorted(loaded_partitions(writer)):
         key = f"{theme_id}/{round_id}"
         (imported if key in imported_keys else sample).append(key)

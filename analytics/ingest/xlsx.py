@@ -13,9 +13,11 @@ import re
 import zipfile
 import zlib
 from pathlib import PurePosixPath
+from typing import IO
 from xml.etree import ElementTree
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -329,7 +331,7 @@ class Workbook:
         return out.getvalue()
 
 
-def _read_at_most(stream: io.BufferedIOBase, limit: int) -> bytes:
+def _read_at_most(stream: IO[bytes], limit: int) -> bytes:
     """Return the stream's bytes, unpacked a chunk at a time, stopping at `limit`."""
     buffer = io.BytesIO()
     while buffer.tell() < limit:
@@ -401,6 +403,7 @@ def _fast_cells(xml: bytes) -> tuple[np.ndarray, ...] | None:
 
 def _column_numbers(letters: pa.Array) -> np.ndarray:
     """Return column numbers (A=1, AB=28) for an array of column letters."""
+    codes: npt.NDArray[np.intp]
     codes, uniques = pd.factorize(letters.to_numpy(zero_copy_only=False))
     numbers = np.zeros(len(uniques), dtype=np.int64)
     for i, code in enumerate(uniques):

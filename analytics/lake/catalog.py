@@ -42,6 +42,7 @@ from analytics.contract import (
 from analytics.domain import NOT_APPLICABLE
 from analytics.errors import AuditDataError
 from analytics.lake import extensions
+from analytics.lake.extensions import one_row
 from analytics.lake.location import (
     CATALOG_FILE,
     StoreLocation,
@@ -218,8 +219,8 @@ class Writer:
             rows = self.cursor.execute(sql).fetchall()
         else:
             chosen = {"themes": sorted(themes)}
-            rows = self.cursor.execute(f"{sql} WHERE list_contains($themes, theme_id)", chosen)
-            rows = rows.fetchall()
+            where = f"{sql} WHERE list_contains($themes, theme_id)"
+            rows = self.cursor.execute(where, chosen).fetchall()
         return {(str(t), str(r)) for t, r in rows}
 
     def refresh_derived(self) -> None:
@@ -526,7 +527,7 @@ class Lake:
             try:
                 result = self._commit(cursor, change, author, message, exclusive)
                 # This cursor's own commit, not whatever another writer committed since.
-                row = cursor.execute(f"FROM {self.alias}.last_committed_snapshot()").fetchone()
+                row = one_row(cursor.execute(f"FROM {self.alias}.last_committed_snapshot()"))
                 return result, int(row[0])
             except duckdb.Error as error:
                 _rollback(cursor)
@@ -556,7 +557,7 @@ class Lake:
     ) -> T:
         """One attempt: begin, take the turn, run `change`, commit with author and message."""
         cursor.execute("BEGIN TRANSACTION")
-        base = int(cursor.execute(f"FROM {self.alias}.current_snapshot()").fetchone()[0])
+        base = int(one_row(cursor.execute(f"FROM {self.alias}.current_snapshot()"))[0])
         created = self._ensure_tables(cursor)
         if exclusive:
             cursor.execute(f"UPDATE {self.alias}.{TURN_TABLE} SET turn = turn + 1")

@@ -14,6 +14,7 @@ import os
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -27,7 +28,9 @@ EXTENSIONS: dict[str, str] = {
     "httpfs": "httpfs",
 }
 # Every connection refuses to fetch or guess an extension: a missing one fails at once.
-CONNECTION_CONFIG: dict[str, object] = {
+# DuckDB's connect() takes these value types in its config.
+ConfigValue = str | bool | int | float | list[str]
+CONNECTION_CONFIG: dict[str, ConfigValue] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
 }
@@ -41,10 +44,18 @@ def duckdb_version() -> str:
     return "v" + duckdb.__version__
 
 
+def one_row(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """Return the first row of a statement that always returns one (an aggregate, a PRAGMA)."""
+    row = result.fetchone()
+    if row is None:  # a statement of ours that always answers did not: DuckDB broke its word
+        raise RuntimeError("DuckDB returned no row where one was due")
+    return row
+
+
 def _platform() -> str:
     con = duckdb.connect(":memory:", config=dict(CONNECTION_CONFIG))
     try:
-        return str(con.execute("PRAGMA platform").fetchone()[0])
+        return str(one_row(con.execute("PRAGMA platform"))[0])
     finally:
         con.close()
 

@@ -80,7 +80,8 @@ def theme_info(store: Store, theme: str) -> dict[str, Any]:
     """Return one theme's catalogue row (title, status, lead, scope) as a dict."""
     check_theme(store, theme)
     frame = themes(store)
-    return frame[frame["theme_id"] == theme].iloc[0].to_dict()
+    info: dict[str, Any] = frame[frame["theme_id"] == theme].iloc[0].to_dict()
+    return info
 
 
 def _rounds_by_theme(store: Store) -> dict[str | None, pd.DataFrame]:
@@ -146,14 +147,6 @@ def check_theme(store: Store, theme: str) -> str:
     if theme not in known:
         raise UnknownValueError("theme", theme, known)
     return theme
-
-
-def check_quadrants(quadrants: tuple[str, ...] | list[str]) -> list[str]:
-    """Return the quadrants as a list if each is NW, NE, SW or SE, else raise."""
-    for quadrant in quadrants:
-        if quadrant not in QUADRANTS:
-            raise UnknownValueError("quadrant", quadrant, QUADRANTS)
-    return list(quadrants)
 
 
 def check_teams(
@@ -285,7 +278,8 @@ def _round_keys(store: Store) -> dict[str, list[str]]:
 def _theme_round_keys(store: Store, *which: str) -> list[list[str]]:
     keys = store.memo("round_keys", lambda: _round_keys(store))
     chosen = [list(keys[w]) for w in which]
-    store.require_readable(tuple(k.split("|", 1)) for listed in chosen for k in listed)
+    pairs = [k.split("|", 1) for listed in chosen for k in listed]
+    store.require_readable((theme, round_id) for theme, round_id in pairs)
     return chosen
 
 
@@ -296,7 +290,7 @@ def latest_theme_rounds(store: Store) -> list[str]:
 
 def _filter_params(store: Store, filters: Filters) -> dict[str, list[str]]:
     return {
-        "quadrants": check_quadrants(filters.quadrants),
+        "quadrants": list(filters.quadrants),
         "teams": check_teams(store, filters.teams),
     }
 
@@ -582,7 +576,7 @@ def quotes(store: Store, theme: str | None = None, filters: Filters = ALL) -> pd
         "quotes",
         theme=theme,
         round=filters.round_id,
-        quadrants=check_quadrants(filters.quadrants),
+        quadrants=list(filters.quadrants),
     )
 
 
@@ -764,8 +758,8 @@ def overview_table(store: Store, filters: Filters = ALL) -> pd.DataFrame:
     pooled) follow in the `selection_*` columns.
     """
     by_theme: dict[str, dict[str, dict[str, Any]]] = {}
-    for row in theme_summary(store, filters).to_dict("records"):
-        by_theme.setdefault(row["theme_id"], {})[row["quadrant"]] = row
+    for summary in theme_summary(store, filters).to_dict("records"):
+        by_theme.setdefault(summary["theme_id"], {})[summary["quadrant"]] = summary
     # A team with no cases in a theme's latest audited round: that round, with no cases, is
     # what the row shows (not the theme's next planned round).
     audited = {}
@@ -812,9 +806,10 @@ def _overview_figures(areas: list[dict[str, Any]], prefix: str) -> dict[str, Any
         f"{prefix}pct_met": met / n if n else np.nan,
     }
     if areas and all(isinstance(a["round_id_previous"], str) for a in areas):
-        before = [sum(int(a[c]) for a in areas)
-                  for c in ("met_previous", "n_previous", "cases_previous")]  # fmt: skip
-        test = _pooled_change(*before, met, n, cases)
+        met_before, n_before, cases_before = (
+            sum(int(a[c]) for a in areas) for c in ("met_previous", "n_previous", "cases_previous")
+        )
+        test = _pooled_change(met_before, n_before, cases_before, met, n, cases)
         if test is not None:
             figures[f"{prefix}change_pts"] = test.change * 100
             figures[f"{prefix}change"] = "beyond chance" if test.beyond_chance else "within noise"

@@ -6,8 +6,9 @@ import datetime as dt
 import io
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -17,8 +18,10 @@ from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.shape import CT_NonVisualDrawingProps
+from docx.shape import InlineShape
 from docx.shared import Inches, Mm, Pt, RGBColor, Twips
-from docx.table import _Cell
+from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
 
 from analytics import charts as chart_builders
@@ -90,7 +93,6 @@ def _check_inputs(
     if threshold is not None and (isinstance(threshold, bool) or int(threshold) < 1):
         raise AuditDataError(f"Suppression threshold must be a whole number of 1 or more, got "
                              f"{threshold!r}.")  # fmt: skip
-    queries.check_quadrants(filters.quadrants)
     if not themes:
         # An empty selection means all: every theme that holds audit results, in report order.
         audited = [t for t in queries.themes(store)["theme_id"] if queries.audited_rounds(store, t)]
@@ -138,7 +140,7 @@ def _dark(colour: str) -> bool:
     return (white + 0.05) / (lum + 0.05) > (lum + 0.05) / (black + 0.05)
 
 
-def _repeat_header(row) -> None:
+def _repeat_header(row: _Row) -> None:
     # A long action plan breaks across pages; Word repeats a row marked as header on each page.
     header = OxmlElement("w:tblHeader")
     header.set(qn("w:val"), "true")
@@ -222,7 +224,7 @@ def column_widths(columns: Sequence[Sequence[str]], total_mm: int) -> list[int]:
     return widths
 
 
-def _fix_widths(table, widths_mm: Sequence[int]) -> None:
+def _fix_widths(table: Table, widths_mm: Sequence[int]) -> None:
     """Set the columns' widths where Word and LibreOffice each read them: the grid, every cell
     and the table itself, with autofit off so neither program re-measures the columns."""
     # In whole twips, as written; the last column takes the rounding, so they sum exactly.
@@ -246,12 +248,14 @@ def _fix_widths(table, widths_mm: Sequence[int]) -> None:
             cell.width = width
 
 
-def _set_alt_text(shape, description: str, title: str) -> None:
+def _set_alt_text(shape: InlineShape, description: str, title: str) -> None:
     """Set the picture's alt text on both places Word and screen readers read it from."""
     inline = shape._inline
     inline.docPr.set("descr", description)
     inline.docPr.set("title", title)
-    inline.graphic.graphicData.pic.nvPicPr.cNvPr.set("descr", description)
+    # python-docx leaves pic:cNvPr typed as its descriptor class; at run time it is the element.
+    picture = cast(CT_NonVisualDrawingProps, inline.graphic.graphicData.pic.nvPicPr.cNvPr)
+    picture.set("descr", description)
 
 
 def _bullets(doc: DocxDocument, lines: Sequence[str], style: str = "List Bullet") -> None:
@@ -340,7 +344,14 @@ def _introduction(
     doc.add_paragraph(W.COVERS.format(themes="; ".join(str(titles[t]) for t in chosen)))
 
 
-def _future_item(theme, rounds: pd.DataFrame) -> tuple[str, str]:
+class _ThemeRow(Protocol):
+    """One row of queries.themes, as itertuples gives it."""
+
+    title: str
+    lead: object
+
+
+def _future_item(theme: _ThemeRow, rounds: pd.DataFrame) -> tuple[str, str]:
     """Return (status, line) for a theme not yet audited: underway or planned, by its round."""
     coming = rounds[~rounds["status"].isin(ROUND_STATUSES_WITH_DATA)]
     lead = T.plain(theme.lead, "not stated")
@@ -479,7 +490,7 @@ def _band_rules() -> list[str]:
     return rules
 
 
-def _source_line(manifest: dict) -> str:
+def _source_line(manifest: Mapping[str, Any]) -> str:
     """Say where the numbers come from: the synthetic sample, imported rounds, or both."""
     synthetic = manifest.get("synthetic")
     if synthetic == "mixed":  # the sample store with imported rounds (analytics.ingest)

@@ -68,14 +68,15 @@ class Share:
 
     def pct(self) -> str | None:
         """Return the share met ("33%"), or None when it may not be stated."""
-        return band_pct(self.met / self.n) if self.known and self.n else None
+        # (the same test as `known and n`, spelt out so the type checker follows it)
+        return band_pct(self.met / self.n) if self.met is not None and self.n else None
 
     def detail(self) -> str | None:
         """Return "33%" and, for a base under SMALL_BASE, "; 95% interval 6% to 79%"."""
-        shown = self.pct()
-        if shown is None or self.n >= W.SMALL_BASE:
+        shown, met, n = self.pct(), self.met, self.n
+        if shown is None or met is None or n is None or n >= W.SMALL_BASE:  # shown: both known
             return shown
-        low, high = stats.wilson_interval(self.met, self.n)
+        low, high = stats.wilson_interval(met, n)
         return shown + W.INTERVAL.format(low=pct(low), high=pct(high))
 
     def brief(self) -> str:
@@ -140,10 +141,11 @@ class Printable:
     def share(self, question: str, areas: Collection[str]) -> Share:
         """Return met of n for the areas as they may be printed."""
         met, n = self.value(question, areas, "met"), self.value(question, areas, "n")
-        if self.threshold is not None:
+        threshold = self.threshold
+        if threshold is not None:
             # A last check, whatever the table's model: never a small met, n or not-met count.
             def small(value: int | None) -> bool:
-                return value is not None and 0 < value < self.threshold
+                return value is not None and 0 < value < threshold
 
             if small(n):
                 met, n = None, None
@@ -493,13 +495,18 @@ def findings(
                     remarks=tuple(remarks))
         )  # fmt: skip
     strengths = sorted(
-        (f for f in out if f.group == GROUP_STRENGTH), key=lambda f: (-f.pct_met, f.question_id)
+        (f for f in out if f.group == GROUP_STRENGTH), key=lambda f: (-_share(f), f.question_id)
     )
     areas = sorted(
-        (f for f in out if f.group == GROUP_IMPROVEMENT), key=lambda f: (f.pct_met, f.question_id)
+        (f for f in out if f.group == GROUP_IMPROVEMENT), key=lambda f: (_share(f), f.question_id)
     )
     rest = [f for f in out if f.group not in (GROUP_STRENGTH, GROUP_IMPROVEMENT)]
     return [*strengths, *areas, *rest]
+
+
+def _share(finding: Finding) -> float:
+    assert finding.pct_met is not None  # a strength or an area for improvement has answers
+    return finding.pct_met
 
 
 def listed(findings_: Sequence[Finding], group: str) -> str:

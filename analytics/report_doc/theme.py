@@ -6,6 +6,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import pandas as pd
 
@@ -102,7 +103,7 @@ def _sentence(text: str) -> str:
     return text if not text or text.endswith((".", "!", "?")) else text + "."
 
 
-def _natural_key(action_id: str) -> tuple:
+def _natural_key(action_id: str) -> tuple[int | str, ...]:
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", action_id))
 
 
@@ -137,7 +138,16 @@ def action_rows(actions: pd.DataFrame) -> tuple[ActionRow, ...]:
     )
 
 
-def next_round_sentence(row) -> str:
+class RoundRow(Protocol):
+    """One row of queries.rounds, as itertuples gives it."""
+
+    label: str
+    status: str
+    start_date: object
+    end_date: object
+
+
+def next_round_sentence(row: RoundRow) -> str:
     """Return "<label> is planned for <dates>." or "<label> is underway (<dates>).", by status."""
     template = W.NEXT_ROUND.get(str(row.status), W.NEXT_ROUND["planned"])
     return template.format(

@@ -36,7 +36,7 @@ from analytics.ingest.spec import ID_PATTERN, SHEETS
 from analytics.ingest.state import StoreState
 from analytics.ingest.trackers import vocabulary
 from analytics.ingest.trackers.layout import TrackerRead, TrackerSheet
-from analytics.ingest.trackers.model import SheetLayout, TrackerMapping
+from analytics.ingest.trackers.model import Field_, SheetLayout, TrackerMapping
 from analytics.ingest.trackers.refusals import AUDITOR_NAMES_FIX, refusal
 from analytics.ingest.trackers.saved import header_key
 
@@ -344,8 +344,8 @@ def pair_layouts(
     by_source = {layout.source: layout for layout in mapping.layouts}
     by_folded = {layout.source.casefold(): layout for layout in mapping.layouts}
     by_headers: dict[tuple[str, ...], SheetLayout] = {}
-    for layout in mapping.layouts:
-        by_headers.setdefault(tuple(sorted(header_key(h) for h in layout.headers)), layout)
+    for known in mapping.layouts:
+        by_headers.setdefault(tuple(sorted(header_key(h) for h in known.headers)), known)
     out: dict[int, SheetLayout] = {}
     for sheet in sheets:
         names = [n for n in (sheet.label, sheet.sheet_name, sheet.file_name) if n]
@@ -405,10 +405,12 @@ def _find_columns(
     return found
 
 
-def _lookup(kind: str, mapping: TrackerMapping) -> Callable[[pd.Series], tuple[pd.Series, list]]:
+def _lookup(
+    kind: str, mapping: TrackerMapping
+) -> Callable[[pd.Series], tuple[pd.Series, list[object]]]:
     """Return a function giving each cell's meaning (missing when none), words looked up once."""
 
-    def translate(cells: pd.Series) -> tuple[pd.Series, list]:
+    def translate(cells: pd.Series) -> tuple[pd.Series, list[object]]:
         codes, uniques = pd.factorize(cells)
         meanings = [vocabulary.meaning(kind, str(u), mapping) for u in uniques]
         means = np.array([*meanings, None], dtype=object)
@@ -473,7 +475,7 @@ def _add_cells(
     label: str | np.ndarray,
     rows: np.ndarray,
     column: str | np.ndarray,
-    values: object,
+    values: np.ndarray | None,
     rule: str | np.ndarray,
     fix: str,
 ) -> None:
@@ -481,8 +483,10 @@ def _add_cells(
     if not len(rows):
         return
     part = pd.DataFrame({"row": np.asarray(rows, dtype=np.int64)})
-    for name, value in (("sheet", label), ("column", column), ("value", values), ("rule", rule),
-                        ("fix", fix)):  # fmt: skip
+    by_column: tuple[tuple[str, str | np.ndarray | None], ...] = (
+        ("sheet", label), ("column", column), ("value", values), ("rule", rule), ("fix", fix),
+    )  # fmt: skip
+    for name, value in by_column:
         part[name] = value if value is None or np.ndim(value) == 0 else np.asarray(value, object)
     problems.add_rows(part)
 
@@ -655,7 +659,11 @@ def _translate(
     labels["team"] = fields.get("team", "team (from the mapping)")
 
     coded: dict[str, pd.Series] = {}
-    for name, kind in (("gender", "gender"), ("overall_grade", "grade")):
+    coded_fields: tuple[tuple[Field_, str], ...] = (
+        ("gender", "gender"),
+        ("overall_grade", "grade"),
+    )
+    for name, kind in coded_fields:
         labels[name] = fields.get(name, name)
         raw = cells(fields.get(name))
         if name not in fields:
@@ -793,11 +801,11 @@ def _melt(
     comment_block = np.full((n, k), None, dtype=object)
     comment_headers = np.full(k, None, dtype=object)
     for j, (_, question) in enumerate(standards):
-        header = comment_of.get(question)
-        number = columns.get(header) if header else None
+        comment_header = comment_of.get(question)
+        number = columns.get(comment_header) if comment_header else None
         if number is not None and number in body:
             comment_block[:, j] = body[number].astype("str").to_numpy(dtype=object)
-            comment_headers[j] = header
+            comment_headers[j] = comment_header
     comments = pd.Series(comment_block.ravel(), dtype="str")
     rows = np.repeat(body.index.to_numpy(dtype=np.int64), k)
     cell_headers = np.tile(headers, n)

@@ -184,7 +184,7 @@ def _add_sheet(
     body.index = body.index.astype("int64")
     read.sheets.append(TrackerSheet(file_name, sheet_name, label, header_rows, columns, body))
     if formulas:
-        names = {c.number: c.header for c in columns}
+        names: dict[object, str] = {c.number: c.header for c in columns}
         _report_formulas(read.problems, label, formulas, names, header_rows[-1])
 
 

@@ -12,7 +12,8 @@ import hashlib
 import json
 import math
 import re
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Final, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -28,10 +29,10 @@ from analytics import unseen
 from analytics.domain import GENDERS, GRADES, QUADRANTS, RESPONSES
 from analytics.ingest.spec import ID_PATTERN
 
-FORMAT = "audit-insight/tracker-mapping/1"
+FORMAT: Final = "audit-insight/tracker-mapping/1"
 MAX_MAPPING_BYTES = 256_000  # a mapping of 20 sheets × 60 columns is about 60 KB
 # The contract fields a tracker column can give (the case reference becomes child_ref).
-CASE_FIELDS: tuple[str, ...] = (
+CASE_FIELDS: tuple[Field_, ...] = (
     "case_ref", "quadrant", "team", "audit_date", "gender", "age_band", "overall_grade",
 )  # fmt: skip
 REQUIRED_FIELDS: tuple[str, ...] = ("case_ref", "audit_date")  # and a quadrant, given somehow
@@ -60,7 +61,7 @@ def _printable(text: str) -> str:
     return text
 
 
-def _store_id(kind: str, example: str):
+def _store_id(kind: str, example: str) -> Callable[[str], str]:
     """Return a validator of a store id: a theme's (kind "theme") or a question's."""
 
     def valid(text: str) -> str:
@@ -98,7 +99,7 @@ Field_ = Literal[
 # The Literal types above repeat the domain's words: refuse to start if they drift apart.
 for _literal, _words in ((Response, RESPONSES), (Grade, GRADES), (Gender, GENDERS),
                          (Quadrant, QUADRANTS), (Field_, CASE_FIELDS)):  # fmt: skip
-    if tuple(_literal.__args__) != tuple(_words):
+    if tuple(get_args(_literal)) != tuple(_words):
         raise RuntimeError(f"the tracker mapping's words differ from the domain's: {_words}")
 
 

@@ -30,6 +30,8 @@ from analytics.ingest.trackers.model import (
     CASE_FIELDS,
     FIELD_LABELS,
     REQUIRED_FIELDS,
+    Field_,
+    Quadrant,
     SheetLayout,
     TrackerMapping,
 )
@@ -53,7 +55,11 @@ COMMENT_PREFIX = "comment on "
 # rather than "ignored" when its wording comes this close to a question, or it holds answers.
 _UNMATCHED_FROM = 50
 _HEADER_MAX = 300  # the mapping's limit on a header's length
-_FIELD_KINDS = {"quadrant": "quadrant", "overall_grade": "grade", "gender": "gender"}
+_FIELD_KINDS: dict[Field_, str] = {
+    "quadrant": "quadrant",
+    "overall_grade": "grade",
+    "gender": "gender",
+}
 
 # Field headers, compared as their lower-case words joined by spaces ("Child ID" -> "child id").
 FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -220,13 +226,13 @@ def propose(
     questions: pd.DataFrame,
     theme_id: str,
     name: str,
-    quadrant: str | None = None,
+    quadrant: Quadrant | None = None,
     team: str | None = None,
 ) -> Proposal:
     """Propose how a tracker's columns and words map to the theme's data contract."""
     questions = questions.reset_index(drop=True)
     matcher = _Matcher(questions)
-    ids = {key: q for q in matcher.ids if (key := _id_key(q)) is not None}
+    ids = {id_key: q for q in matcher.ids if (id_key := _id_key(q)) is not None}
     problems = Problems()
     rows: list[dict[str, object]] = []
     layouts: list[SheetLayout] = []
@@ -495,9 +501,9 @@ def _comment_target(
         target = left[-1] if left else (group[0] if len(group) == 1 else None)
     says_comment = bool(_SAYS_COMMENT & set(header_words(column.lower or column.header)))
     if target is None and position > 0 and says_comment:
-        left = columns[position - 1]
-        if left.maps_to in matcher.ids and left.column.number == column.number - 1:
-            target = left
+        beside = columns[position - 1]
+        if beside.maps_to in matcher.ids and beside.column.number == column.number - 1:
+            target = beside
     if target is None:
         proposal.maps_to = IGNORED
         proposal.why = "a comments column beside no standard: choose its standard, or ignore it"
@@ -535,7 +541,7 @@ def _field_by_values(proposal: _Column, values: pd.Series, taken: dict[str, _Col
     if counts.empty:
         return
     words = pd.Series(counts.index, dtype="str")
-    tests = {
+    tests: dict[Field_, pd.Series] = {
         "audit_date": words.str.fullmatch(_ISO_DATE) | words.str.fullmatch(_UK_DATE),
         "age_band": words.str.fullmatch(_AGE_BAND, case=False),
     }
@@ -563,11 +569,11 @@ def _field_by_values(proposal: _Column, values: pd.Series, taken: dict[str, _Col
 def _layout(
     sheet: TrackerSheet,
     columns: list[_Column],
-    quadrant: str | None,
+    quadrant: Quadrant | None,
     team: str | None,
     problems: Problems,
 ) -> SheetLayout:
-    fields: dict[str, str] = {}
+    fields: dict[Field_, str] = {}
     standards: dict[str, str] = {}
     comments: dict[str, str] = {}
     ignored: list[str] = []

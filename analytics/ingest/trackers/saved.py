@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import duckdb
 import pandas as pd
@@ -271,7 +271,16 @@ SHOWN_HEADERS = 3  # a message names at most this many headers per sheet added o
 NO_LAYOUT = "(the whole sheet: no layout of the mapping fits it)"
 
 
-def _summary(row: tuple) -> str:
+class _DifferenceRow(Protocol):
+    """One row of Recognition.differences, as itertuples gives it."""
+
+    sheet: str
+    layout: str | None
+    added: str
+    removed: str
+
+
+def _summary(row: _DifferenceRow) -> str:
     """Return one sheet's differences in a few words ("North West: added Review due")."""
     if row.layout is None:
         return f"{row.sheet}: no layout of the mapping fits it"

@@ -8,12 +8,13 @@ own words come first; the defaults below cover the usual tracker words. Numeric 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Literal
 
 import pandas as pd
 
 from analytics.domain import GENDERS, GRADES, QUADRANTS, RESPONSES
-from analytics.ingest.trackers.model import TrackerMapping
+from analytics.ingest.trackers.model import Quadrant, TrackerMapping
 
 Kind = Literal["answer", "grade", "gender", "quadrant"]
 KINDS: tuple[str, ...] = ("answer", "grade", "gender", "quadrant")
@@ -59,13 +60,13 @@ DEFAULT_GENDERS: dict[str, str] = _keyed(
     }
 )
 # Quadrant words compare as letters only: "N.W.", "north-west", "Northwest" -> "northwest"/"nw".
-_QUADRANT_WORDS: dict[str, tuple[str, str]] = {
+_QUADRANT_WORDS: dict[Quadrant, tuple[str, str]] = {
     "NW": ("north", "west"),
     "NE": ("north", "east"),
     "SW": ("south", "west"),
     "SE": ("south", "east"),
 }
-DEFAULT_QUADRANTS: dict[str, str] = {}
+DEFAULT_QUADRANTS: dict[str, Quadrant] = {}
 for _code, (_ns, _ew) in _QUADRANT_WORDS.items():
     for _key in (_code.lower(), _ns + _ew, _ns[0] + _ew[0]):
         DEFAULT_QUADRANTS[_key] = _code
@@ -74,7 +75,7 @@ if tuple(_QUADRANT_WORDS) != QUADRANTS or not set(DEFAULT_GRADES.values()) <= se
 if not set(DEFAULT_GENDERS.values()) <= set(GENDERS):
     raise RuntimeError("the tracker vocabulary's genders differ from the domain's")
 
-_DEFAULTS: dict[str, dict[str, str]] = {
+_DEFAULTS: dict[str, Mapping[str, str]] = {
     "answer": DEFAULT_ANSWERS,
     "grade": DEFAULT_GRADES,
     "gender": DEFAULT_GENDERS,
@@ -89,12 +90,13 @@ def _quadrant_key(word: object) -> str:
 def _mapping_words(kind: str, mapping: TrackerMapping | None) -> dict[str, str]:
     if mapping is None:
         return {}
-    words = {
+    words_of_kind: dict[str, Mapping[str, str]] = {
         "answer": mapping.answers,
         "grade": mapping.grades,
         "gender": mapping.genders,
         "quadrant": mapping.quadrants,
-    }[kind]
+    }
+    words = words_of_kind[kind]
     return {word_key(word): meaning for word, meaning in words.items()}
 
 
@@ -147,12 +149,12 @@ _QUADRANT_IN_NAME = re.compile(
 )
 
 
-def quadrant_named(sheet_name: str | None, file_name: str | None) -> str | None:
+def quadrant_named(sheet_name: str | None, file_name: str | None) -> Quadrant | None:
     """Return the quadrant a sheet's own name gives, else its file's name, else None."""
     return quadrant_in_name(sheet_name) or quadrant_in_name(file_name)
 
 
-def quadrant_in_name(text: str | None) -> str | None:
+def quadrant_in_name(text: str | None) -> Quadrant | None:
     """Return the quadrant a sheet or file name names ("North West", "NE tracker",
     "SE_permanency.csv"), or None when it names none or more than one."""
     if not text:
