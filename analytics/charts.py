@@ -51,13 +51,6 @@ CHART_TEMPLATE.layout.update(
 FADED_OPACITY = 0.3
 # A sequential single-hue scale (light to dark blue) reads the same to colour-blind viewers.
 SEQUENTIAL_SCALE = [[0.0, "#F2F6FA"], [0.5, "#7FA1C2"], [1.0, "#12436D"]]
-CHART_NAMES = (
-    "quadrant_comparison",
-    "finding_frequency",
-    "round_trend",
-    "cohort_profile",
-    "category_matrix",
-)
 
 
 def literal(value: object) -> str:

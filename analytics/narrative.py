@@ -569,40 +569,6 @@ def theme_heatmap_notes(summary: pd.DataFrame, shown: pd.DataFrame | None = None
     return sentences
 
 
-def chart_notes(
-    name: str,
-    data: pd.DataFrame,
-    *,
-    quadrants: tuple[str, ...] = (),
-    shown: pd.DataFrame | None = None,
-    trend: pd.DataFrame | None = None,
-    trend_from: str | None = None,
-    trend_shown: pd.DataFrame | None = None,
-    titles: dict[str, str] | None = None,
-) -> str:
-    """Return the speaker notes for one chart (one sentence per line), from its numbers."""
-    data = data.reset_index(drop=True)
-    if name == "quadrant_comparison":
-        sentences = quadrant_comparison_notes(data, quadrants, shown)
-        if trend is not None and not trend.empty and trend_from:
-            sentences.insert(
-                1, trend_sentence(trend.reset_index(drop=True), trend_from, trend_shown)
-            )
-    elif name == "finding_frequency":
-        sentences = finding_frequency_notes(data, shown)
-    elif name == "round_trend":
-        sentences = round_trend_notes(data, trend_from or "previous", shown)
-    elif name == "cohort_profile":
-        sentences = cohort_notes(data, shown)
-    elif name == "category_matrix":
-        sentences = category_matrix_notes(data, titles, shown)
-    elif name == "theme_quadrant":
-        sentences = theme_heatmap_notes(data, shown)
-    else:
-        sentences = []
-    return "\n".join(s for s in sentences if s)
-
-
 def status_and_rag(status: str, rag: object, template: str = "{status} \u00b7 {rag}") -> str:
     """Return an action's recorded status and its RAG as one phrase, the word once where they
     agree: a complete action reads "Complete", not "Complete \u00b7 Complete"."""

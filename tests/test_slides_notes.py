@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analytics import narrative, queries
+from analytics.chart_specs import NotesContext, chart_notes
 from analytics.disclosure import for_circulation
 from analytics.domain import Filters
 
@@ -42,7 +43,7 @@ def test_trend_sentence_counts_changes_beyond_chance():
 def test_notes_never_speak_a_suppressed_figure(tiny):
     frame = queries.quadrant_comparison(tiny, "alpha", Filters(quadrants=("NE",)))
     shown = for_circulation(frame, "quadrant_comparison", 5)
-    text = narrative.chart_notes("quadrant_comparison", frame, quadrants=("NE",), shown=shown)
+    text = chart_notes("quadrant_comparison", frame, shown, NotesContext(quadrants=("NE",)))
     assert text.split("\n") == [
         "NE met 1 of 2 standards less often than the county.",
         "Samples are small (fewer than 30 applicable cases per quadrant and standard): "

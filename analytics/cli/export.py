@@ -9,6 +9,7 @@ from pathlib import Path
 from analytics import queries, views
 from analytics.access import local_operator
 from analytics.atomic import write_file
+from analytics.chart_specs import CHARTS
 from analytics.cli.options import (
     AddCommand,
     add_as_of_option,
@@ -23,9 +24,7 @@ from analytics.export.formats import FORMATS, export_bytes
 from analytics.export.recorded import recorded_export
 from analytics.store import Store
 
-CHARTS: tuple[str, ...] = views.VIEW_NAMES
 DEFAULT_CHART = "quadrant_comparison"
-NEEDS_THEME = ("quadrant_comparison", "round_trend", "cohort_profile")
 
 
 def add_parsers(add: AddCommand) -> None:
@@ -37,7 +36,7 @@ def add_parsers(add: AddCommand) -> None:
     add_filter_options(parser)
     add_as_of_option(parser)
     parser.add_argument(
-        "--chart", choices=CHARTS, default=None, help=f"default {DEFAULT_CHART}; not for pptx"
+        "--chart", choices=list(CHARTS), default=None, help=f"default {DEFAULT_CHART}; not for pptx"
     )
     parser.add_argument("--format", dest="fmt", choices=FORMATS, required=True)
     parser.add_argument("--out", required=True, help="the file to write")
@@ -50,7 +49,7 @@ def _warn_ignored(args: argparse.Namespace) -> None:
     if args.fmt == "pptx" and args.chart is not None:
         print(f"Note: --chart {args.chart} is ignored for pptx: the pack has its own charts.",
               file=sys.stderr)  # fmt: skip
-    if args.fmt != "pptx" and args.chart in views.CROSS_THEME_VIEWS:
+    if args.fmt != "pptx" and args.chart and CHARTS[args.chart].scope == "every_theme":
         ignored = [f"--{name} {value}" for name, value in (("theme", args.theme),
                    ("round", args.round_id)) if value is not None]  # fmt: skip
         if ignored:
@@ -72,7 +71,7 @@ def run_export(args: argparse.Namespace) -> int:
         raise AuditDataError(f"--out: the folder {out.parent} does not exist.")
     if args.theme is None and args.round_id is not None:
         raise AuditDataError("--round needs --theme: each theme has its own rounds.")
-    if args.theme is None and args.fmt != "pptx" and args.chart in NEEDS_THEME:
+    if args.theme is None and args.fmt != "pptx" and CHARTS[args.chart].scope == "theme":
         raise AuditDataError(f"--theme is needed for the {args.chart} chart.")
     store = Store(resolve_data_dir(args.data_dir), as_of=args.as_of)
     if args.theme is not None:

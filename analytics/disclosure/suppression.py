@@ -4,7 +4,8 @@ A chart's table publishes more than its cells: totals across rows (the County ro
 the quadrant rows, "All themes" the sum of the themes), totals within a row (n = met + partially
 met + not met), counts never printed that follow from printed ones (not met = n - met), and
 totals printed elsewhere in the same export (a quadrant's cases on the cohort chart). Each chart
-declares those relations here, as a Rule.
+declares those relations as a Rule: a chart in its spec (analytics.chart_specs), a table shown
+beside the charts here (TABLE_RULES).
 
 A reader may combine every relation at once, so the cells are protected against all of them
 together. After primary suppression (every count from 1 to threshold - 1 becomes "c"), each
@@ -23,107 +24,26 @@ the finding frequency) may each be safe and still give a hidden cell back when c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Protocol, cast
 
 import numpy as np
 import pandas as pd
 
 from analytics import stats
+from analytics.chart_specs import CHARTS
+from analytics.chart_specs.rule import Rule
 from analytics.domain import COUNTY
 
 SUPPRESSED = stats.SUPPRESSED
-ALL_THEMES = "All themes"
 
 Cell = tuple[int, str]
 # A variable: a Cell, or a total printed elsewhere: ("elsewhere", ...) or ("group", ...).
 Var = tuple[Hashable, ...]
 
 
-@dataclass(frozen=True)
-class Rule:
-    """How one chart's table hangs together, so a hidden count stays hidden."""
-
-    counts: tuple[str, ...]
-    # Unprinted counts that follow from printed ones: name -> (total column, parts subtracted).
-    implicit: Mapping[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
-    # Within a row: parts that add up to a printed total column, or to a total printed elsewhere
-    # (None), such as a quadrant's number of cases on the cohort chart.
-    rows: tuple[tuple[tuple[str, ...], str | None], ...] = ()
-    # Rows with equal values in these columns share that total printed elsewhere (every
-    # question of a quadrant adds up to the quadrant's cases); none: each row has its own.
-    elsewhere: tuple[str, ...] = ()
-    # Rows sharing these columns form a block ...
-    group: tuple[str, ...] = ()
-    # ... whose row with this (column, value) is the sum of the block's other rows, per count;
-    total_row: tuple[str, str] | None = None
-    # ... or, without a total row, whose sums are printed elsewhere (True).
-    group_sums_known: bool = False
-    # Percentages and intervals: column -> the counts that it gives back.
-    derived: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-_ANSWERS = ("met", "partially_met", "not_met")
-_SHARE_MET = {"pct_met": ("met", "n"), "ci_low": ("met", "n"), "ci_high": ("met", "n")}
-
-RULES: dict[str, Rule] = {
-    "quadrant_comparison": Rule(
-        counts=(*_ANSWERS, "not_applicable", "n"),
-        # A quadrant's number of cases (n + not applicable) is printed on the cohort chart.
-        rows=(
-            (_ANSWERS, "n"),
-            (("n", "not_applicable"), None),
-            ((*_ANSWERS, "not_applicable"), None),
-        ),
-        elsewhere=("quadrant",),
-        group=("question_id",),
-        total_row=("quadrant", COUNTY),
-        derived=_SHARE_MET,
-    ),
-    "finding_frequency": Rule(
-        counts=(*_ANSWERS, "n"),
-        rows=((_ANSWERS, "n"),),
-        derived={
-            "pct_met": ("met", "n"),
-            "pct_partially_met": ("partially_met", "n"),
-            "pct_not_met": ("not_met", "n"),
-            "ci_not_met_low": ("not_met", "n"),
-            "ci_not_met_high": ("not_met", "n"),
-        },
-    ),
-    "round_trend": Rule(
-        counts=("met_from", "n_from", "met_to", "n_to", "_not_met_from", "_not_met_to"),
-        implicit={
-            "_not_met_from": ("n_from", ("met_from",)),
-            "_not_met_to": ("n_to", ("met_to",)),
-        },
-        rows=((("met_from", "_not_met_from"), "n_from"), (("met_to", "_not_met_to"), "n_to")),
-        derived={
-            "pct_met_from": ("met_from", "n_from"),
-            "pct_met_to": ("met_to", "n_to"),
-            "ci_low_from": ("met_from", "n_from"),
-            "ci_high_from": ("met_from", "n_from"),
-            "ci_low_to": ("met_to", "n_to"),
-            "ci_high_to": ("met_to", "n_to"),
-            "change": ("met_from", "n_from", "met_to", "n_to"),
-            "p_value": ("met_from", "n_from", "met_to", "n_to"),
-        },
-    ),
-    "cohort_profile": Rule(
-        counts=("cases",),
-        group=("dimension",),
-        group_sums_known=True,  # every dimension adds up to the cohort, printed in the title
-        derived={"share": ("cases",)},
-    ),
-    "category_matrix": Rule(
-        counts=("met", "n", "_not_met"),
-        implicit={"_not_met": ("n", ("met",))},
-        rows=((("met", "_not_met"), "n"),),
-        group=("category",),
-        total_row=("theme_id", ALL_THEMES),
-        derived=_SHARE_MET,
-    ),
+# Tables shown beside the charts, with no chart of their own (each chart's rule is in its spec).
+TABLE_RULES: dict[str, Rule] = {
     # One row per practice area weak in several themes: its answers pooled over those themes.
     "recurring_weaknesses": Rule(
         counts=("met", "n", "_not_met"),
@@ -131,38 +51,13 @@ RULES: dict[str, Rule] = {
         rows=((("met", "_not_met"), "n"),),
         derived={"pct_met": ("met", "n")},
     ),
-    "category_by_quadrant": Rule(
-        counts=("met", "n", "_not_met"),
-        implicit={"_not_met": ("n", ("met",))},
-        rows=((("met", "_not_met"), "n"),),
-        group=("category",),
-        total_row=("quadrant", COUNTY),
-        derived=_SHARE_MET,
-    ),
-    "theme_quadrant": Rule(
-        counts=(
-            "cases",
-            "n",
-            "met",
-            "_not_met",
-            "n_previous",
-            "met_previous",
-            "_not_met_previous",
-        ),
-        implicit={
-            "_not_met": ("n", ("met",)),
-            "_not_met_previous": ("n_previous", ("met_previous",)),
-        },
-        rows=((("met", "_not_met"), "n"), (("met_previous", "_not_met_previous"), "n_previous")),
-        group=("theme_id",),
-        total_row=("quadrant", COUNTY),
-        derived={
-            **_SHARE_MET,
-            "pct_met_previous": ("met_previous", "n_previous"),
-            "change": ("met", "n", "met_previous", "n_previous"),
-        },
-    ),
 }
+
+
+def rule_for(name: str) -> Rule | None:
+    """Return the declared rule of a chart (its spec) or of a table shown beside them."""
+    spec = CHARTS.get(name)
+    return spec.suppression if spec is not None else TABLE_RULES.get(name)
 
 
 def _generic_rule(frame: pd.DataFrame) -> Rule:
@@ -505,7 +400,7 @@ def _linprog(*args: Any, **kwargs: Any) -> _LinprogResult:
 
 def hidden_cells(frame: pd.DataFrame, chart_name: str, threshold: int) -> set[Cell]:
     """Return the (row position, column) count cells to suppress in a chart's data."""
-    rule = RULES.get(chart_name) or _generic_rule(frame)
+    rule = rule_for(chart_name) or _generic_rule(frame)
     system = _table_system(frame.reset_index(drop=True), rule, threshold)
     # A variable whose first item is a row position is a table cell (row, column).
     return {cast(Cell, cell) for cell in system.hide() if isinstance(cell[0], int)}
@@ -530,7 +425,7 @@ def for_circulation(
         raise ValueError(f"threshold must be at least 1, got {threshold}")
     if out.empty:
         return out  # an empty selection: no count to hide
-    rule = RULES.get(name) or _generic_rule(out)
+    rule = rule_for(name) or _generic_rule(out)
     hidden = hidden_cells(out, name, threshold)
     mask = {column: np.zeros(len(out), dtype=bool) for column in rule.counts}
     for row, column in hidden:

@@ -44,8 +44,7 @@ def view_bytes(store: Store, view: ChartView, fmt: str, threshold: int | None = 
     suppressed table (analytics.disclosure.circulation).
     """
     if fmt in IMAGE_SCALE:
-        titles = views.theme_titles(store) if view.name == "category_matrix" else None
-        figure = stamped(export_view(view, threshold, titles).figure, threshold)
+        figure = stamped(export_view(view, threshold, views.theme_titles(store)).figure, threshold)
         image = figure_image(figure, fmt, width=DEFAULT_WIDTH, scale=IMAGE_SCALE[fmt])
         return with_description(image, fmt, xml_safe(f"Data source: {data_source(store)}"))
     if fmt == "csv":

@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics import narrative, queries, views
+from analytics.chart_specs import CHARTS, ChartView, NotesContext, chart_notes
 from analytics.charts import literal, question_label
 from analytics.disclosure.circulation import export_view, stamped
 from analytics.disclosure.suppression import SUPPRESSED, for_circulation, mode_text
@@ -37,7 +38,6 @@ from analytics.export.tables import data_source, theme_title
 from analytics.export.text import day_month_year, xml_safe
 from analytics.images import DEFAULT_HEIGHT, DEFAULT_WIDTH, image_later
 from analytics.store import Store
-from analytics.views import ChartView
 
 Progress = Callable[[float, str], None]
 NO_QUOTES = "No quotes recorded for this selection."
@@ -48,20 +48,9 @@ ACTIONS_SHOWN = 16
 # lines (13 px text): more lines would shrink a chart of many standards past reading.
 LABEL_CHARACTERS, LABEL_LINES = 70, 2
 LABEL_LINE_PX, ROW_PADDING_PX, CHART_FURNITURE_PX = 15, 4, 110
-QUESTION_CHARTS = ("quadrant_comparison", "finding_frequency", "round_trend")
-# Category labels set level: lines of this many characters (a cohort's bars; a heatmap's columns).
-COHORT_TICK_CHARACTERS, HEATMAP_TICK_CHARACTERS = 12, 18
 # The cohort's panels: 13 px tick text, room either side of a label, a bar's least room.
 TICK_PX, TICK_GAP_PX, MIN_BAR_SLOT_PX, PANEL_GAP = 13, 14, 40, 0.04
 QUOTES = 4
-CHART_LABELS = {
-    "quadrant_comparison": "quadrant comparison",
-    "finding_frequency": "finding frequency",
-    "round_trend": "round trend",
-    "cohort_profile": "cohort profile",
-    "category_matrix": "category matrix",
-    "theme_quadrant": "theme x quadrant summary",
-}
 
 
 def pack_charts(store: Store, theme: str | None) -> list[tuple[str, str | None]]:
@@ -88,12 +77,11 @@ def slide_figure(
     where its rows allow, and stamped with the mode that made it."""
     figure = go.Figure(view.figure)  # a copy: the cached view's figure stays as it is
     height = int(figure.layout.height or DEFAULT_HEIGHT) - 50
-    if view.name in QUESTION_CHARTS:
+    spec = CHARTS[view.name]
+    if spec.question_rows:
         height = max(height, _whole_question_labels(figure, view.data))
-    if view.name == "cohort_profile":
-        _level_category_ticks(figure, COHORT_TICK_CHARACTERS)
-    if view.name == "category_matrix":
-        _level_category_ticks(figure, HEATMAP_TICK_CHARACTERS)
+    if spec.slide_tick_characters is not None:
+        _level_category_ticks(figure, spec.slide_tick_characters)
     if area is not None:
         height = max(height, round(DEFAULT_WIDTH * area[1] / area[0]))
     figure.update_layout(
@@ -283,16 +271,14 @@ class _Builder:
         trend: pd.DataFrame | None,
         trend_from: str,
     ) -> None:
-        notes = narrative.chart_notes(
-            view.name,
-            view.data,
+        context = NotesContext(
             quadrants=view.filters.quadrants,
-            shown=self.shown(view, view.name),
             trend=trend,
             trend_from=trend_from,
             trend_shown=None if trend is None else self.shown(trend, "round_trend"),
             titles=self.titles,
         )
+        notes = chart_notes(view.name, view.data, self.shown(view, view.name), context)
         notes = self.in_mode(notes, view, shown_view)
         self.deck.chart_slide(
             self.slide_title(view, shown_view), shown_view.subtitle, png, (DEFAULT_WIDTH, height),
@@ -475,7 +461,7 @@ def build_pack(
         tuple[ChartView, ChartView, Callable[[], bytes], int, pd.DataFrame | None, str]
     ] = []
     for i, (name, chart_theme) in enumerate(plan, start=1):
-        label = CHART_LABELS.get(name, name)
+        label = CHARTS[name].label
         where = f" ({builder.titles.get(chart_theme, chart_theme)})" if chart_theme else ""
         builder.report(i / steps, f"Chart {i} of {len(plan)}: {label}{where}")
         compare = compare_round if chart_theme == theme else None

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import queries, stats
+from analytics.chart_specs import CHARTS, ChartView
 from analytics.disclosure.circulation import export_view
 from analytics.disclosure.suppression import SUPPRESSED, for_circulation, mode_text
 from analytics.domain import Filters
@@ -25,102 +26,13 @@ from analytics.export.text import xml_safe
 from analytics.formulas import neutralise
 from analytics.ingest.writing import read_history
 from analytics.store import Store
-from analytics.views import ChartView
 
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell, MergedCell
 
-_QUESTION = [("question_id", "Question"), ("text", "Standard"), ("category", "Category")]
-_ANSWERS = [("n", "n"), ("met", "Met"), ("partially_met", "Partially met"), ("not_met", "Not met")]
-_SHARE = [("pct_met", "pct met"), ("ci_low", "95% CI low (pct)"), ("ci_high", "95% CI high (pct)")]
 
-# Per chart: (data column, column heading), in the order written. Unlisted charts keep their own.
-COLUMNS: dict[str, list[tuple[str, str]]] = {
-    "quadrant_comparison": [
-        *_QUESTION,
-        ("quadrant", "Area"),
-        *_ANSWERS,
-        ("not_applicable", "Not applicable"),
-        *_SHARE,
-    ],
-    "finding_frequency": [
-        ("rank", "Rank"),
-        ("scope", "Scope"),
-        ("theme_id", "Theme"),
-        *_QUESTION,
-        *_ANSWERS,
-        ("pct_not_met", "pct not met"),
-        ("ci_not_met_low", "95% CI low, not met (pct)"),
-        ("ci_not_met_high", "95% CI high, not met (pct)"),
-        ("pct_partially_met", "pct partially met"),
-        ("pct_met", "pct met"),
-    ],
-    "round_trend": [
-        *_QUESTION,
-        ("round_from", "From round"),
-        ("n_from", "n (from)"),
-        ("met_from", "Met (from)"),
-        ("pct_met_from", "pct met (from)"),
-        ("ci_low_from", "95% CI low (from, pct)"),
-        ("ci_high_from", "95% CI high (from, pct)"),
-        ("round_to", "To round"),
-        ("n_to", "n (to)"),
-        ("met_to", "Met (to)"),
-        ("pct_met_to", "pct met (to)"),
-        ("ci_low_to", "95% CI low (to, pct)"),
-        ("ci_high_to", "95% CI high (to, pct)"),
-        ("change", "Change (pct points)"),
-        ("p_value", "p-value"),
-        ("test", "Test"),
-        ("beyond_chance", "Beyond chance"),
-    ],
-    "cohort_profile": [
-        ("dimension", "Dimension"),
-        ("value", "Group"),
-        ("cases", "Cases"),
-        ("share", "pct of cases"),
-    ],
-    "category_matrix": [
-        ("category", "Category"),
-        ("theme_id", "Theme"),
-        ("quadrant", "Area"),
-        ("n", "n"),
-        ("met", "Met"),
-        *_SHARE,
-    ],
-    "category_by_quadrant": [
-        ("category", "Category"),
-        ("quadrant", "Area"),
-        ("n", "n"),
-        ("met", "Met"),
-        *_SHARE,
-    ],
-    "theme_quadrant": [
-        ("title", "Theme"),
-        ("quadrant", "Area"),
-        ("round_id", "Round"),
-        ("cases", "Cases"),
-        ("n", "n"),
-        ("met", "Met"),
-        *_SHARE,
-        ("round_id_previous", "Previous round"),
-        ("n_previous", "n (previous)"),
-        ("met_previous", "Met (previous)"),
-        ("pct_met_previous", "pct met (previous)"),
-        ("change", "Change (pct points)"),
-        ("beyond_chance", "Beyond chance"),
-    ],
-}
-CHART_NAMES_IN_WORDS: dict[str, str] = {
-    "quadrant_comparison": "Quadrant comparison: share of cases meeting each standard",
-    "finding_frequency": "Finding frequency: standards most often not met",
-    "round_trend": "Round trend: share met in two audit rounds",
-    "cohort_profile": "Cohort profile: the audited cases",
-    "category_matrix": "Category matrix: share met by practice area and theme",
-    "category_by_quadrant": "Category by quadrant: share met by practice area and quadrant",
-    "theme_quadrant": "Theme by quadrant: share of standards met",
-}
-# Shares are written as percentages (0-100, one decimal) so the headings can say "pct".
+# Shares are written as percentages (0-100, one decimal) so the headings can say "pct": these,
+# and every pct_* column.
 PERCENT_COLUMNS = frozenset(
     {
         "pct_met",
@@ -137,14 +49,6 @@ PERCENT_COLUMNS = frozenset(
         *(f"ci_{end}_{side}" for end in ("low", "high") for side in ("from", "to")),
     }
 )
-# Wilson intervals the export adds to charts whose data has none: (low, high, count, n).
-INTERVALS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
-    "finding_frequency": (("ci_not_met_low", "ci_not_met_high", "not_met", "n"),),
-    "round_trend": (
-        ("ci_low_from", "ci_high_from", "met_from", "n_from"),
-        ("ci_low_to", "ci_high_to", "met_to", "n_to"),
-    ),
-}
 COUNT_COLUMNS = frozenset(
     {
         "n",
@@ -175,7 +79,7 @@ def _cell(value: object, column: str) -> object:
     if isinstance(value, float | np.floating):
         if math.isnan(value):
             return None
-        if column in PERCENT_COLUMNS:
+        if column in PERCENT_COLUMNS or column.startswith("pct_"):
             return round(float(value) * 100, 1)
         if column in COUNT_COLUMNS and float(value).is_integer():
             return int(value)
@@ -192,10 +96,11 @@ def _cell(value: object, column: str) -> object:
 def with_intervals(name: str, data: pd.DataFrame) -> pd.DataFrame:
     """Return the chart's data with the Wilson 95% intervals its export adds (pct 0-1)."""
     data = data.reset_index(drop=True)
-    if name not in INTERVALS or data.empty:
+    spec = CHARTS.get(name)
+    if spec is None or not spec.intervals or data.empty:
         return data
     out = data.copy()
-    for low, high, count, n in INTERVALS[name]:
+    for low, high, count, n in spec.intervals:
         successes = pd.to_numeric(out[count], errors="coerce").fillna(0).to_numpy(dtype=float)
         size = pd.to_numeric(out[n], errors="coerce").fillna(0).to_numpy(dtype=float)
         out[low], out[high] = stats.wilson_bounds(successes, size)
@@ -222,7 +127,8 @@ def chart_table(
     data = for_circulation(with_intervals(name, data), name, threshold)
     if titles and "theme_id" in data.columns:
         data["theme_id"] = [titles.get(t, t) for t in data["theme_id"]]
-    columns = COLUMNS.get(name) or [(c, c) for c in data.columns]
+    spec = CHARTS.get(name)  # a table beside the charts keeps its own columns
+    columns = list(spec.columns) if spec is not None else [(c, c) for c in data.columns]
     columns = [(source, heading) for source, heading in columns if source in data.columns]
     return pd.DataFrame(
         {
@@ -296,11 +202,10 @@ def header_block(
     """Return the (label, value) lines written above the data: what, where from, which mode."""
     # For circulation the finding and subtitle are made again from the suppressed table, so
     # they quote no number the table hides.
-    titles = theme_titles(store) if view.name == "category_matrix" else None
-    shown = export_view(view, threshold, titles)
+    shown = export_view(view, threshold, theme_titles(store))
     lines = [
         ("Audit Insight", "data behind a chart"),
-        ("Chart", CHART_NAMES_IN_WORDS.get(view.name, view.name)),
+        ("Chart", CHARTS[view.name].words),
         ("Finding", shown.title),
         ("Subtitle", shown.subtitle),
         ("Theme", theme_title(store, view.theme_id)),

@@ -322,6 +322,19 @@ def quadrant_comparison(store: Store, theme: str, filters: Filters = ALL) -> pd.
     return frame
 
 
+def response_mix(store: Store, theme: str, filters: Filters = ALL) -> pd.DataFrame:
+    """Return per quadrant (and County) the answers of each response pooled over the theme's
+    questions, and each one's share of all answers (Not applicable included: they add up to 1).
+
+    The selected quadrants are flagged in `selected`, not filtered out.
+    """
+    round_id = resolve_round(store, theme, filters.round_id)
+    params = _filter_params(store, filters)
+    frame = run(store, "response_mix", theme=theme, round=round_id, teams=params["teams"])
+    frame["selected"] = _selected(frame, params["quadrants"])
+    return frame
+
+
 def finding_frequency(
     store: Store, theme: str | None = None, filters: Filters = ALL
 ) -> pd.DataFrame:
