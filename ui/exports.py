@@ -73,8 +73,9 @@ def _circulated_overview(
 
 
 def circulated(name: str, table: pd.DataFrame) -> pd.DataFrame:
-    """Return a table the page shows (named as a chart in analytics.chart_specs.CHARTS, or in disclosure.suppression.TABLE_RULES) with its small
-    counts withheld for circulation, or as it is."""
+    """Return a table the page shows (named as a chart in analytics.chart_specs.CHARTS, or in
+    disclosure.suppression.TABLE_RULES) with its small counts withheld for circulation, or as it
+    is."""
     threshold = filters.suppress_below()
     if threshold is None:
         return table
