@@ -9,9 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from analytics import ingest
 from analytics.access import Actor
 from analytics.contract import SCHEMAS
+from analytics.errors import ImportRefused
 from analytics.ingest import Source
 from analytics.lake.catalog import Lake
 from analytics.store import Store
@@ -127,3 +130,125 @@ def _plain(value: object) -> object:
     if isinstance(value, (list, tuple, np.ndarray)):
         return tuple(value)
     return None if pd.isna(value) else value
+
+
+# --- the refusal tests' builders (tests/test_ingest_*.py) ---------------------------------
+
+
+ALPHA_QUESTIONS = ["Q1", "Q2"]
+
+
+def good() -> dict[str, pd.DataFrame]:
+    """A valid new round r9 of the tiny store's theme alpha: 4 cases x 2 questions."""
+    return round_tables("alpha", "r9", ALPHA_QUESTIONS)
+
+
+def refused(data_dir: Path, files, **options) -> pd.DataFrame:
+    """Import, expect a refusal, check the store did not change at all; return the problems."""
+    before, snapshot = tree_hashes(data_dir), latest_snapshot(data_dir)
+    with pytest.raises(ImportRefused) as caught:
+        ingest.import_files(data_dir, files, **options, actor=ANALYST)
+    assert latest_snapshot(data_dir) == snapshot, "a refused import committed a snapshot"
+    assert tree_hashes(data_dir) == before, "a refused import changed the store"
+    problems = caught.value.problems
+    assert list(problems.columns) == ["sheet", "row", "column", "value", "rule", "fix"]
+    assert problems["fix"].str.len().min() > 10  # every problem says how to fix it
+    return problems
+
+
+ANY = object()  # find(): any value
+
+
+def find(
+    problems: pd.DataFrame,
+    sheet: str,
+    row: int | None,
+    column: str | None,
+    rule: str,
+    value: object = ANY,
+    fix: str | None = None,
+):
+    """Return the problem naming this sheet, Excel row, column, value (None: empty) and rule,
+    whose fix holds `fix`; or fail listing every problem."""
+    for record in problems.to_dict("records"):
+        row_ok = pd.isna(record["row"]) if row is None else record["row"] == row
+        column_ok = pd.isna(record["column"]) if column is None else record["column"] == column
+        if value is ANY:
+            value_ok = True
+        else:
+            value_ok = pd.isna(record["value"]) if value is None else record["value"] == value
+        fix_ok = fix is None or fix in record["fix"]
+        if (record["sheet"] == sheet and row_ok and column_ok and value_ok and fix_ok
+                and rule in record["rule"]):  # fmt: skip
+            return record
+    raise AssertionError(f"no problem {sheet!r} row {row} {column!r} value {value!r} '{rule}' "
+                         f"(fix: {fix!r}) in:\n{problems.to_string()}")  # fmt: skip
+
+
+def edit(table: str, index: int, column: str, value):
+    def mutate(tables):
+        tables[table].loc[index, column] = value
+        return tables
+
+    return mutate
+
+
+def with_sheet(name: str, rows: list[dict]):
+    def mutate(tables):
+        tables[name] = pd.DataFrame(rows)
+        return tables
+
+    return mutate
+
+
+def drop(table: str, column: str | None = None, where=None):
+    def mutate(tables):
+        if column is not None:
+            tables[table] = tables[table].drop(columns=column)
+        elif where is not None:
+            tables[table] = tables[table][~where(tables[table])]
+        else:
+            del tables[table]
+        return tables
+
+    return mutate
+
+
+def rename_case(old: str, new: str):
+    def mutate(tables):
+        for name in ("cases", "responses"):
+            tables[name]["audit_id"] = tables[name]["audit_id"].replace(old, new)
+        return tables
+
+    return mutate
+
+
+def duplicate_row(table: str, index: int):
+    def mutate(tables):
+        frame = tables[table]
+        tables[table] = pd.concat([frame, frame.iloc[[index]]], ignore_index=True)
+        return tables
+
+    return mutate
+
+
+def all_cases(column: str, value):
+    def mutate(tables):
+        tables["cases"][column] = value
+        return tables
+
+    return mutate
+
+
+ROUND = {"theme_id": "alpha", "round_id": "r9", "label": "Round nine"}
+
+
+def write(folder: Path, sources: list[Source]) -> list[str]:
+    """Write the sources into `folder` (made if need be); return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for source in sources:
+        path = folder / source.name
+        path.write_bytes(source.data)
+        paths.append(str(path))
+    return paths
