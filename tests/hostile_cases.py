@@ -6,7 +6,7 @@ read, propose, import; mapping: a mapping file uploaded; url: a page's query par
 AppTest), what it must come to (refused: nothing stored and the message names where; handled:
 imported or ignored, and what was stored is checked; either: whichever, but correct), key phrases
 the message must hold, phrases it must never hold (a value echoed in full, a raw escape), and a
-check of the store for a handled case. tests/test_hostile_inputs.py runs them.
+check of the store for a handled case. tests/analytics/ingest/test_hostile_inputs.py runs them.
 """
 
 from __future__ import annotations
@@ -608,7 +608,7 @@ def b_tracker_csv(
 
 
 def sw_mapping(headers: list[str]) -> dict:
-    """The South West CSV's mapping written by hand (as tests/test_tracker_cli.py)."""
+    """The South West CSV's mapping written by hand (as tests/analytics/ingest/trackers/test_tracker_cli.py)."""
     return {
         "format": "audit-insight/tracker-mapping/1",
         "name": "SW permanency tracker",

@@ -1,6 +1,6 @@
 """The hostile-input battery's case server: one interpreter with the engine preloaded, forking a
 child per case, so each case runs in its own process without paying Python's start and the
-pandas import again (tests/test_hostile_inputs.py starts it; one JSON request and answer a line).
+pandas import again (tests/analytics/ingest/test_hostile_inputs.py starts it; one JSON request and answer a line).
 
 The child runs one way in (the command line, the Data page's importer, the tracker path, a mapping
 upload, a page's URL) and reports its outcome; the server measures the child: wall time, peak RSS

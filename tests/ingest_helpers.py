@@ -132,7 +132,7 @@ def _plain(value: object) -> object:
     return None if pd.isna(value) else value
 
 
-# --- the refusal tests' builders (tests/test_ingest_*.py) ---------------------------------
+# --- the refusal tests' builders (tests/analytics/ingest/test_ingest_*.py) ---------------------------------
 
 
 ALPHA_QUESTIONS = ["Q1", "Q2"]

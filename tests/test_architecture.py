@@ -189,3 +189,23 @@ def test_no_analytics_module_starts_a_higher_layer():
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == {frozenset("abc")}
     assert _cycles({"a": {"b"}, "b": set()}) == set()
+
+
+def test_the_test_folders_mirror_the_packages():
+    # tests/analytics/ingest/trackers/ tests analytics/ingest/trackers/; tests/pages/ the pages
+    # (app_pages/: the same name would join that namespace package), tests/browser/ every layer.
+    outside = {"fixtures", "artifacts", "__pycache__", "browser"}
+    folders = [
+        p.relative_to(ROOT / "tests")
+        for p in (ROOT / "tests").rglob("*")
+        if p.is_dir() and not outside & set(p.relative_to(ROOT / "tests").parts)
+    ]
+    assert folders, "the tests are in folders"
+    for folder in folders:
+        package = ROOT / ("app_pages" if folder.parts[0] == "pages" else folder)
+        assert package.is_dir(), f"tests/{folder} mirrors no package"
+        assert list((ROOT / "tests" / folder).glob("test_*.py")) or any(
+            p.is_dir() for p in (ROOT / "tests" / folder).iterdir()
+        ), f"tests/{folder} holds no test"
+    left = [p.name for p in (ROOT / "tests").glob("test_*.py")]
+    assert left == ["test_architecture.py"], "every other test sits beside what it tests"

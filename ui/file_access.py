@@ -44,7 +44,7 @@ def signed_in_claims(cookies: Mapping[str, str]) -> dict | None:
     starlette_websocket._get_signed_cookie_with_chunks): `_streamlit_user`, possibly split into
     chunks, signed by itsdangerous with the [auth] cookie_secret, the cookie's name as salt, and
     at most 31 days old, with Streamlit's own functions. If Streamlit changes them, the server
-    does not start or refuses every file (never serves one) and tests/test_signin_browser.py
+    does not start or refuses every file (never serves one) and tests/browser/test_signin_browser.py
     fails.
     """
     secret = get_cookie_secret()

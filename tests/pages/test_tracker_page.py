@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from ingest_helpers import copy_store
 from openpyxl import Workbook
+from paths import ROOT
 from streamlit.testing.v1 import AppTest
 from table_helpers import read_as_words
 
@@ -23,7 +24,6 @@ from analytics.ingest.trackers.model import TrackerMapping
 from analytics.store import Store
 from ui import tracker_mapping
 
-ROOT = Path(__file__).resolve().parent.parent
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 QUADRANTS = ("NW", "NE", "SW", "SE")
 WORDS = ("Yes", "No", "Partially", "N/A")  # Met, Not met, Partially met, Not applicable

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from ingest_helpers import ANALYST, copy_store, round_tables, tree_hashes, xlsx
+from paths import ROOT
 
 from analytics import audit_trail, export, ingest, views
 from analytics.access import (
@@ -318,7 +319,7 @@ def test_grant_of_a_quadrant_only_where_given():
 
 
 def test_the_example_roles_and_secrets_files_are_valid():
-    root = Path(__file__).resolve().parent.parent / ".streamlit"
+    root = ROOT / ".streamlit"
     policy = load_policy(root / "roles.example.toml")
     assert policy.actor_for({"email": "NE.Lead@council.example"}).default_quadrants == ("NE",)
     assert (

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from ingest_helpers import ANALYST, data_rows, latest_snapshot
+from paths import TESTS
 
 from analytics.catalogue import catalogue_table
 from analytics.cli import main
@@ -30,7 +31,7 @@ from analytics.ingest.trackers.model import TrackerMapping, parse_mapping
 from analytics.ingest.trackers.propose import propose
 from analytics.store import Store
 
-FIXTURES = Path(__file__).parent / "fixtures" / "trackers"
+FIXTURES = TESTS / "fixtures" / "trackers"
 THEME = "permanency"
 ROUND = "2021-03"
 NEXT_ROUND = "2021-08"  # four_quadrants_2021-08.xlsx: every date five months on

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from ingest_helpers import ANALYST, copy_store, csvs, round_tables, xlsx
+from paths import ROOT
 from streamlit.testing.v1 import AppTest
 from table_helpers import UK_DATE, UK_DATE_TIME, read_as_words
 
@@ -16,7 +17,6 @@ from analytics.access import local_operator
 from analytics.lake.catalog import Lake
 from analytics.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
 PERMANENCY = [f"PERM-{i:02d}" for i in range(1, 11)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

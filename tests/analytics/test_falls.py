@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 from conftest import tiny_tables
 from fixtures_export import image_server  # noqa: F401
+from paths import ROOT
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
@@ -36,7 +37,6 @@ from analytics.stats import ChangeResult
 from analytics.store import Store, write_new_store
 from analytics.views import chart_view
 
-ROOT = Path(__file__).resolve().parent.parent
 MADE_ON = dt.date(2020, 6, 1)
 
 

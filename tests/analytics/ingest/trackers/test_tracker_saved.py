@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from paths import ROOT, TESTS
 
 from analytics import audit_trail
 from analytics.access import AccessRefused, Actor
@@ -312,7 +313,7 @@ def test_a_saved_mapping_survives_a_round_trip_through_a_downloaded_file(tiny_di
     assert again == NW_MAPPING and again.digest == NW_MAPPING.digest
 
 
-FIXTURES = Path(__file__).parent / "fixtures" / "trackers"
+FIXTURES = TESTS / "fixtures" / "trackers"
 
 
 def read_fixture(name: str) -> TrackerRead:
@@ -338,7 +339,7 @@ def test_next_rounds_workbook_is_recognised_and_an_added_column_is_offered():
 
 
 def test_the_readmes_example_mapping_is_a_valid_mapping():
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Importing a tracker", 1)[1].split("\n## ", 1)[0]
     example = section.split("```json\n", 1)[1].split("```", 1)[0]
     documented = parse_mapping(example, "README.md")

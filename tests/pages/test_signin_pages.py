@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from ingest_helpers import copy_store, round_tables, xlsx
+from paths import ROOT
 from streamlit.testing.v1 import AppTest
 
 from analytics import audit_trail
@@ -15,7 +16,6 @@ from analytics.errors import AuditDataError
 from analytics.lake.catalog import Lake
 from ui import auth
 
-ROOT = Path(__file__).resolve().parent.parent
 AUTH = {
     "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
     "cookie_secret": "a-test-secret-that-is-long-enough",

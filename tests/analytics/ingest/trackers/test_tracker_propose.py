@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import xlsxwriter
+from paths import ROOT, TESTS
 
 from analytics.ingest.reading import Source
 from analytics.ingest.trackers.layout import read_trackers
@@ -21,8 +21,8 @@ from analytics.ingest.trackers.propose import (
     propose,
 )
 
-CATALOGUE = Path(__file__).resolve().parents[1] / "analytics" / "catalogue" / "questions.csv"
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "trackers"
+CATALOGUE = ROOT / "analytics" / "catalogue" / "questions.csv"
+FIXTURES = TESTS / "fixtures" / "trackers"
 
 
 def _questions(theme: str) -> pd.DataFrame:

@@ -5,11 +5,11 @@ import math
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from paths import ROOT
 
 from analytics.stats import (
     ChangeResult,
@@ -206,7 +206,7 @@ def test_page_imports_load_neither_statsmodels_nor_scipy():
         "analytics.report_doc; import sys; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('statsmodels', 'scipy')))"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = ROOT
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from ingest_helpers import ANALYST, round_tables, xlsx
+from paths import ROOT
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -27,7 +28,6 @@ from analytics.report_doc.document import build_report
 from analytics.store import Store, write_new_store
 from tests.conftest import tiny_tables
 
-ROOT = Path(__file__).resolve().parent.parent
 ANALYST_EMAIL = "qa.analyst@council.example"
 # The tiny store as conftest writes it: 0 the catalog, 1 its tables with the tiny rows (the
 # first write creates the tables in its own transaction).

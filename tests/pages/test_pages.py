@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import duckdb
 import numpy as np
 import pytest
+from paths import ROOT
 from streamlit.testing.v1 import AppTest
 from table_helpers import UK_DATE, WHOLE_PERCENT, read_as_words
 
@@ -20,7 +20,6 @@ from analytics.store import write_new_store
 from analytics.views import chart_view
 from tests.conftest import tiny_tables
 
-ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
 
 

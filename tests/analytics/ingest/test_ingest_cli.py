@@ -8,7 +8,6 @@ import getpass
 import io
 import re
 import zipfile
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -26,6 +25,7 @@ from ingest_helpers import (
     write,
     xlsx,
 )
+from paths import ROOT
 
 from analytics import ingest, queries
 from analytics.errors import AuditDataError
@@ -154,7 +154,7 @@ def test_cli_two_processes_at_once(tiny_dir, tmp_path):
     first = write(tmp_path / "a", csvs(good()))
     second = write(tmp_path / "b", csvs(round_tables("alpha", "r8", ALPHA_QUESTIONS, prefix="E")))
     command = [sys.executable, "-m", "analytics", "ingest", "--data-dir", str(tiny_dir)]
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     runs = [subprocess.Popen([*command, *files], cwd=root, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True) for files in (first, second)]  # fmt: skip
     outputs = [run.communicate(timeout=120) for run in runs]

@@ -3,16 +3,14 @@ drill-down show no count from 1 to threshold - 1, as the exports do."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
+from paths import ROOT
 from streamlit.testing.v1 import AppTest
 
 from analytics import disclosure, export, narrative, queries
 from analytics.stats import ChangeResult
 
-ROOT = Path(__file__).resolve().parent.parent
 FIGURES = {
     "cases": 10, "met": 3, "n": 40, "pct_met": 0.075, "ci_low": 0.026, "ci_high": 0.199,
     "good_or_better": 6, "pct_good_or_better": 0.6,

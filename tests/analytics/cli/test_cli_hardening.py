@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from fixtures_export import hostile_dir  # noqa: F401 (teams "@T1" and "-T2")
 from ingest_helpers import round_tables
+from paths import ROOT
 
 from analytics.cli import main
 from analytics.cli.terminal import terminal_text
 
-ROOT = Path(__file__).resolve().parent.parent
 OLD = b"the previous export, kept whole"
 
 

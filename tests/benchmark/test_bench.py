@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from browser_helpers import BROWSER_MARKS
+from paths import ROOT
 
 from analytics.store import Store
 from benchmark.measure import PAGES, query_calls
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = BROWSER_MARKS  # the cold start and memory are measured in Debian's chromium
 
 

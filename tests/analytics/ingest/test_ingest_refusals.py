@@ -26,6 +26,7 @@ from ingest_helpers import (
     with_sheet,
     xlsx,
 )
+from paths import ROOT
 
 from analytics import ingest
 from analytics.ingest import Source, reading
@@ -328,5 +329,5 @@ def test_the_template_and_the_uploader_state_one_size_limit():
     assert ingest.DEFAULT_MAX_MB == reading.DEFAULT_MAX_MB == 50
     source = Path(template.__file__).read_text()
     assert "Files up to {DEFAULT_MAX_MB} MB" in source  # the instructions use the one number
-    config = (Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text()
+    config = (ROOT / ".streamlit" / "config.toml").read_text()
     assert "maxUploadSize" not in config  # the uploader takes the importer's limit itself

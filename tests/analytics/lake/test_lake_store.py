@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 from ingest_helpers import ANALYST, data_rows, latest_snapshot, round_tables, xlsx, xlsx_bytes
 from lake_workers import ALPHA_QUESTIONS, import_round, read_while_importing
+from paths import ROOT
 
 from analytics import queries
 from analytics.cli import main
@@ -29,7 +30,6 @@ from analytics.lake.catalog import STOP_AT_ENV, Lake
 from analytics.lake.location import parse_location
 from analytics.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
 SPAWN = multiprocessing.get_context("spawn")
 
 

@@ -16,13 +16,14 @@ from browser_helpers import (
     wait_until_idle,
 )
 from ingest_helpers import copy_store
+from paths import TESTS
 
 from analytics import queries
 from analytics.ingest.trackers import saved
 from analytics.store import Store
 
 pytestmark = BROWSER_MARKS
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "trackers"
+FIXTURES = TESTS / "fixtures" / "trackers"
 # tests/fixtures/trackers/make_trackers.py: North West 8 children, North East 7, South West 6,
 # South East 9 (counted from its rows by hand).
 CASES = 8 + 7 + 6 + 9

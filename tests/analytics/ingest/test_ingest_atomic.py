@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 
 import pytest
 from ingest_helpers import (
@@ -18,6 +17,7 @@ from ingest_helpers import (
     write,
     xlsx,
 )
+from paths import ROOT
 
 from analytics import audit_trail, ingest, queries
 from analytics.errors import ImportRefused
@@ -115,7 +115,7 @@ def test_an_import_killed_at_any_point_leaves_the_last_snapshot_intact(tiny_dir,
 
     files = write(tmp_path, [xlsx(good())])
     before, rows = latest_snapshot(tiny_dir), data_rows(tiny_dir)
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     run = subprocess.Popen(
         [sys.executable, "-m", "analytics", "ingest", *files, "--data-dir", str(tiny_dir)],
         cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from paths import TESTS
 
 from analytics.cli import main
 from analytics.ingest.trackers.model import TrackerMapping, parse_mapping
@@ -19,7 +20,7 @@ from analytics.lake.catalog import Lake
 from analytics.store import Store
 from tests.ingest_helpers import ANALYST
 
-FIXTURES = Path(__file__).parent / "fixtures" / "trackers"
+FIXTURES = TESTS / "fixtures" / "trackers"
 SW_CSV = FIXTURES / "SW_permanency.csv"
 QUESTIONS = [f"PERM-{n:02d}" for n in range(1, 11)]
 

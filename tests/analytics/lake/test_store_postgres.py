@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import multiprocessing
 from collections.abc import Iterator
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from ingest_helpers import ANALYST
+from paths import ROOT
 from replica_workers import replica, round_counts
 from services import PostgresService, S3Service, free_port
 from streamlit.testing.v1 import AppTest
@@ -26,7 +26,6 @@ from analytics.lake.location import StoreLocation, parse_location
 from analytics.store import Store, write_new_store
 from tests.conftest import tiny_tables
 
-ROOT = Path(__file__).resolve().parent.parent
 SPAWN = multiprocessing.get_context("spawn")
 THEME = "permanency"  # a sample theme with two audited rounds
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from ingest_helpers import ANALYST, csvs, round_tables, tree_hashes, xlsx_bytes
+from paths import ROOT
 
 from analytics import ingest
 from analytics.errors import ImportRefused
@@ -27,7 +28,6 @@ from analytics.ingest.trackers.model import MappingRefused, parse_mapping
 from analytics.ingest.trackers.saved import load_mapping, read_saved
 from analytics.lake.catalog import Lake
 
-ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ["Q1", "Q2"]
 CASES_SHEET = "xl/worksheets/sheet1.xml"  # pandas writes the cases table first
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from ingest_helpers import ANALYST, round_tables, xlsx
+from paths import ROOT
 
 from analytics import audit_trail, ingest
 from analytics.contract import TABLES
@@ -20,7 +21,6 @@ from analytics.lake.catalog import Lake
 from analytics.store import Store
 
 ALPHA_QUESTIONS = ["Q1", "Q2"]
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def good() -> dict[str, pd.DataFrame]:

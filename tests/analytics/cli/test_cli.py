@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from paths import ROOT
 
 from analytics.cli import main
 from analytics.lake.catalog import Lake
@@ -239,7 +240,7 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(sample_dir):
     command = [sys.executable, "-m", "analytics", "sql", "SELECT * FROM responses"]
     command += ["--format", "csv", "--data-dir", str(sample_dir)]
     with subprocess.Popen(
-        command, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE,
+        command, cwd=ROOT, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
     ) as child:  # fmt: skip
         first = child.stdout.readline()

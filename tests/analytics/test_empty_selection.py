@@ -14,6 +14,7 @@ import pytest
 from conftest import tiny_tables
 from docx import Document
 from fixtures_export import image_server  # noqa: F401
+from paths import ROOT
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
@@ -25,7 +26,6 @@ from analytics.views import chart_view
 
 CROSS_THEME_VIEWS = [name for name, spec in CHARTS.items() if spec.scope == "every_theme"]
 
-ROOT = Path(__file__).resolve().parent.parent
 # T3 audited only case B1, in round one: round two (alpha's latest) has none of its cases.
 TEAM = "T3"
 IN_THEME = "No cases match: team T3 has no cases in round Round two of Alpha theme."

@@ -17,13 +17,13 @@ import time
 from pathlib import Path
 
 import pytest
+from paths import ROOT, TESTS
 
 from tests.hostile_cases import CASES, Case
 from tests.ingest_helpers import copy_store, latest_snapshot, tree_hashes
 
-ROOT = Path(__file__).resolve().parent.parent
-RUNNER = Path(__file__).with_name("hostile_runner.py")
-SUMMARY = Path(__file__).parent / "artifacts" / "hostile_summary.txt"
+RUNNER = TESTS / "hostile_runner.py"
+SUMMARY = TESTS / "artifacts" / "hostile_summary.txt"
 # Each case: generous bounds, not benchmarks. Time is the child's CPU time (user + system), which
 # other jobs on a shared 2-core runner do not inflate; wall time is bounded too, with room for them.
 MAX_SECONDS = 5.0
