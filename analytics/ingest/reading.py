@@ -253,7 +253,7 @@ def is_template(sources: Sequence[Source]) -> bool:
                 return True
             continue
         try:
-            sheets = Workbook(source.data).sheet_names
+            sheets = Workbook(source.data, cells=False).sheet_names
         except Exception:  # any damage: the template's reader says what it is
             return True
         if any(normalise_header(sheet) in SHEET_ORDER for sheet in sheets):

@@ -96,7 +96,9 @@ class Workbook:
     zip's headers say.
     """
 
-    def __init__(self, data: bytes, name: str = "workbook.xlsx"):
+    def __init__(self, data: bytes, name: str = "workbook.xlsx", *, cells: bool = True):
+        """Open the package; with cells=False only its sheets are listed (no shared strings or
+        styles parsed: telling a template from a tracker needs no more)."""
         self.data = data
         self.name = name
         self.budget = unpack_budget(len(data))
@@ -126,10 +128,16 @@ class Workbook:
             else:
                 self.sheets[sheet.get("name", "")] = targets[rel]
         self.sheet_names = list(self.sheets)
+        self.shared: list[str] = []
+        self.date_styles: set[int] = set()
+        if not cells:
+            return
         shared_path = next((t for t in targets.values() if t.endswith("sharedStrings.xml")), None)
-        self.shared = self._shared_strings(shared_path) if shared_path in names else []
+        if shared_path in names:
+            self.shared = self._shared_strings(shared_path)
         styles_path = next((t for t in targets.values() if t.endswith("styles.xml")), None)
-        self.date_styles = self._date_styles(styles_path) if styles_path in names else set()
+        if styles_path in names:
+            self.date_styles = self._date_styles(styles_path)
 
     @property
     def unpacked(self) -> int:
@@ -187,6 +195,9 @@ class Workbook:
         text_tag, run_tag = f"{{{ns}}}t", f"{{{ns}}}r"
         strings = []
         for item in self._xml(path).iter(f"{{{ns}}}si"):
+            if len(item) == 1 and item[0].tag == text_tag:  # plain text, by far the most common
+                strings.append(_unescape_ooxml(item[0].text or ""))
+                continue
             # Rich text is runs of <r><t>; <rPh> phonetic hints are not part of the value.
             parts = [child.text or "" for child in item if child.tag == text_tag]
             for run in (child for child in item if child.tag == run_tag):
