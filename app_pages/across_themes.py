@@ -10,13 +10,13 @@ from ui import data, exports, filters, render, tables
 def page() -> None:
     """Render the category x theme and category x quadrant views and the recurring weaknesses."""
     chosen = filters.current()
-    st.title("Across themes")
+    st.title("Across themes", anchor=False)
     st.caption(
         "Each audit question belongs to a practice area, so a weakness that recurs across "
         "themes shows. Every theme contributes its latest audited round."
     )
     render.synthetic_notice()
-    st.subheader("Recurring weaknesses")
+    st.header("Recurring weaknesses", anchor=False)
     weak = data.query("recurring_weaknesses", chosen)
     if weak.empty:
         st.success("No practice area is met in under half of cases in three or more themes.")
@@ -28,9 +28,9 @@ def page() -> None:
             key="recurring_weaknesses",
             alt="Practice areas met in under half of cases in three or more themes",
         )
-    st.subheader("Practice area by theme")
+    st.header("Practice area by theme", anchor=False)
     render.show_chart(data.chart("category_matrix", None, chosen), "category_theme")
-    st.subheader("Practice area by quadrant")
+    st.header("Practice area by quadrant", anchor=False)
     render.show_chart(data.chart("category_by_quadrant", None, chosen), "category_quadrant")
 
 

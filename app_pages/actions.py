@@ -12,7 +12,7 @@ from ui import data, exports, filters, render, tables
 
 SCOPE = (
     "Actions are county-wide, so every action is listed whatever the quadrant or team; with "
-    "quadrants or teams chosen in the sidebar, 'met before' and 'met after' count only their "
+    "quadrants or teams chosen in the filter bar, 'met before' and 'met after' count only their "
     "cases: the share of answers meeting the standards the action should move, in the theme's "
     "first and latest audited rounds."
 )
@@ -25,7 +25,7 @@ RAG_RULES = (
 def page() -> None:
     """Render the tracker, overdue first, filterable by theme, owner and status."""
     chosen = filters.current()
-    st.title("Actions tracker")
+    st.title("Actions tracker", anchor=False)
     render.synthetic_notice()
     titles = data.query("theme_choices")
     latest_end = data.query("latest_audited_end")

@@ -15,7 +15,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def page() -> None:
     """Render the Data page."""
-    st.title("Data")
+    st.title("Data", anchor=False)
     st.caption("What the dashboard holds, how to load an audit round, and every import so far.")
     manifest = data.manifest()
     if manifest.get("synthetic"):
@@ -33,7 +33,7 @@ def page() -> None:
 
 def loaded(analyst: bool) -> None:
     """The rounds in the store and the themes (where the store is: for analysts only)."""
-    st.header("What is loaded")
+    st.header("What is loaded", anchor=False)
     contents = data.query("store_contents")
     titles = data.query("theme_choices")
     tables.show(contents, tables.STORE_CONTENTS, titles=titles, key="store_contents", lines=1)
@@ -90,7 +90,7 @@ def contract() -> None:
 
 def load_round(analyst: bool) -> None:
     """Template, upload, check, preview or problems, confirm (upload for analysts only)."""
-    st.header("Load an audit round")
+    st.header("Load an audit round", anchor=False)
     st.write(
         "Fill in the template (one row per case on *cases*, one per case and question on "
         "*responses*), then upload it; or upload the tracker your team keeps (a row per case, a "
@@ -146,7 +146,7 @@ def load_round(analyst: bool) -> None:
     if not result.ok:
         problems(result.problems)
         return
-    st.subheader("What would be imported")
+    st.subheader("What would be imported", anchor=False)
     titles = data.query("theme_choices")  # a new theme has no title yet: its id is shown
     tables.show(result.counts, tables.PREVIEW_COUNTS, key="preview_counts", lines=1)
     for frame, columns, key in (
@@ -186,7 +186,7 @@ def completeness(result: ingest.Preview) -> bool:
     if result.completeness.empty:
         return False
     threshold = ingest.completeness.THRESHOLD_TEXT
-    st.subheader("Standards answered")
+    st.subheader("Standards answered", anchor=False)
     st.caption(
         "A standard is answered when the case has a row for it on responses (Met, Partially met, "
         f"Not met or Not applicable). A round needs {threshold} of its cases' standards answered."
@@ -221,7 +221,7 @@ def problems(table) -> None:
 
 def history(may_change: bool) -> None:
     """Every import, newest first, with undo (for analysts) where it can be undone exactly."""
-    st.header("Import history")
+    st.header("Import history", anchor=False)
     current = data.store()
     imports = ingest.import_history(current.where, lake=current.lake)
     if imports.empty:
@@ -247,7 +247,7 @@ def history(may_change: bool) -> None:
 
 def trail() -> None:
     """The audit trail: every import, undo and export, who did it, when, with which filters."""
-    st.header("Audit trail")
+    st.header("Audit trail", anchor=False)
     events, problem = importing.audit_trail()
     if problem:
         st.warning(problem)

@@ -13,13 +13,13 @@ def page() -> None:
     chosen = filters.current()
     threshold = filters.suppress_below()
     selection = ", ".join(chosen.quadrants) or None
-    st.title("Audit Insight")
+    st.title("Audit Insight", anchor=False)
     st.caption("Thematic case-file audits: every theme at a glance")
     render.synthetic_notice()
     st.caption(data.last_loaded_text())
 
     weakest.show(data.query("weakest", chosen), selection, threshold)
-    st.subheader("Themes")
+    st.header("Themes", anchor=False)
     if selection and threshold is None:
         st.caption(
             f"County figures, then the selection's own ({selection}): cases, % of standards met "
@@ -33,12 +33,12 @@ def page() -> None:
         key="overview_themes",
         alt="Every theme: cases, standards met and the change since the previous round",
     )
-    st.subheader("Practice standards by theme and quadrant")
+    st.header("Practice standards by theme and quadrant", anchor=False)
     render.show_chart(data.chart("theme_quadrant", None, chosen), "theme_quadrant")
-    st.subheader("Standards most often not met, across all themes")
+    st.header("Standards most often not met, across all themes", anchor=False)
     render.show_chart(data.chart("finding_frequency", None, chosen), "top_not_met")
 
-    st.subheader("Actions overdue and due soon")
+    st.header("Actions overdue and due soon", anchor=False)
     as_of = data.query("latest_audited_end")
     urgent = data.query("urgent_actions")
     when = f"as of {tables.date(as_of)}, the end of the latest audited round" if as_of else "today"

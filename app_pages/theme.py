@@ -19,19 +19,21 @@ def page(theme_id: str) -> None:
     """Render one theme: headline, quadrant comparison, findings, trends, cohort, voice, actions."""
     chosen = filters.current()
     theme = data.query("theme_info", theme_id)
-    st.title(md(theme["title"]))  # text from the data: shown literally, never as Markdown
+    st.title(
+        md(theme["title"]), anchor=False
+    )  # text from the data: shown literally, never as Markdown
     render.synthetic_notice()
     if not data.query("round_choices", theme_id):  # held-back rounds can be opened too
         _planned(theme_id, theme)
         return
     _headline(theme_id, chosen)
 
-    st.subheader("Quadrant comparison")
+    st.header("Quadrant comparison", anchor=False)
     render.show_chart(data.chart("quadrant_comparison", theme_id, chosen), f"{theme_id}_qc")
-    st.subheader("Finding frequency: standards most often not met")
+    st.header("Finding frequency: standards most often not met", anchor=False)
     render.show_chart(data.chart("finding_frequency", theme_id, chosen), f"{theme_id}_ff")
     compare = _trends(theme_id, chosen)
-    st.subheader("Cohort profile")
+    st.header("Cohort profile", anchor=False)
     render.show_chart(data.chart("cohort_profile", theme_id, chosen), f"{theme_id}_cohort")
     _voices(theme_id, chosen)
     _actions(theme_id)
@@ -46,7 +48,7 @@ def _planned(theme_id: str, theme: dict) -> None:
     if planned.empty:
         st.info("No audit round is planned yet.")
         return
-    st.subheader("Planned rounds")
+    st.header("Planned rounds", anchor=False)
     tables.show(planned, tables.PLANNED_ROUNDS, key=f"planned_{theme_id}", lines=1)
 
 
@@ -56,15 +58,17 @@ def _headline(theme_id: str, chosen: Filters) -> None:
     columns = st.columns(4)
     for place, metric in enumerate(metrics):
         columns[place].metric(metric.label, metric.value, delta=metric.delta,
-                              delta_color=metric.delta_color, help=metric.help or None,
+                              delta_color=metric.delta_color,
                               delta_description=metric.delta_description,
                               delta_arrow=metric.delta_arrow)  # fmt: skip
+        if metric.help:  # in words under the figure, not a tooltip: read aloud, seen on a phone
+            columns[place].caption(md(metric.help))
     st.caption(md(f"{caption}; {chosen.describe()}"))
 
 
 def _trends(theme_id: str, chosen: Filters) -> str | None:
     """Draw the trend chart; return the earlier round it compares with (None: no trend)."""
-    st.subheader("Trends between rounds")
+    st.header("Trends between rounds", anchor=False)
     audited = data.query("audited_rounds", theme_id)
     labels = data.query("round_labels", theme_id)
     if chosen.round_id is not None and chosen.round_id not in audited:
@@ -100,7 +104,7 @@ def _trends(theme_id: str, chosen: Filters) -> str | None:
 
 
 def _voices(theme_id: str, chosen: Filters) -> None:
-    st.subheader("What practitioners and managers said")
+    st.header("What practitioners and managers said", anchor=False)
     quotes = data.query("quotes", theme_id, chosen)
     if quotes.empty:
         st.caption("No quotes recorded for this selection.")
@@ -111,7 +115,7 @@ def _voices(theme_id: str, chosen: Filters) -> None:
 
 
 def _actions(theme_id: str) -> None:
-    st.subheader("Recommendations and actions")
+    st.header("Recommendations and actions", anchor=False)
     as_of = data.query("latest_audited_end")
     actions = data.query("action_status", as_of=as_of, theme=theme_id, filters=filters.current())
     when = tables.date(as_of) if as_of else "today"
@@ -125,9 +129,9 @@ def _actions(theme_id: str) -> None:
 
 
 def _drill_down(theme_id: str, chosen: Filters) -> None:
-    """The cases behind one standard in one cell: by default the sidebar's quadrants, teams and
+    """The cases behind one standard in one cell: by default the filter bar's quadrants, teams and
     round; another quadrant or the county on request."""
-    st.subheader("Drill down: the cases behind a number")
+    st.header("Drill down: the cases behind a number", anchor=False)
     if filters.suppress_below() is not None:
         st.info("Lists of cases are not shown for circulation: turn 'For circulation' off.")
         return
@@ -140,8 +144,8 @@ def _drill_down(theme_id: str, chosen: Filters) -> None:
     )
     filters.chosen("standard", question)
     areas = filters.drill_areas(chosen)
-    # One widget per sidebar selection: choosing another sidebar quadrant moves the drill-down
-    # with it, while a cell picked here stays until the sidebar changes.
+    # One widget per filter-bar selection: choosing another quadrant there moves the drill-down
+    # with it, while a cell picked here stays until the filter bar changes.
     area_key = f"drill_a_{theme_id}_{'+'.join(chosen.quadrants) or COUNTY}"
     filters.choose("area", area_key, areas, filters.drill_default_area(chosen))
     area = right.selectbox("Cases in", areas, format_func=tables.area_label, key=area_key)
@@ -161,12 +165,12 @@ def _case_list_downloads(theme_id: str, question: str, scope: Filters) -> None:
     if blocked:
         st.caption(blocked)
         return
-    columns = st.columns([1, 1, 6], gap="small")
-    for place, (fmt, label) in enumerate((("csv", "CSV"), ("xlsx", "XLSX"))):
+    row = st.container(horizontal=True, gap="small")  # a row on a phone too
+    for fmt, label in (("csv", "CSV"), ("xlsx", "XLSX")):
         name = export.file_name(fmt, theme_id, f"cases-{question}", scope)
         make = partial(case_list_bytes, data.store(), theme_id, question, scope, fmt)
         exports.recorded_download(
-            columns[place], label, make, file_name=name, mime=export.MIME_TYPES[fmt],
+            row, label, make, file_name=name, mime=export.MIME_TYPES[fmt],
             key=f"dl_{theme_id}_cases_{fmt}", theme=theme_id, chosen=scope, threshold=None,
             tooltip=f"Every case behind this number as {fmt.upper()}.",
         )  # fmt: skip

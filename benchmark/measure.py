@@ -393,7 +393,7 @@ def measure_pages(location: StoreLocation, runs: int) -> dict[str, dict[str, flo
     return json.loads(result.stdout)
 
 
-def measure_server(location: StoreLocation) -> dict[str, float | None]:
+def measure_server(location: StoreLocation) -> dict[str, float | int | None]:
     """Return cold start to the first page served (s) and the server's peak RSS (MB) after
     every page of the navigation was opened.
 
@@ -402,7 +402,7 @@ def measure_server(location: StoreLocation) -> dict[str, float | None]:
     """
     chromium = shutil.which("chromium")
     if chromium is None:
-        return {"cold_start_s": None, "peak_rss_mb": None}
+        return {"cold_start_s": None, "peak_rss_mb": None, "pages_opened": 0}
     from playwright.sync_api import sync_playwright
 
     port = _free_port()
@@ -426,15 +426,29 @@ def measure_server(location: StoreLocation) -> dict[str, float | None]:
             page.goto(url)
             _wait_idle(page)
             cold_start = time.perf_counter() - start
-            links = page.locator('[data-testid="stSidebarNav"] a')
-            for href in [links.nth(i).get_attribute("href") for i in range(links.count())]:
+            pages = _page_links(page)
+            for href in pages:
                 page.goto(f"{href}?quadrant=NE")
                 _wait_idle(page)
             browser.close()
-            return {"cold_start_s": round(cold_start, 2), "peak_rss_mb": _peak_rss_mb(process.pid)}
+            return {"cold_start_s": round(cold_start, 2), "peak_rss_mb": _peak_rss_mb(process.pid),
+                    "pages_opened": len(pages)}  # fmt: skip
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+def _page_links(page: Any) -> list[str]:
+    """Return every page's address from the header's navigation: its links, then the theme
+    pages in its Themes menu."""
+    links = page.locator('[data-testid="stTopNavLink"]')
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    page.get_by_test_id("stTopNavSection").filter(has_text="Themes").click()
+    themes = page.locator('[data-testid="stTopNavDropdownLink"]')
+    themes.first.wait_for()
+    hrefs += [themes.nth(i).get_attribute("href") for i in range(themes.count())]
+    page.keyboard.press("Escape")
+    return [href for href in hrefs if href]
 
 
 def _free_port() -> int:

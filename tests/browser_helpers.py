@@ -30,6 +30,15 @@ CONTENT = '[data-testid="stMainBlockContainer"] h1'
 # once, so waiting for "notRunning" after an action cannot pass before its rerun (unlike the
 # status widget, which Streamlit shows only after a delay).
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# The filter bar above every page (ui/filters.py) and the account line under it (ui/auth.py).
+FILTER_BAR = ".st-key-filter_bar"
+ACCOUNT = ".st-key-account"
+# The navigation: in the header, a link per page and the Themes menu; on a narrow screen, our own
+# links in the sidebar (ui/navigation_links.py).
+NAVIGATION = (
+    '[data-testid="stTopNavLink"], [data-testid="stTopNavSection"], '
+    '[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]'
+)
 
 # The test command sets AUDIT_REQUIRE_BROWSER=1: there a missing chromium fails the run instead of
 # skipping the browser tests silently.
@@ -79,6 +88,48 @@ def dashboard(
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+# axe-core, installed from the npm registry by the test command (tests/browser/axe/package.json).
+AXE = ROOT / "tests" / "browser" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.0, 2.1 and 2.2 at levels A and AA, and axe's best practices (heading order among them).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+# The rules switched off, each with its reason. Nothing else is.
+ALLOWED = {
+    # Streamlit's file uploader (the Data page) marks its drop zone role="presentation" and gives
+    # it an aria-label (a minor finding): the button and the file input inside carry their own
+    # labels.
+    "presentation-role-conflict": "Streamlit's file drop zone: labelled controls inside it",
+}
+
+
+def axe_violations(page, also_allowed: dict[str, str] | None = None) -> list[dict]:
+    """Run axe-core on the page; return its violations not in ALLOWED (rule, impact, where),
+    nor in `also_allowed` (rule: reason) where a test says why."""
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    found = page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+            return result.violations.map(v => ({
+                rule: v.id, impact: v.impact,
+                nodes: v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)}));
+        }""",
+        AXE_TAGS,
+    )
+    return [v for v in found if v["rule"] not in {**ALLOWED, **(also_allowed or {})}]
+
+
+def page_links(page) -> list[str]:
+    """Return every page's address as the navigation offers it: the header's links, then the
+    theme pages in its Themes menu (opened and closed again)."""
+    links = page.locator('[data-testid="stTopNavLink"]')
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    page.get_by_test_id("stTopNavSection").filter(has_text="Themes").click()
+    themes = page.locator('[data-testid="stTopNavDropdownLink"]')
+    themes.first.wait_for(timeout=APP_TIMEOUT_MS)
+    hrefs += [themes.nth(i).get_attribute("href") for i in range(themes.count())]
+    page.keyboard.press("Escape")
+    return [href for href in hrefs if href]
 
 
 def wait_until_idle(page) -> None:

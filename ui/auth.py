@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from analytics.access import (
     AccessPolicy,
@@ -92,7 +93,7 @@ def can(permission: Permission) -> bool:
 def gate() -> Actor | None:
     """Return this session's actor, or None after drawing why it cannot go on (sign in, no role).
 
-    Shows the local-mode banner, or who is signed in with a sign-out button, in the sidebar.
+    account_line() then says who is signed in (or that no sign-in is configured).
     """
     try:
         configured = auth_configured()
@@ -100,7 +101,6 @@ def gate() -> Actor | None:
         st.error(str(error))
         st.stop()
     if not configured:
-        st.sidebar.warning(LOCAL_MODE_TEXT)
         return _local_actor()
     if not signed_in():
         return None
@@ -111,20 +111,24 @@ def gate() -> Actor | None:
         return None
     if actor.role is None:
         return None  # the sign-in page says why and offers to sign out
-    _signed_in_box(actor)
     return actor
 
 
-def _signed_in_box(actor: Actor) -> None:
-    box = st.sidebar.container(border=True)
-    box.text(f"Signed in: {actor.name}\nRole: {actor.role_label}")
-    if box.button("Sign out", key="sign_out"):
+def account_line(place: DeltaGenerator, actor: Actor) -> None:
+    """Say, in `place` (under the filter bar), who is signed in with a way out, or that no
+    sign-in is configured. Drawn after the filters: the Tab key reaches the filters first."""
+    if not actor.signed_in:
+        place.warning(LOCAL_MODE_TEXT)
+        return
+    who, out = place.columns([5, 1], vertical_alignment="center")
+    who.text(f"Signed in: {actor.name} · Role: {actor.role_label}")
+    if out.button("Sign out", key="sign_out"):
         st.logout()
 
 
 def sign_in_page() -> None:
     """The only page a signed-out user (or one without a role) sees."""
-    st.title("Audit Insight")
+    st.title("Audit Insight", anchor=False)
     if signed_in():
         try:
             who = current_actor().user

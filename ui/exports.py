@@ -159,11 +159,12 @@ def chart_downloads(view: ChartView, key: str) -> None:
     store = data.store()
     images_ok, reason = image_export_available()
     formats = [(f, label) for f, label in CHART_FORMATS if images_ok or f not in ("png", "svg")]
-    columns = st.columns([1] * len(formats) + [8 - len(formats)], gap="small")
-    for column, (fmt, label) in zip(columns, formats, strict=False):
+    # A row that stays a row on a phone (columns would stack one button per line).
+    row = st.container(horizontal=True, gap="small")
+    for fmt, label in formats:
         name = export.file_name(fmt, view.theme_id, view.name, view.filters, threshold=threshold)
         recorded_download(
-            column, label, partial(export.view_bytes, store, view, fmt, threshold),
+            row, label, partial(export.view_bytes, store, view, fmt, threshold),
             file_name=name, mime=export.MIME_TYPES[fmt], key=f"dl_{key}_{fmt}",
             theme=view.theme_id, chosen=view.filters, threshold=threshold,
             tooltip=_help(fmt, threshold),
@@ -172,7 +173,7 @@ def chart_downloads(view: ChartView, key: str) -> None:
     if threshold is not None:
         notes.append(f"Data downloads: {disclosure.mode_text(threshold)}.")
     if notes:
-        columns[-1].caption(" ".join(notes))
+        st.caption(" ".join(notes))
 
 
 def _help(fmt: str, threshold: int | None) -> str:
@@ -240,15 +241,15 @@ def actions_downloads(
         return
     threshold = filters.suppress_below()
     chosen = filters.current()
-    columns = st.columns([1, 1, 6], gap="small")
-    for column, fmt in zip(columns, ("csv", "xlsx"), strict=False):
+    row = st.container(horizontal=True, gap="small", vertical_alignment="center")
+    for fmt in ("csv", "xlsx"):
         name = export.file_name(fmt, theme, "actions", chosen, threshold=threshold)
         recorded_download(
-            column, fmt.upper(),
+            row, fmt.upper(),
             partial(export.actions_bytes, data.store(), fmt, as_of, theme, owners, statuses,
                     chosen, threshold),
             file_name=name, mime=export.MIME_TYPES[fmt], key=f"dl_{key}_{fmt}",
             theme=theme, chosen=chosen, threshold=threshold,
             tooltip=f"The actions as shown, as {fmt.upper()} ({disclosure.mode_text(threshold)}).",
         )  # fmt: skip
-    columns[-1].caption(f"Data downloads: {disclosure.mode_text(threshold)}.")
+    row.caption(f"Data downloads: {disclosure.mode_text(threshold)}.")

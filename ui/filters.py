@@ -1,10 +1,10 @@
-"""The view state: the shared filter bar (quadrant, round, team, For circulation) in the sidebar
+"""The view state: the shared filter bar (quadrant, round, team, For circulation) above the page
 and the theme page's own choices (comparison round, drill-down standard and area), mirrored in
 the URL so that a copied link reopens the same view.
 
 The URL is read once per run (a snapshot taken when the filter bar is drawn). It seeds a widget
 only when the widget has no state yet and the URL's value is not the one this session wrote
-itself: a copied link opens on its values, while a choice made here (say, another sidebar
+itself: a copied link opens on its values, while a choice made here (say, another filter-bar
 quadrant) moves the widgets that follow it. Values the URL cannot mean (an unknown quadrant, a
 round the theme lacks, a hostile string) are dropped, never shown. `as_of` (a store snapshot, read
 by ui.data.begin_run) is left in the URL; one that names no snapshot is listed as ignored.
@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from analytics.domain import COUNTY, INCOMPLETE, QUADRANT_LABELS, QUADRANTS, Filters
 from analytics.errors import AuditDataError
@@ -169,25 +170,27 @@ def _update(**changes: object) -> ViewState:
 
 
 def render(theme_id: str | None, home_quadrants: tuple[str, ...] = ()) -> Filters:
-    """Draw the filter bar for the current page, sync it with the URL, and return the filters.
+    """Draw the filter bar above the page, sync it with the URL, and return the filters.
 
-    A session opens on the URL's quadrants, else the user's home quadrants (an inspection lead's).
+    Above the page, not in the sidebar: it is the first thing the eye and the Tab key reach, on a
+    desktop and on a phone (where the sidebar is collapsed) alike. A session opens on the URL's
+    quadrants, else the user's home quadrants (an inspection lead's).
     """
     st.session_state[_URL_SNAPSHOT] = {name: st.query_params.get_all(name) for name in VIEW_KEYS}
     st.session_state[_PUT_THIS_RUN] = set()
     st.session_state[_IGNORED] = []
     st.session_state[VIEW_KEY] = ViewState()
-    _as_of_note()
-    sidebar = st.sidebar
-    sidebar.header("Filters")
+    bar = st.container(key="filter_bar")
+    _as_of_note(bar)
+    # On a phone the columns stack: each filter takes the full width.
+    quadrant_box, round_box, team_box, circulation_box = bar.columns([3, 2, 2, 2])
     _seed_widget("filter_quadrants", _from_url("quadrant", QUADRANTS) or list(home_quadrants))
-    quadrants = sidebar.multiselect(
+    quadrants = quadrant_box.multiselect(
         "Quadrant",
         QUADRANTS,
         key="filter_quadrants",
         format_func=lambda q: f"{q} · {QUADRANT_LABELS[q]}",
-        placeholder="All quadrants (the county)",
-        help="None selected means the whole county.",
+        placeholder="All quadrants (the county)",  # none chosen: the whole county
         # Typing "NE" then Enter selects NE alone: no "Select all/matches" row comes first, and
         # the typed letters must stand side by side ("NE" is not in "NW · North West").
         select_all=False,
@@ -206,57 +209,56 @@ def render(theme_id: str | None, home_quadrants: tuple[str, ...] = ()) -> Filter
             from_url = _from_url("round", options)
             # A theme whose only round is held back opens on it, marked incomplete.
             _seed_widget(key, from_url[0] if from_url else (audited[-1] if audited else options[0]))
-            round_id = sidebar.selectbox("Round", options, key=key, format_func=labels.get)
+            round_id = round_box.selectbox("Round", options, key=key, format_func=labels.get)
     all_teams = query("teams", theme_id)
     _seed_widget("filter_teams", _from_url("team", all_teams))
     if any(team not in all_teams for team in st.session_state["filter_teams"]):
         st.session_state["filter_teams"] = [
             t for t in st.session_state["filter_teams"] if t in all_teams
         ]
-    teams = sidebar.multiselect("Team", all_teams, key="filter_teams", placeholder="All teams")
+    teams = team_box.multiselect("Team", all_teams, key="filter_teams", placeholder="All teams")
     filters = Filters(quadrants=tuple(quadrants), round_id=round_id, teams=tuple(teams))
-    _say_if_empty(sidebar, theme_id, filters)
     st.session_state[STATE_KEY] = filters
     _update(filters=filters)
-    _circulation_controls(sidebar)
+    _circulation_controls(circulation_box)
+    _say_if_empty(bar, theme_id, filters)
     # Filled by finish(), once the page's own choices (compare, standard, area) are read too.
-    st.session_state[_IGNORED_SLOT] = sidebar.empty()
+    st.session_state[_IGNORED_SLOT] = bar.empty()
     return filters
 
 
-def _as_of_note() -> None:
+def _as_of_note(bar: DeltaGenerator) -> None:
     # An older snapshot from the link: said at the top of the page, with the way back.
     text = data.as_of_text()  # first: it looks the run's snapshot up if nothing has yet
     if data.ignored_as_of() is not None:
         _note_ignored(AS_OF_KEY, [data.ignored_as_of()])
     if text is None:
         return
-    note, back = st.columns([5, 1], vertical_alignment="center")
+    note, back = bar.columns([5, 1], vertical_alignment="center")
     note.info(text)
     if back.button("Show the newest data", key="as_of_newest"):
         del st.query_params[AS_OF_KEY]
         st.rerun()
 
 
-def _say_if_empty(sidebar, theme_id: str | None, filters: Filters) -> None:
+def _say_if_empty(bar: DeltaGenerator, theme_id: str | None, filters: Filters) -> None:
     # A selection with no cases empties every chart and table: said once, here, in words.
     try:
         empty = no_cases(theme_id, filters)
     except AuditDataError:
         return  # a damaged store: the page itself says what is wrong
     if empty is not None:
-        sidebar.info(escape_markdown(empty))
+        bar.info(escape_markdown(empty))
 
 
-def _circulation_controls(sidebar) -> None:
-    sidebar.divider()
+def _circulation_controls(place: DeltaGenerator) -> None:
     asked = _from_url(CIRCULATION_KEY, _snapshot().get(CIRCULATION_KEY, []))
     from_url = valid_threshold(asked)
     if asked and from_url is None:
         _note_ignored(CIRCULATION_KEY, asked)
     _seed_widget("filter_circulation", from_url is not None)
     _seed_widget("filter_threshold", from_url or DEFAULT_SUPPRESSION_THRESHOLD)
-    on = sidebar.toggle(
+    on = place.toggle(
         "For circulation",
         key="filter_circulation",
         help="Show counts below the threshold as 'c' in tables and exports (with secondary "
@@ -266,7 +268,7 @@ def _circulation_controls(sidebar) -> None:
     if on:
         low, high = THRESHOLD_RANGE
         threshold = int(
-            sidebar.number_input(
+            place.number_input(
                 "Suppress counts below", min_value=low, max_value=high, step=1,
                 key="filter_threshold",
             )
@@ -339,14 +341,14 @@ def with_quadrants(filters: Filters, quadrants: tuple[str, ...]) -> Filters:
 
 
 def drill_areas(filters: Filters) -> list[str]:
-    """Return the drill-down's areas: each quadrant, the sidebar's selection of several
+    """Return the drill-down's areas: each quadrant, the filter bar's selection of several
     quadrants (as "NE+SW"), and the county."""
     several = ["+".join(filters.quadrants)] if len(filters.quadrants) > 1 else []
     return [*QUADRANTS, *several, COUNTY]
 
 
 def drill_default_area(filters: Filters) -> str:
-    """Return the drill-down's area for the sidebar's quadrants: the quadrant, the selection, or
+    """Return the drill-down's area for the filter bar's quadrants: the quadrant, the selection, or
     the county when none is chosen."""
     return "+".join(filters.quadrants) if filters.quadrants else COUNTY
 

@@ -12,9 +12,28 @@ from analytics.disclosure import for_circulation
 from analytics.errors import AuditDataError
 from analytics.export.tables import with_intervals
 from analytics.narrative import escape_markdown
+from analytics.narrow_charts import for_narrow_column
 from analytics.views import ChartView
-from ui import auth, data, filters, tables
+from ui import data, filters, screen, tables
 from ui.exports import chart_downloads, screen_view
+
+# Two gaps in Streamlit's own markup (axe-core 4.14, WCAG 2.2 AA):
+# - a collapsed sidebar (where Streamlit puts the navigation on a narrow screen) is moved off
+#   screen but its links stay in the Tab order: hidden, they are skipped until it is opened;
+# - a date box's day and month are 18 px wide targets: WCAG 2.5.8 asks for 24 px.
+# And the column-width probe (ui/screen.py) takes no room.
+PAGE_STYLE = """<style>
+[data-testid="stSidebar"][data-collapsed="true"] { visibility: hidden; }
+.st-key-column_width, .st-key-layout_narrow, .st-key-layout_wide { display: none; }
+[data-testid="stDateInput"] [role="spinbutton"] {
+  display: inline-block; min-width: 24px; min-height: 24px; text-align: center;
+}
+</style>"""
+
+
+def page_style() -> None:
+    """Add the dashboard's few style rules to the page (no visible element)."""
+    st.html(PAGE_STYLE)
 
 
 def synthetic_notice() -> None:
@@ -32,20 +51,17 @@ def show_chart(view: ChartView, key: str) -> None:
         st.info(escape_markdown(view.empty_message))
         return
     shown = screen_view(view)
-    config: dict[str, Any] = {
-        "toImageButtonOptions": {"filename": _file_name(view), "format": "png"}
-    }
-    if auth.auth_configured():
-        # With sign-in, images leave through the PNG/SVG buttons, which check the role and are
-        # recorded in the audit trail; plotly's own button would bypass both.
-        config = {"modeBarButtonsToRemove": ["toImage"]}
-    st.plotly_chart(shown.figure, key=f"chart_{key}", config=config)
+    # No plotly toolbar: the export buttons below do its job (checked by role and recorded in the
+    # audit trail when sign-in is on), and its eight buttons would sit in the Tab order.
+    config: dict[str, Any] = {"displayModeBar": False}
+    figure = for_narrow_column(shown.figure) if screen.narrow() else shown.figure
+    st.plotly_chart(figure, key=f"chart_{key}", config=config)
     st.text(shown.alt_text)  # a description from the numbers, for every reader
+    chart_downloads(view, key)  # next in the Tab order after the filters' last control
     with st.expander("Data behind this chart"):
         rows = tables.chart_rows(_chart_data(view, filters.suppress_below()))
         tables.show(rows, tables.chart_columns(view.name, rows), titles=data.query("theme_choices"),
                     key=f"data_{key}")  # fmt: skip
-    chart_downloads(view, key)
 
 
 def _chart_data(view: ChartView, threshold: int | None) -> pd.DataFrame:
@@ -60,11 +76,6 @@ def _suppressed_rows(
 ) -> pd.DataFrame:
     del fingerprint  # part of the key only; suppression solves small linear programmes
     return for_circulation(with_intervals(name, frame), name, threshold)
-
-
-def _file_name(view: ChartView) -> str:
-    parts = [view.name, view.theme_id or "all-themes", *view.filters.quadrants]
-    return "-".join(parts)
 
 
 def guarded(render: Callable[[], Any]) -> Any:

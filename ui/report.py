@@ -59,7 +59,7 @@ def report_button(themes: list[str] | None, key: str, marking: str = "") -> None
 def meeting_outputs(theme: str | None, key: str, compare_round: str | None = None) -> None:
     """The executive meeting's outputs of a view: the slide pack and the drafted report (DOCX);
     `theme` None means every audited theme (the overview)."""
-    st.subheader("For the executive meeting")
+    st.header("For the executive meeting", anchor=False)
     marking = st.text_input(
         "Protective marking", value=DEFAULT_MARKING, max_chars=60, key=f"{key}_marking",
         help="Printed at the top and bottom of every slide and every page of the report.",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from analytics.charts import PROFILE_DIMENSIONS
 from analytics.domain import COUNTY, QUADRANT_LABELS, QUADRANTS, RAG_COLOURS
 from analytics.export.cases import CASE_LIST_COLUMNS
 from analytics.narrative import signed_points
+from ui import screen
 
 DASH = "—"
 KINDS = (
@@ -31,6 +32,9 @@ KINDS = (
 NUMERIC_KINDS = frozenset({"count", "percent", "points", "days", "interval", "met_n", "of"})
 # Widths in pixels for Streamlit's grid; chosen so the widest table fits at 1440 px.
 WIDTHS = {"narrow": 56, "small": 90, "medium": 150, "wide": 220, "widest": 340}
+# A phone's column: a table's key columns share it.
+PHONE_WIDTH = 340
+PHONE_FIXED_MAX, PHONE_MIN_WIDTH = 120, 80
 # Streamlit wraps text in a cell only when rows are taller than 4rem (64 px); a line is ~20 px.
 LINE_HEIGHT, ROW_PADDING = 20, 8
 
@@ -42,7 +46,8 @@ class Column:
     `source` is a field of the frame, or a pair of fields for "interval" (low, high), "met_n"
     (share, n), "change" (points, verdict), "rag" (word, days overdue), "of" (part, whole: "40
     of 80") and "with" (text, its qualifier: "done (imp-0001)"). `width` is a name in
-    WIDTHS or pixels. `missing` is written where there is no value.
+    WIDTHS or pixels. `missing` is written where there is no value. `phone`: shown in a narrow
+    (phone) column too; the others are left to a wider screen and the table's exports.
     """
 
     source: str | tuple[str, str]
@@ -51,6 +56,7 @@ class Column:
     width: str | int = "medium"
     help: str | None = None
     missing: str = DASH
+    phone: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -242,12 +248,32 @@ def rag_badges(counts: Mapping[str, int]) -> str:
     )
 
 
+def width_px(column: Column) -> int:
+    """Return a column's width in pixels."""
+    return int(WIDTHS[column.width] if isinstance(column.width, str) else column.width)
+
+
+def for_phone(columns: Sequence[Column]) -> list[Column]:
+    """Return a table's key columns (phone=True) sharing a phone's column: the narrow ones (a
+    figure, a date) keep their width, the wide ones (words) share what is left."""
+    kept = [c for c in columns if c.phone]
+    fixed = sum(width_px(c) for c in kept if width_px(c) <= PHONE_FIXED_MAX)
+    wide = sum(width_px(c) for c in kept if width_px(c) > PHONE_FIXED_MAX) or 1
+    left = max(PHONE_WIDTH - fixed, 0)
+    return [
+        c
+        if width_px(c) <= PHONE_FIXED_MAX
+        else replace(c, width=max(PHONE_MIN_WIDTH, width_px(c) * left // wide))
+        for c in kept
+    ]
+
+
 def column_config(columns: Sequence[Column]) -> dict[str, Any]:
     """Return st.dataframe's column_config: each heading as a text column of its width."""
     return {
         c.heading: st.column_config.TextColumn(
             c.heading,
-            width=WIDTHS.get(c.width, c.width) if isinstance(c.width, str) else c.width,
+            width=width_px(c),
             help=c.help,
             alignment="right" if c.kind in NUMERIC_KINDS else "left",
         )
@@ -265,8 +291,14 @@ def show(
     lines: int = 3,
 ) -> pd.DataFrame:
     """Render a table as a user reads it (RAG columns coloured; rows tall enough for `lines` lines
-    of text wrapped within its column's width, or one line unwrapped); return what was shown."""
+    of text wrapped within its column's width, or one line unwrapped); return what was shown.
+    In a narrow (phone) column, only its key columns (Column.phone)."""
+    full = columns
     columns = present(frame, columns)
+    narrow = screen.narrow()
+    if narrow:
+        columns = for_phone(columns)
+        lines = max(lines * 2, 4)  # narrower cells wrap onto more lines
     shown = format_rows(frame, columns, titles)
     rag = [c.heading for c in columns if c.kind == "rag"]
     data: Any = shown.style.map(rag_style, subset=rag) if rag else shown
@@ -281,15 +313,19 @@ def show(
             row_height=max(LINE_HEIGHT * lines + ROW_PADDING, 68) if lines > 1 else None,
             alt=alt,
         )
+    if narrow and len(columns) < len(present(frame, full)):
+        st.caption("The key columns: a wider screen shows every column.")
     return shown
 
 
 # --- the tables the pages show ---------------------------------------------------------------
-# Widths in pixels add up to at most 960: the main column is 978 px wide at 1440 px with the
-# sidebar open (measured in chromium), and cells wrap (show: lines) rather than overflow.
+# Widths in pixels add up to at most 960, chosen when the main column was 978 px wide beside a
+# sidebar at 1440 px (it is 1,240 px now, measured in chromium at 1,400); cells wrap (show:
+# lines) rather than overflow. On a phone, a table's key columns share 340 px (for_phone).
 
 _QUADRANT_CASES = [
-    Column(q, q, "count", 48, help=f"Cases audited in {QUADRANT_LABELS[q]}") for q in QUADRANTS
+    Column(q, q, "count", 48, help=f"Cases audited in {QUADRANT_LABELS[q]}", phone=False)
+    for q in QUADRANTS
 ]
 _MET_HELP = "Share of the applicable standards met; n counts the applicable answers"
 _CHANGE_HELP = (
@@ -304,80 +340,97 @@ def overview_columns(selection: str | None = None) -> list[Column]:
     met, change = ("County: met (n)", "County: change") if selection else ("Met (n)", "Change")
     figures = [
         Column(("pct_met", "n"), met, "met_n", 120, help=_MET_HELP, missing="no results"),
-        Column(("change_pts", "change"), change, "change", 120, help=_CHANGE_HELP),
-    ]
+        # With a selection, a phone keeps the county's and the selection's shares only.
+        Column(("change_pts", "change"), change, "change", 120, help=_CHANGE_HELP,
+               phone=selection is None),
+    ]  # fmt: skip
     if selection is None:
         return [
             Column("theme", "Theme", width=210),
-            Column("status", "Status", width=90),
-            Column("round", "Round", width=140, help="Latest audited round, or the next planned"),
-            Column("cases", "Cases", "count", 60),
+            Column("status", "Status", width=90, phone=False),
+            Column(
+                "round",
+                "Round",
+                width=140,
+                help="Latest audited round, or the next planned",
+                phone=False,
+            ),
+            Column("cases", "Cases", "count", 60, phone=False),
             *_QUADRANT_CASES,
             *figures,
         ]
     return [
         Column("theme", "Theme", width=170),
-        Column("status", "Status", width=90),
-        Column("round", "Round", width=120, help="Latest audited round, or the next planned"),
+        Column("status", "Status", width=90, phone=False),
+        Column("round", "Round", width=120, help="Latest audited round, or the next planned",
+               phone=False),
         *figures,
-        Column("selection_cases", f"{selection}: cases", "count", 80),
+        Column("selection_cases", f"{selection}: cases", "count", 80, phone=False),
         Column(("selection_pct_met", "selection_n"), f"{selection}: met (n)", "met_n",
                120, help=_MET_HELP),
         Column(("selection_change_pts", "selection_change"), f"{selection}: change", "change",
-               120, help=_CHANGE_HELP),
+               120, help=_CHANGE_HELP, phone=False),
     ]  # fmt: skip
 
 
 _RAG = Column(("rag", "days_overdue"), "RAG", "rag", 110,
               help="Red, amber, green: the status against the as-of date")  # fmt: skip
 _THEME_OF_ACTION = Column("theme_id", "Theme", "title", 130)
-_OWNER = Column("owner", "Owner", width=100)
+_OWNER = Column("owner", "Owner", width=100, phone=False)
 _DUE = Column("due_date", "Due", "date", 90, missing="no due date")
-_STATUS = Column("status", "Status", width=90)
-_BEFORE = Column(("pct_met_before", "n_before"), "Met before (n)", "met_n", 100,
+_STATUS = Column("status", "Status", width=90, phone=False)
+_BEFORE = Column(("pct_met_before", "n_before"), "Met before (n)", "met_n", 100, phone=False,
                  help="Share of answers meeting the linked standards in the theme's first "
                  "audited round")  # fmt: skip
-_AFTER = Column(("pct_met_after", "n_after"), "Met after (n)", "met_n", 100,
+_AFTER = Column(("pct_met_after", "n_after"), "Met after (n)", "met_n", 100, phone=False,
                 help="The same in the theme's latest audited round")  # fmt: skip
 
+# On a phone: the RAG (which says how late), the theme and the action.
+_DUE_ON_WIDE = replace(_DUE, phone=False)
 URGENT_ACTIONS = [
-    _RAG, _THEME_OF_ACTION, Column("text", "Action", width=340), _OWNER, _DUE, _STATUS,
+    _RAG, _THEME_OF_ACTION, Column("text", "Action", width=340), _OWNER, _DUE_ON_WIDE, _STATUS,
 ]  # fmt: skip
 TRACKED_ACTIONS = [
-    _RAG, _THEME_OF_ACTION, Column("text", "Action", width=240), _OWNER, _DUE, _STATUS, _BEFORE,
-    _AFTER,
+    _RAG, _THEME_OF_ACTION, Column("text", "Action", width=240), _OWNER, _DUE_ON_WIDE, _STATUS,
+    _BEFORE, _AFTER,
 ]  # fmt: skip
 THEME_ACTIONS = [
-    Column("kind", "Type", width=110), Column("text", "Action", width=260), _OWNER, _DUE,
-    _STATUS, _RAG, _BEFORE, _AFTER,
+    Column("kind", "Type", width=110, phone=False), Column("text", "Action", width=260),
+    _OWNER, _DUE, _STATUS, _RAG, _BEFORE, _AFTER,
 ]  # fmt: skip
 PLANNED_ROUNDS = [
     Column("label", "Round", width="wide"),
     Column("start_date", "Starts", "date", "small"),
     Column("end_date", "Ends", "date", "small"),
-    Column("status", "Status", width="small"),
+    Column("status", "Status", width="small", phone=False),
 ]
 RECURRING_WEAKNESSES = [
     Column("category", "Practice area", width="wide"),
     Column("weak_themes", "Themes under 50% met", "count", "medium"),
-    Column("themes", "Which themes", "titles", "widest"),
+    Column("themes", "Which themes", "titles", "widest", phone=False),
     Column(("pct_met", "n"), "Met, all themes (n)", "met_n", "medium", help=_MET_HELP),
 ]
 STORE_CONTENTS = [
     Column("theme_id", "Theme", "title", "wide"),
     Column("label", "Round", width="medium"),
-    Column("round_id", "Round id", width=140, help="What --round and the URL take"),
-    Column("status", "Status", width="small"),
-    Column("start_date", "Starts", "date", "small"),
-    Column("end_date", "Ends", "date", "small"),
+    Column("round_id", "Round id", width=140, help="What --round and the URL take", phone=False),
+    Column("status", "Status", width="small", phone=False),
+    Column("start_date", "Starts", "date", "small", phone=False),
+    Column("end_date", "Ends", "date", "small", phone=False),
     Column("cases", "Cases", "count", "small"),
-    Column("responses", "Responses", "count", "small"),
+    Column("responses", "Responses", "count", "small", phone=False),
 ]
 THEMES = [
     Column("title", "Theme", width="wide"),
-    Column("theme_id", "Theme id", width="medium", help="What --theme and the page address take"),
+    Column(
+        "theme_id",
+        "Theme id",
+        width="medium",
+        help="What --theme and the page address take",
+        phone=False,
+    ),
     Column("status", "Status", width="small"),
-    Column("lead", "Led by", width="medium"),
+    Column("lead", "Led by", width="medium", phone=False),
 ]
 
 
@@ -411,17 +464,17 @@ def share_with_interval(
 _CASE_HEADING = dict(CASE_LIST_COLUMNS)
 CASE_LIST = [
     Column("child_ref", _CASE_HEADING["child_ref"], width=120),
-    Column("quadrant", _CASE_HEADING["quadrant"], width="narrow"),
-    Column("team", _CASE_HEADING["team"], width="small"),
-    Column("audit_date", _CASE_HEADING["audit_date"], "date", "small"),
+    Column("quadrant", _CASE_HEADING["quadrant"], width="narrow", phone=False),  # in the caption
+    Column("team", _CASE_HEADING["team"], width="small", phone=False),
+    Column("audit_date", _CASE_HEADING["audit_date"], "date", "small", phone=False),
     Column("response", _CASE_HEADING["response"], width=100),
     Column("comment", _CASE_HEADING["comment"], width="widest"),
-    Column("overall_grade", _CASE_HEADING["overall_grade"], width="medium"),
+    Column("overall_grade", _CASE_HEADING["overall_grade"], width="medium", phone=False),
 ]
 
 
 def area_label(area: str) -> str:
-    """Return a drill-down area in words: the county, a quadrant, or the sidebar's selection."""
+    """Return a drill-down area in words: the county, a quadrant, or the filter bar's selection."""
     if area == COUNTY:
         return "County (all quadrants)"
     if "+" in area:
@@ -541,34 +594,36 @@ AUDIT_TRAIL = [
 # The screen's headings and kinds; the exported CSV/XLSX keep their own (analytics.export) and
 # every field. In an expander: widths add up to at most 940.
 
-_QUESTION = Column("question_id", "Question", width=80)
-_CATEGORY = Column("category", "Practice area", width=120)
+_QUESTION = Column("question_id", "Question", width=80, phone=False)
+_CATEGORY = Column("category", "Practice area", width=120, phone=False)
 _MET = Column(("pct_met", "n"), "Met (n)", "met_n", 110, help=_MET_HELP)
-_INTERVAL = Column(("ci_low", "ci_high"), "95% interval", "interval", 90,
+_INTERVAL = Column(("ci_low", "ci_high"), "95% interval", "interval", 90, phone=False,
                    help="Wilson 95% interval of the share met")  # fmt: skip
 _AREA = Column("quadrant", "Area", width="narrow")
 CHART_DATA: dict[str, list[Column]] = {
     "quadrant_comparison": [
         _QUESTION, Column("text", "Standard", width=250), _CATEGORY, _AREA, _MET, _INTERVAL,
-        Column("met", "Met", "count", 60, help="Answers met"),
-        Column("partially_met", "Partially met", "count", 80, help="Answers partially met"),
-        Column("not_met", "Not met", "count", 64, help="Answers not met"),
+        Column("met", "Met", "count", 60, help="Answers met", phone=False),
+        Column("partially_met", "Partially met", "count", 80, help="Answers partially met",
+               phone=False),
+        Column("not_met", "Not met", "count", 64, help="Answers not met", phone=False),
     ],
     "finding_frequency": [
-        Column("rank", "Rank", "count", 50), Column("scope", "Scope", width="small"),
+        Column("rank", "Rank", "count", 50, phone=False), Column("scope", "Scope", width="small"),
         _QUESTION, Column("text", "Standard", width=250), _CATEGORY,
         Column(("pct_not_met", "n"), "Not met (n)", "met_n", 110,
                help="Share of the applicable answers not met"),
         Column(("ci_not_met_low", "ci_not_met_high"), "95% interval", "interval", 90,
-               help="Wilson 95% interval of the share not met"),
-        Column("pct_partially_met", "Partially met", "percent", 80),
-        Column("pct_met", "Met", "percent", 60),
+               help="Wilson 95% interval of the share not met", phone=False),
+        Column("pct_partially_met", "Partially met", "percent", 80, phone=False),
+        Column("pct_met", "Met", "percent", 60, phone=False),
     ],
     "round_trend": [  # the intervals and the test's p-value are in the exports
         _QUESTION, Column("text", "Standard", width=290),
-        Column("round_from", "From round", width=100),
-        Column(("pct_met_from", "n_from"), "Met then (n)", "met_n", 110, help=_MET_HELP),
-        Column("round_to", "To round", width=100),
+        Column("round_from", "From round", width=100, phone=False),
+        Column(("pct_met_from", "n_from"), "Met then (n)", "met_n", 110, help=_MET_HELP,
+               phone=False),  # the change says it
+        Column("round_to", "To round", width=100, phone=False),
         Column(("pct_met_to", "n_to"), "Met now (n)", "met_n", 110, help=_MET_HELP),
         Column(("change_pts", "verdict"), "Change", "change", 140, help=_CHANGE_HELP),
     ],
@@ -586,12 +641,14 @@ CHART_DATA: dict[str, list[Column]] = {
         Column("category", "Practice area", width="wide"), _AREA, _MET, _INTERVAL,
     ],
     "theme_quadrant": [
-        Column("title", "Theme", width=170), _AREA, Column("round_id", "Round", width=110),
-        Column("cases", "Cases", "count", 60), _MET, _INTERVAL,
-        Column("round_id_previous", "Previous round", width=110),
+        Column("title", "Theme", width=170), _AREA,
+        Column("round_id", "Round", width=110, phone=False),
+        Column("cases", "Cases", "count", 60, phone=False), _MET, _INTERVAL,
+        Column("round_id_previous", "Previous round", width=110, phone=False),
         Column(("pct_met_previous", "n_previous"), "Met before (n)", "met_n", 110,
-               help="The same in the theme's previous round"),
-        Column(("change_pts", "verdict"), "Change", "change", 120, help=_CHANGE_HELP),
+               help="The same in the theme's previous round", phone=False),
+        Column(("change_pts", "verdict"), "Change", "change", 120, help=_CHANGE_HELP,
+               phone=False),
     ],
 }  # fmt: skip
 

@@ -112,7 +112,7 @@ class Base:
 def choose(files: list[ingest.Source]) -> TrackerImport | None:
     """Render the tracker step; return the mapping and round to preview with, or None while
     something is still to be chosen (or the files cannot be read as a tracker)."""
-    st.subheader("A tracker: its columns are mapped to the data contract")
+    st.subheader("A tracker: its columns are mapped to the data contract", anchor=False)
     read = _read(files)
     if not read.sheets:
         importing.show_problems(read.problems.frame({}))

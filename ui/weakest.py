@@ -25,6 +25,9 @@ def show(found: pd.DataFrame, selection: str | None, threshold: int | None) -> N
     """Name the weakest practice area and theme (queries.weakest) side by side, each with n and
     its interval, the county's figure beside a chosen quadrant, and the rule."""
     where = f" in {selection}" if selection else " in the county"
+    st.header(
+        "Where practice is weakest", anchor=False
+    )  # the names below are its h3s: headings in order
     for column, kind in zip(st.columns(2), WHAT, strict=True):
         rows = found[found["kind"] == kind]
         with column, st.container(border=True):
@@ -33,7 +36,7 @@ def show(found: pd.DataFrame, selection: str | None, threshold: int | None) -> N
                 st.text(f"None with {MIN_CASES_FOR_WEAKEST} or more audited cases.")
                 continue
             row = rows.iloc[0].to_dict()
-            st.markdown(f"### {md(str(row['name']))}")
+            st.subheader(md(str(row["name"])), anchor=False)
             if kind == "theme":  # which round: a concluding round says so in its label
                 label = data.query("round_labels", row["theme_id"]).get(row["round_id"])
                 st.caption(f"Latest audited round: {md(str(label or row['round_id']))}")

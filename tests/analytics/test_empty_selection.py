@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from conftest import tiny_tables
 from docx import Document
+from filter_bar import filter_bar
 from fixtures_export import image_server  # noqa: F401
 from paths import ROOT
 from pptx import Presentation
@@ -204,7 +205,7 @@ def render_alpha() -> None:  # runs inside AppTest
 
 
 def infos(at: AppTest) -> list[str]:
-    return [i.value for i in [*at.info, *at.sidebar.info]]
+    return [i.value for i in at.info]  # the page's and the filter bar's
 
 
 def plain(markdown: str) -> str:
@@ -247,14 +248,14 @@ def test_values_the_link_cannot_mean_are_named_once(empty_dir, monkeypatch):
     at.query_params["suppress_below"] = "1"
     at.run()
     assert not at.exception
-    assert at.sidebar.multiselect[0].value == ["NE"]  # the valid value is kept
-    assert [plain(w.value) for w in at.sidebar.warning] == [
+    assert filter_bar(at).multiselect[0].value == ["NE"]  # the valid value is kept
+    assert [plain(w.value) for w in filter_bar(at).warning] == [
         "Ignored from the link: quadrant XX (not a quadrant (NW, NE, SW, SE)); round nonexistent "
         "(not a round of this theme with results); team 1 value(s) not shown here (not a team in "
         "these audits); suppress_below 1 (not a whole number from 2 to 50)."
     ]
     at.run()  # the link now holds only what is shown: nothing more to say
-    assert not at.sidebar.warning
+    assert not filter_bar(at).warning
 
 
 def test_the_pages_own_link_values_it_cannot_mean_are_named(empty_dir, monkeypatch):
@@ -265,12 +266,12 @@ def test_the_pages_own_link_values_it_cannot_mean_are_named(empty_dir, monkeypat
     at.query_params["compare"] = "r9"
     at.run()
     assert not at.exception
-    assert [plain(w.value) for w in at.sidebar.warning] == [
+    assert [plain(w.value) for w in filter_bar(at).warning] == [
         "Ignored from the link: compare r9 (not a round to compare with here); standard 1 "
         "value(s) not shown here (not a standard of this theme)."
     ]
     at.run()
-    assert not at.sidebar.warning
+    assert not filter_bar(at).warning
 
 
 # --- for circulation, every table the pages show converts to Arrow as it is -----------------

@@ -55,6 +55,7 @@ def test_a_small_benchmark_run_reports_every_figure(tmp_path):
     assert (tracker["cases"], tracker["standards"], tracker["responses"]) == (10_000, 40, 400_000)
     assert tracker["standard_columns_mapped"] == tracker["standard_columns"] == 160
     assert figures["pack_charts"] == 10
+    assert figures["pages_opened"] >= 13  # every page of the navigation: peak memory counts them
     assert "speedup_vs_pandas" in result.stdout  # the human-readable table
     # A second run reuses the store it built (same generator): no rebuild.
     again = subprocess.run(

@@ -11,8 +11,11 @@ from browser_helpers import (
     APP_TIMEOUT_MS,
     ARTIFACTS,
     BROWSER_MARKS,
+    FILTER_BAR,
+    NAVIGATION,
     assert_no_exception,
     dashboard,
+    page_links,
     pick_option,
     wait_for_charts,
     wait_until_idle,
@@ -42,9 +45,8 @@ def test_every_page_loads_and_the_quadrant_filter_follows(server, chromium_brows
     )
     page.goto(server)
     wait_until_idle(page)
-    links = page.locator('[data-testid="stSidebarNav"] a')
-    expect(links.first).to_be_visible(timeout=APP_TIMEOUT_MS)
-    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    expect(page.locator(NAVIGATION).first).to_be_visible(timeout=APP_TIMEOUT_MS)
+    hrefs = page_links(page)
     assert len(hrefs) >= 13  # overview, 9 themes, across themes, actions, data
     for href in hrefs:
         page.goto(href)
@@ -59,7 +61,7 @@ def test_every_page_loads_and_the_quadrant_filter_follows(server, chromium_brows
     # An inspection lead picks North East on the permanency page: the URL and the charts follow.
     page.goto(f"{server}/permanency")
     wait_until_idle(page)
-    quadrant = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Quadrant")
+    quadrant = page.locator(FILTER_BAR).get_by_role("combobox", name="Quadrant")
     pick_option(page, quadrant, "NE · North East")
     page.wait_for_url("**quadrant=NE**", timeout=APP_TIMEOUT_MS)
     page.keyboard.press("Escape")  # close the menu: the screenshot shows the page

@@ -10,6 +10,7 @@ from browser_helpers import (
     APP_TIMEOUT_MS,
     ARTIFACTS,
     BROWSER_MARKS,
+    FILTER_BAR,
     assert_no_exception,
     confirm_import,
     dashboard,
@@ -36,7 +37,7 @@ def half_answered(folder: Path) -> Path:
 
 
 def round_box(page):
-    return page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Round")
+    return page.locator(FILTER_BAR).get_by_role("combobox", name="Round")
 
 
 def open_options(page) -> None:

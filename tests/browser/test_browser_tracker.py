@@ -10,6 +10,7 @@ from browser_helpers import (
     APP_TIMEOUT_MS,
     ARTIFACTS,
     BROWSER_MARKS,
+    FILTER_BAR,
     assert_no_exception,
     confirm_import,
     dashboard,
@@ -67,7 +68,7 @@ def screenshot(page, name: str) -> None:
 
 
 def round_box(page):
-    return page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Round")
+    return page.locator(FILTER_BAR).get_by_role("combobox", name="Round")
 
 
 def test_four_quadrant_trackers_import_unedited_then_next_round_skips_mapping(

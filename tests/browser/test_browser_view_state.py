@@ -11,6 +11,7 @@ import pytest
 from browser_helpers import (
     APP_TIMEOUT_MS,
     BROWSER_MARKS,
+    FILTER_BAR,
     assert_no_exception,
     dashboard,
     pick_option,
@@ -20,7 +21,7 @@ from browser_helpers import (
 from analytics.domain import QUADRANT_LABELS
 
 pytestmark = BROWSER_MARKS
-MAX_TABS = 80  # the sidebar's navigation links come before the filter bar
+MAX_TABS = 12  # the header (skip link, page links, Themes menu, main menu) comes first
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +45,8 @@ def tab_to(page, target) -> None:
 
 
 def chips(page) -> list[str]:
-    """Return the quadrants shown as chosen in the sidebar's Quadrant filter."""
-    widget = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first
+    """Return the quadrants shown as chosen in the filter bar's Quadrant filter."""
+    widget = page.locator(FILTER_BAR).get_by_test_id("stMultiSelect").first
     tags = widget.locator("[data-tag]")
     return [tags.nth(i).get_attribute("aria-label") for i in range(tags.count())]
 
@@ -57,7 +58,7 @@ def test_the_keyboard_alone_selects_exactly_one_quadrant(server, chromium_browse
     page = chromium_browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{server}/permanency")
     wait_until_idle(page)
-    quadrant = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Quadrant")
+    quadrant = page.locator(FILTER_BAR).get_by_role("combobox", name="Quadrant")
     tab_to(page, quadrant)
     page.keyboard.type(typed)
     page.keyboard.press("Enter")
@@ -68,7 +69,7 @@ def test_the_keyboard_alone_selects_exactly_one_quadrant(server, chromium_browse
     assert query(page.url)["quadrant"] == [chosen]
     expect(page.locator(".gtitle").first).to_contain_text(f"{chosen} met", timeout=APP_TIMEOUT_MS)
     assert chips(page) == [f"{chosen} · {QUADRANT_LABELS[chosen]}"]
-    # The drill-down follows the sidebar: its cell is the chosen quadrant.
+    # The drill-down follows the filter bar: its cell is the chosen quadrant.
     cell = page.get_by_role("combobox", name="Cases in")
     expect(cell).to_have_value(f"{chosen} · {QUADRANT_LABELS[chosen]}")
     page.close()
@@ -103,10 +104,10 @@ def test_a_copied_link_reopens_the_same_drill_down_comparison_and_mode(server, c
     expect(other.locator(".gtitle").first).to_contain_text("NE met")
 
     # For circulation with another threshold: the link brings the mode back, and no case list.
-    page.get_by_test_id("stSidebar").get_by_text("For circulation").click()
+    page.locator(FILTER_BAR).get_by_text("For circulation").click()
     page.wait_for_url("**suppress_below=5**", timeout=APP_TIMEOUT_MS)
     wait_until_idle(page)
-    threshold = page.get_by_test_id("stSidebar").get_by_role("spinbutton")
+    threshold = page.locator(FILTER_BAR).get_by_role("spinbutton")
     threshold.fill("8")
     threshold.press("Enter")
     page.wait_for_url("**suppress_below=8**", timeout=APP_TIMEOUT_MS)
@@ -114,9 +115,9 @@ def test_a_copied_link_reopens_the_same_drill_down_comparison_and_mode(server, c
     third = chromium_browser.new_context().new_page()
     third.goto(page.url)
     wait_until_idle(third)
-    sidebar = third.get_by_test_id("stSidebar")
-    expect(sidebar.get_by_role("switch", name="For circulation")).to_be_checked()
-    expect(sidebar.get_by_role("spinbutton")).to_have_value("8")
+    bar = third.locator(FILTER_BAR)
+    expect(bar.get_by_role("switch", name="For circulation")).to_be_checked()
+    expect(bar.get_by_role("spinbutton")).to_have_value("8")
     expect(third.get_by_text("Lists of cases are not shown for circulation")).to_be_visible()
     assert query(third.url)["suppress_below"] == ["8"]
     for opened in (page, other, third):

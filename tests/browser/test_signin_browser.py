@@ -19,11 +19,15 @@ from urllib.parse import quote
 import httpx
 import pytest
 from browser_helpers import (
+    ACCOUNT,
     APP_TIMEOUT_MS,
     ARTIFACTS,
     BROWSER_MARKS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    FILTER_BAR,
+    NAVIGATION,
+    axe_violations,
     dashboard,
     free_port,
     pick_option_async,
@@ -124,8 +128,20 @@ def test_signed_out_only_the_sign_in_page(site, chromium_browser):
         page.goto(site.url + path)
         wait_until_idle(page)
         assert page.get_by_role("button").filter(has_text="Sign in").count() == 1
-        assert page.locator('[data-testid="stSidebarNav"] a').count() == 0
+        assert page.locator(NAVIGATION).count() == 0
         assert page.locator('[data-testid="stDataFrame"], .js-plotly-plot').count() == 0
+    page.close()
+
+
+def test_the_sign_in_page_and_the_account_line_pass_axe(site, chromium_browser):
+    page = chromium_browser.new_context().new_page()
+    page.goto(site.url)
+    wait_until_idle(page)
+    assert axe_violations(page) == []  # the sign-in page (WCAG 2.2 AA: test_accessibility.py)
+    sign_in(page, site, LEAD_NE.email)
+    page.wait_for_url("**quadrant=NE**", timeout=APP_TIMEOUT_MS)
+    wait_until_idle(page)
+    assert axe_violations(page) == []  # signed in: the account line and its Sign out button
     page.close()
 
 
@@ -137,11 +153,9 @@ def test_a_lead_signs_in_lands_on_their_quadrant_and_signs_out(site, chromium_br
     wait_until_idle(page)
     sign_in(page, site, LEAD_NE.email)
     page.wait_for_url("**quadrant=NE**", timeout=APP_TIMEOUT_MS)
-    sidebar = page.get_by_test_id("stSidebar")
-    expect(sidebar).to_contain_text("Signed in: lead.ne")
-    expect(sidebar).to_contain_text("Role: Inspection lead")
-    expect(sidebar.get_by_text("NE · North East")).to_be_visible()
-    assert page.locator('[data-testid="stSidebarNav"] a').count() >= 13
+    expect(page.locator(ACCOUNT)).to_contain_text("Signed in: lead.ne · Role: Inspection lead")
+    expect(page.locator(FILTER_BAR).get_by_text("NE · North East")).to_be_visible()
+    assert page.locator(NAVIGATION).count() >= 5  # four pages and the Themes menu
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "signed-in-lead-NE.png"), full_page=True)
 
@@ -151,7 +165,7 @@ def test_a_lead_signs_in_lands_on_their_quadrant_and_signs_out(site, chromium_br
     page.wait_for_url(f"{site.url}/**", timeout=APP_TIMEOUT_MS)
     wait_until_idle(page)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    assert page.locator('[data-testid="stSidebarNav"] a').count() == 0
+    assert page.locator(NAVIGATION).count() == 0
 
 
 def test_a_reader_cannot_import(site, chromium_browser):
@@ -271,7 +285,7 @@ async def crowd_session(
     want = expected_quadrants(index, user)
 
     async def pick_quadrant():
-        combo = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Quadrant")
+        combo = page.locator(FILTER_BAR).get_by_role("combobox", name="Quadrant")
         async with focus:
             await page.bring_to_front()
             await pick_option_async(page, combo, f"{want[-1]} · {QUADRANT_LABELS[want[-1]]}")
@@ -307,7 +321,7 @@ async def crowd_session(
     await wait_until_idle_async(page, CROWD_STEP_TIMEOUT_MS)
     url = page.url
     shown = (
-        await page.get_by_test_id("stSidebar")
+        await page.locator(FILTER_BAR)
         .get_by_role("combobox", name="Quadrant")
         .evaluate("e => e.closest('[data-testid=\"stMultiSelect\"]').innerText")
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from filter_bar import account, filter_bar
 from ingest_helpers import copy_store, round_tables, xlsx
 from paths import ROOT
 from streamlit.testing.v1 import AppTest
@@ -60,7 +61,7 @@ def test_signed_out_sees_only_the_sign_in_page(store_copy):
     at = signed_in_app(None).run()
     assert not at.exception
     assert [b.label for b in at.button] == ["Sign in"]
-    assert not at.dataframe and not at.get("plotly_chart") and not at.sidebar.multiselect
+    assert not at.dataframe and not at.get("plotly_chart") and not at.multiselect
     with pytest.raises(ValueError, match=r"Known pages: \['Sign in'\]"):
         at.switch_page("app_pages/data.py")  # no other page is registered for a signed-out user
 
@@ -76,9 +77,9 @@ def test_a_user_without_a_role_is_told_and_sees_no_data(store_copy):
 def test_an_inspection_lead_lands_on_their_quadrant(store_copy):
     at = signed_in_app("lead.ne@council.example").run()
     assert not at.exception
-    assert at.sidebar.multiselect(key="filter_quadrants").value == ["NE"]
+    assert filter_bar(at).multiselect(key="filter_quadrants").value == ["NE"]
     assert at.query_params["quadrant"] == "NE"
-    assert "Signed in: lead.ne\nRole: Inspection lead" in texts(at)
+    assert "Signed in: lead.ne · Role: Inspection lead" in texts(at)
     at.switch_page("app_pages/theme.py").run()
     assert not at.exception
     assert any(b.label == "PNG" for b in at.get("download_button"))  # leads may export
@@ -88,7 +89,7 @@ def test_a_link_with_a_quadrant_wins_over_the_home_quadrant(store_copy):
     at = signed_in_app("lead.ne@council.example")
     at.query_params["quadrant"] = ["SW"]
     at.run()
-    assert at.sidebar.multiselect(key="filter_quadrants").value == ["SW"]
+    assert filter_bar(at).multiselect(key="filter_quadrants").value == ["SW"]
 
 
 def test_a_reader_sees_data_but_cannot_import_or_export(store_copy):
@@ -150,7 +151,7 @@ def test_an_analyst_can_import_and_sees_the_audit_trail(store_copy):
 def test_local_mode_is_open_and_says_so(store_copy):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
     assert not at.exception
-    assert at.sidebar.warning[0].value.startswith("Local mode: no sign-in is configured")
+    assert account(at).warning[0].value.startswith("Local mode: no sign-in is configured")
     at.switch_page("app_pages/data.py").run()
     assert at.get("file_uploader") and "Audit trail" in [h.value for h in at.header]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from filter_bar import filter_bar
 from paths import ROOT
 from streamlit.testing.v1 import AppTest
 
@@ -88,8 +89,8 @@ def test_the_theme_page_for_circulation(sample_dir, monkeypatch):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
     at.switch_page("app_pages/theme.py").run()  # the first theme: permanency
-    at.sidebar.toggle(key="filter_circulation").set_value(True).run()
-    at.sidebar.multiselect(key="filter_quadrants").set_value(["NE"]).run()
+    filter_bar(at).toggle(key="filter_circulation").set_value(True).run()
+    filter_bar(at).multiselect(key="filter_quadrants").set_value(["NE"]).run()
     assert not at.exception
     values = {m.label: m.value for m in at.metric}
     # NE's own figures: 15 cases, every headline count of 5 or more: shown.
@@ -108,7 +109,7 @@ def test_the_theme_page_for_circulation(sample_dir, monkeypatch):
     assert not at.exception
     weak = at.dataframe[0].value
     assert len(weak) and "Met, all themes (n)" in weak.columns
-    at.sidebar.number_input(key="filter_threshold").set_value(50).run()
+    filter_bar(at).number_input(key="filter_threshold").set_value(50).run()
     assert not at.exception
     weak = at.dataframe[0].value  # pooled over themes, every count is still 50 or more
     shown = weak["Met, all themes (n)"]  # "41% (n = 231)", or "c" where withheld

@@ -261,3 +261,39 @@ def test_every_declared_table_fits_the_main_column_at_1440_px():
     too_wide = {n: sum(map(pixels, cols)) for n, cols in declared.items()
                 if sum(map(pixels, cols)) > (940 if n in in_expander else 960)}  # fmt: skip
     assert not too_wide, too_wide
+
+
+def test_a_phone_shows_a_tables_key_columns_sharing_its_width():
+    # The theme page's actions: Action (260 px), Due (90), RAG (110) are its key columns; Type,
+    # Owner, Status and the measures before and after wait for a wider screen. Due and RAG keep
+    # their width; the action's words take the rest of 340: 340 - 90 - 110 = 140.
+    shown = tables.for_phone(tables.THEME_ACTIONS)
+    assert [(c.heading, c.width) for c in shown] == [("Action", 140), ("Due", 90), ("RAG", 110)]
+    # The drill-down's cases: the reference (120) and answer (100) kept, the comment 120.
+    shown = tables.for_phone(tables.CASE_LIST)
+    assert [(c.heading, c.width) for c in shown] == [
+        ("Child reference", 120), ("Response", 100), ("Auditor's comment", 120),
+    ]  # fmt: skip
+    # Every column narrow: nothing is stretched or cut.
+    narrow = [Column("a", "A", width=60), Column("b", "B", width=80, phone=False)]
+    assert [(c.heading, c.width) for c in tables.for_phone(narrow)] == [("A", 60)]
+
+
+def test_every_table_on_a_page_keeps_at_least_one_column_on_a_phone():
+    for name, columns in {
+        "overview": tables.overview_columns(),
+        "overview NE": tables.overview_columns("NE"),
+        "urgent": tables.URGENT_ACTIONS,
+        "tracked": tables.TRACKED_ACTIONS,
+        "theme actions": tables.THEME_ACTIONS,
+        "cases": tables.CASE_LIST,
+        "recurring weaknesses": tables.RECURRING_WEAKNESSES,
+        "store contents": tables.STORE_CONTENTS,
+        "themes": tables.THEMES,
+        "planned rounds": tables.PLANNED_ROUNDS,
+        **tables.CHART_DATA,
+    }.items():
+        kept = tables.for_phone(columns)
+        assert kept, name
+        # Within the main column at 390 px (358 px): no table scrolls sideways on a phone.
+        assert sum(tables.width_px(c) for c in kept) <= 358, name

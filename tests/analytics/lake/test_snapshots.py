@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from filter_bar import filter_bar
 from ingest_helpers import ANALYST, round_tables, xlsx
 from paths import ROOT
 from PIL import Image
@@ -435,7 +436,7 @@ def test_dashboard_ignores_an_as_of_that_names_no_snapshot(tiny_dir, monkeypatch
     at.query_params["as_of"] = "99"
     at.run()
     assert not at.exception
-    assert at.sidebar.warning[-1].value == escape_markdown(
+    assert filter_bar(at).warning[-1].value == escape_markdown(
         "Ignored from the link: as_of 99 (not a snapshot of this store, or a time before it "
         "existed: the newest data shown)."
     )
