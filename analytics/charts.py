@@ -123,9 +123,10 @@ def _layout(
         "margin": {"l": 10, "r": 20, "t": 90, "b": 40},
         "plot_bgcolor": BACKGROUND,
         "paper_bgcolor": BACKGROUND,
-        # Right-aligned so a long left-aligned subtitle never runs under the legend.
+        # Right-aligned so a long left-aligned subtitle never runs under the legend. In the
+        # traces' order: plotly reverses it for stacked bars unless told.
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1,
-                   "font": _TEXT, "title": {"font": _TEXT}},
+                   "font": _TEXT, "title": {"font": _TEXT}, "traceorder": "normal"},
         **extra,
     }  # fmt: skip
 

@@ -180,3 +180,12 @@ def test_trend_verdicts_start_right_of_the_rows_rightmost_marker():
     assert [t.name for t in drawn] == ["Round one", "Round two"]
     assert words.marker.size >= max(t.marker.size for t in drawn)
     assert words.marker.color == "rgba(0,0,0,0)"
+
+
+def test_every_legend_lists_the_traces_in_their_order(every_chart):
+    # Plotly reverses a legend for stacked bars unless told: the response mix read "Not
+    # applicable, Not met, Partially met, Met" against its bars' Met-first order.
+    for name, figure in every_chart.items():
+        assert figure.layout.legend.traceorder == "normal", name
+    mix = [t.name for t in every_chart["response_mix"].data]
+    assert mix == ["Met", "Partially met", "Not met", "Not applicable"]
